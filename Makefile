@@ -1,0 +1,80 @@
+# spillway -- build, test, install.  `make` builds bin/spillway.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+PKGS     := rdkafka avro-c libcurl inih sqlite3 jansson
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+# the project's own flags, kept apart from the user's CFLAGS
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+DEFS     := -D_GNU_SOURCE -DSPILLWAY_VERSION='"$(VERSION)"'
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
+LIBS       = $(PKG_LIBS) -lm
+
+BUILD    ?= build
+SRCS     := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNITS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BIN      ?= bin/spillway
+
+.PHONY: all deps test unit asan bench demo install clean
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
+
+$(BUILD)/tests/mockcluster: tests/helpers/mockcluster.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs rdkafka)
+
+# Installs the Debian packages that are missing (none: does nothing).
+deps:
+	@scripts/deps.sh
+
+unit: $(UNITS)
+
+# The whole suite, as CI runs it: unit tests, then the end-to-end tests
+# against librdkafka's mock cluster, a real influxd and the ML stub.
+test: deps $(BIN) $(UNITS) $(BUILD)/tests/mockcluster
+	SPILLWAY=$(abspath $(BIN)) prove -j2 $(UNITS) tests/t/*.t
+
+# The same suite against an AddressSanitizer + UBSan build.
+asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/spillway \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+bench: deps $(BIN) $(BUILD)/tests/mockcluster
+	bench/drain.sh
+
+demo: deps $(BIN) $(BUILD)/tests/mockcluster
+	scripts/demo.sh
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/spillway
+	install -D -m 0644 man/spillway.1 $(DESTDIR)$(MANDIR)/man1/spillway.1
+	install -D -m 0644 etc/nurse_sensor_event.avsc $(DESTDIR)$(SYSCONFDIR)/spillway/nurse_sensor_event.avsc
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini ]; then \
+	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini"; \
+	else install -D -m 0640 etc/spillway.ini $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini; fi
+
+clean:
+	rm -rf build build-asan bin/spillway

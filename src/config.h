@@ -1,0 +1,81 @@
+/* config.h -- spillway.ini: defaults, parsing with inih, validation.
+ *
+ * Defaults are the reference system's values, so an empty file configures a
+ * drop-in replacement. Every error names the file, the line and the key:
+ *     /etc/spillway/spillway.ini:12: [drain] batch_size: not an integer: "lots"
+ * Unknown keys are errors. Keys of [kafka] other than topic and
+ * primary_group are librdkafka properties, checked against librdkafka and
+ * passed through unchanged. */
+#ifndef SPILLWAY_CONFIG_H
+#define SPILLWAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/spillway/spillway.ini"
+
+enum start_from { START_PRIMARY, START_EARLIEST, START_LATEST };
+
+struct config_kv {
+    char *key, *value;
+};
+
+struct config_param { /* one ML query parameter: name=field */
+    char *name;
+    size_t field; /* index into avro_fields */
+};
+
+struct config {
+    char *path;
+    /* [kafka] */
+    char *topic, *primary_group;
+    struct config_kv *kafka_props; /* passthrough, in file order; bootstrap.servers and group.id always present */
+    size_t n_kafka_props;
+    /* [avro] */
+    char *schema, *id_field, *time_field, *fields_text;
+    char *fields[AGG_MAX_FIELDS];
+    size_t nfields;
+    int time_local; /* time_zone = local */
+    /* [check] */
+    int64_t latency_threshold_seconds, resume_threshold_seconds;
+    int64_t consecutive_violations, consecutive_recoveries, lookback_seconds;
+    char *latency_measurement, *latency_field, *latency_where, *flink_url;
+    int64_t max_primary_lag_messages, probe_timeout_seconds;
+    char *runner_command;
+    /* [drain] */
+    int64_t batch_size, batch_timeout_seconds, window_seconds;
+    enum start_from start_from;
+    /* [ml] */
+    char *ml_endpoint, *ml_params_text, *ml_response_field;
+    struct config_param ml_params[AGG_MAX_FIELDS];
+    size_t n_ml_params;
+    int64_t ml_timeout_seconds, ml_retry_attempts, ml_max_parallel;
+    /* [influxdb] */
+    char *influx_url, *influx_database, *influx_measurement, *influx_source_tag;
+    char *influx_username, *influx_password, *influx_token, *influx_ca_file;
+    int64_t influx_timeout_seconds, influx_retry_attempts, influx_points_per_write;
+    /* [state] */
+    char *state_database;
+    /* [metrics] */
+    char *metrics_textfile;
+
+    int holds_secret; /* a password, token or key password is set */
+};
+
+/* Load path into *cfg (defaults first, then the file, then cross-checks).
+ * Returns 0, or -1 with a "file:line: [section] key: problem" message in
+ * err. Either way *cfg owns memory that config_free() releases. A secret in
+ * a file others can read draws a warning through the log. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+
+/* The same from a string; name stands for the file in messages. For tests. */
+int config_load_string(struct config *cfg, const char *text, const char *name, char *err, size_t errsz);
+
+/* The value of a passthrough [kafka] property, or NULL. */
+const char *config_kafka_prop(const struct config *cfg, const char *key);
+
+void config_free(struct config *cfg);
+
+#endif

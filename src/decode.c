@@ -1,0 +1,248 @@
+/* decode.c -- Avro binary datums to struct decoded, with avro-c. */
+#include "decode.h"
+
+#include <avro.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct field_ref {
+    int index;       /* in the record */
+    int is_union;    /* union of null and the type */
+    avro_type_t type;
+};
+
+struct decoder {
+    avro_schema_t schema;
+    avro_value_iface_t *iface;
+    avro_value_t record;
+    avro_reader_t reader;
+    struct field_ref id, time, fields[AGG_MAX_FIELDS];
+    size_t nfields;
+};
+
+static int is_numeric(avro_type_t t)
+{
+    return t == AVRO_INT32 || t == AVRO_INT64 || t == AVRO_FLOAT || t == AVRO_DOUBLE;
+}
+
+/* Find name in the record and check that it is of an accepted type. */
+static int resolve_field(avro_schema_t record, const char *path, const char *name, int want_string,
+                         struct field_ref *ref, char *err, size_t errsz)
+{
+    avro_schema_t fs;
+    avro_type_t t;
+
+    ref->index = avro_schema_record_field_get_index(record, name);
+    if (ref->index < 0) {
+        snprintf(err, errsz, "%s: the schema has no field \"%s\"", path, name);
+        return -1;
+    }
+    fs = avro_schema_record_field_get_by_index(record, ref->index);
+    t = avro_typeof(fs);
+    ref->is_union = 0;
+    if (t == AVRO_UNION) {
+        size_t n = avro_schema_union_size(fs);
+        int nulls = 0, others = 0;
+        for (size_t i = 0; i < n; i++) {
+            avro_type_t bt = avro_typeof(avro_schema_union_branch(fs, (int)i));
+            if (bt == AVRO_NULL)
+                nulls++;
+            else {
+                others++;
+                t = bt;
+            }
+        }
+        if (nulls != 1 || others != 1) {
+            snprintf(err, errsz, "%s: field \"%s\" is a union other than [null, type]", path, name);
+            return -1;
+        }
+        ref->is_union = 1;
+    }
+    if (want_string ? t != AVRO_STRING : !is_numeric(t)) {
+        snprintf(err, errsz, "%s: field \"%s\" must be %s (or a union of null and that)", path, name,
+                 want_string ? "a string" : "an int, long, float or double");
+        return -1;
+    }
+    ref->type = t;
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
+{
+    FILE *fp = fopen(path, "rb");
+    char *data = NULL;
+    long size;
+
+    if (fp == NULL) {
+        snprintf(err, errsz, "%s: cannot open the schema: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
+        (data = malloc((size_t)size + 1)) == NULL || fread(data, 1, (size_t)size, fp) != (size_t)size) {
+        snprintf(err, errsz, "%s: cannot read the schema", path);
+        free(data);
+        fclose(fp);
+        return NULL;
+    }
+    fclose(fp);
+    data[size] = '\0';
+    *len = (size_t)size;
+    return data;
+}
+
+struct decoder *decoder_open(const char *path, const char *id_field, const char *time_field,
+                             char *const *fields, size_t nfields, char *err, size_t errsz)
+{
+    struct decoder *d = calloc(1, sizeof *d);
+    size_t len;
+    char *json;
+
+    if (d == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    json = read_file(path, &len, err, errsz);
+    if (json == NULL) {
+        free(d);
+        return NULL;
+    }
+    if (avro_schema_from_json_length(json, len, &d->schema) != 0) {
+        snprintf(err, errsz, "%s: not a valid Avro schema: %s", path, avro_strerror());
+        free(json);
+        free(d);
+        return NULL;
+    }
+    free(json);
+    if (avro_typeof(d->schema) != AVRO_RECORD) {
+        snprintf(err, errsz, "%s: the schema is not a record", path);
+        goto fail;
+    }
+    if (resolve_field(d->schema, path, id_field, 1, &d->id, err, errsz) ||
+        resolve_field(d->schema, path, time_field, 1, &d->time, err, errsz))
+        goto fail;
+    for (size_t i = 0; i < nfields; i++)
+        if (resolve_field(d->schema, path, fields[i], 0, &d->fields[i], err, errsz))
+            goto fail;
+    d->nfields = nfields;
+    d->iface = avro_generic_class_from_schema(d->schema);
+    if (d->iface == NULL || avro_generic_value_new(d->iface, &d->record) != 0) {
+        snprintf(err, errsz, "%s: avro-c cannot build a reader: %s", path, avro_strerror());
+        goto fail;
+    }
+    d->reader = avro_reader_memory("", 0);
+    if (d->reader == NULL) {
+        snprintf(err, errsz, "out of memory");
+        avro_value_decref(&d->record);
+        goto fail;
+    }
+    return d;
+fail:
+    if (d->iface)
+        avro_value_iface_decref(d->iface);
+    avro_schema_decref(d->schema);
+    free(d);
+    return NULL;
+}
+
+/* Step into the field's value (through its union branch); *is_null when the
+ * null branch is set. */
+static int field_value(struct decoder *d, const struct field_ref *ref, avro_value_t *out, int *is_null)
+{
+    avro_value_t child;
+
+    if (avro_value_get_by_index(&d->record, (size_t)ref->index, &child, NULL) != 0)
+        return -1;
+    if (ref->is_union) {
+        if (avro_value_get_current_branch(&child, out) != 0)
+            return -1;
+        *is_null = avro_value_get_type(out) == AVRO_NULL;
+        return 0;
+    }
+    *out = child;
+    *is_null = 0;
+    return 0;
+}
+
+static int string_value(struct decoder *d, const struct field_ref *ref, const char **s, size_t *len, int *has)
+{
+    avro_value_t v;
+    int is_null;
+
+    if (field_value(d, ref, &v, &is_null) != 0)
+        return -1;
+    *has = !is_null;
+    if (is_null) {
+        *s = NULL;
+        *len = 0;
+        return 0;
+    }
+    if (avro_value_get_string(&v, s, len) != 0)
+        return -1;
+    *len = *len ? *len - 1 : 0; /* avro-c counts the NUL */
+    return 0;
+}
+
+static int number_value(struct decoder *d, const struct field_ref *ref, double *out, unsigned char *has)
+{
+    avro_value_t v;
+    int is_null, rc = -1;
+
+    if (field_value(d, ref, &v, &is_null) != 0)
+        return -1;
+    *has = !is_null;
+    if (is_null)
+        return 0;
+    switch (ref->type) {
+    case AVRO_FLOAT: { float f; rc = avro_value_get_float(&v, &f); *out = f; break; }
+    case AVRO_DOUBLE: rc = avro_value_get_double(&v, out); break;
+    case AVRO_INT32: { int32_t i; rc = avro_value_get_int(&v, &i); *out = i; break; }
+    case AVRO_INT64: { int64_t i; rc = avro_value_get_long(&v, &i); *out = (double)i; break; }
+    default: break;
+    }
+    return rc;
+}
+
+int decode_message(struct decoder *d, const void *buf, size_t len, struct decoded *out, char *err,
+                   size_t errsz)
+{
+    char extra;
+
+    avro_reader_memory_set_source(d->reader, buf, (int64_t)len);
+    if (avro_value_read(d->reader, &d->record) != 0) {
+        const char *why = avro_strerror();
+        /* avro-c leaves a newline on some messages */
+        snprintf(err, errsz, "not a datum of the schema (%zu bytes): %.*s", len,
+                 (int)strcspn(why, "\n"), why);
+        return -1;
+    }
+    /* exactly one datum: bytes left over mean this was not one of ours */
+    if (avro_read(d->reader, &extra, 1) == 0) {
+        snprintf(err, errsz, "not a datum of the schema: trailing bytes after the record (%zu bytes)", len);
+        return -1;
+    }
+    if (string_value(d, &d->id, &out->id, &out->id_len, &out->has_id) != 0 ||
+        string_value(d, &d->time, &out->time, &out->time_len, &out->has_time) != 0) {
+        snprintf(err, errsz, "cannot read the id or time field: %s", avro_strerror());
+        return -1;
+    }
+    for (size_t i = 0; i < d->nfields; i++) {
+        if (number_value(d, &d->fields[i], &out->values[i], &out->present[i]) != 0) {
+            snprintf(err, errsz, "cannot read numeric field %zu: %s", i, avro_strerror());
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void decoder_close(struct decoder *d)
+{
+    if (d == NULL)
+        return;
+    avro_reader_free(d->reader);
+    avro_value_decref(&d->record);
+    avro_value_iface_decref(d->iface);
+    avro_schema_decref(d->schema);
+    free(d);
+}

@@ -1,0 +1,43 @@
+/* decode.h -- schema-driven decoding of one Avro binary datum per message.
+ *
+ * The schema comes from the file named in the config; the fields spillway
+ * needs (the id, the event time and the numeric fields) are looked up by
+ * name once, at open, so each message costs one avro-c read and no lookups.
+ * Each needed field must be of its type, or a union of null and that type:
+ * the id and time fields strings, the numeric fields int, long, float or
+ * double. */
+#ifndef SPILLWAY_DECODE_H
+#define SPILLWAY_DECODE_H
+
+#include <stddef.h>
+
+#include "agg.h"
+
+struct decoder;
+
+/* One decoded message. Strings point into the decoder and stay valid until
+ * the next decode_message(); has_* = 0 means the value was null. */
+struct decoded {
+    const char *id;
+    size_t id_len;
+    int has_id;
+    const char *time;
+    size_t time_len;
+    int has_time;
+    double values[AGG_MAX_FIELDS];
+    unsigned char present[AGG_MAX_FIELDS];
+};
+
+/* Load and check the schema. Returns a decoder, or NULL with a message naming
+ * the schema file and the field in err. */
+struct decoder *decoder_open(const char *schema_path, const char *id_field, const char *time_field,
+                             char *const *fields, size_t nfields, char *err, size_t errsz);
+
+/* Decode buf (len bytes, exactly one datum). Returns 0, or -1 with the reason
+ * (truncated, trailing bytes, bad union branch, ...) in err. */
+int decode_message(struct decoder *d, const void *buf, size_t len, struct decoded *out, char *err,
+                   size_t errsz);
+
+void decoder_close(struct decoder *d);
+
+#endif

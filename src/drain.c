@@ -1,0 +1,420 @@
+/* drain.c -- the batch runner: consume, aggregate, predict, write, commit. */
+#include "drain.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "decode.h"
+#include "influx.h"
+#include "kafka.h"
+#include "lineproto.h"
+#include "lock.h"
+#include "log.h"
+#include "ml.h"
+#include "store.h"
+#include "window.h"
+
+static volatile sig_atomic_t drain_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    drain_stop = 1;
+}
+
+struct run {
+    const struct config *cfg;
+    const struct drain_options *opt;
+    struct store *store;
+    int64_t run_id;
+    struct decoder *dec;
+    struct agg agg;
+    int64_t messages, quarantined, points, ml_requests;
+    const char *ended_by;
+    char error[1024];
+};
+
+static int64_t peak_rss_kib(void)
+{
+    struct rusage ru;
+
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss : -1;
+}
+
+/* Keep a message we cannot use, with its bytes, and go on. */
+static int quarantine_message(struct run *r, const rd_kafka_message_t *m, const char *why)
+{
+    char err[512];
+
+    r->quarantined++;
+    log_warn("quarantined %s [%" PRId32 "] offset %" PRId64 ": %s", r->cfg->topic, m->partition, m->offset, why);
+    if (r->store == NULL)
+        return 0;
+    if (store_quarantine(r->store, r->run_id, now_wall_ms(), "message", r->cfg->topic, m->partition, m->offset,
+                         m->key, m->key_len, m->payload ? m->payload : "", m->len, why, err, sizeof err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Decode, check and fold one message into the aggregates. Returns 0 (used
+ * or quarantined) or -1 on a local failure (memory, state database). */
+static int handle_message(struct run *r, const rd_kafka_message_t *m)
+{
+    const struct config *cfg = r->cfg;
+    struct decoded d;
+    char why[512];
+    const char *bad;
+    int64_t t_ms;
+
+    r->messages++;
+    if (m->payload == NULL || m->len == 0)
+        return quarantine_message(r, m, "empty message (no value)");
+    if (decode_message(r->dec, m->payload, m->len, &d, why, sizeof why) != 0)
+        return quarantine_message(r, m, why);
+    if (!d.has_id) {
+        snprintf(why, sizeof why, "field \"%s\" (the id) is null", cfg->id_field);
+        return quarantine_message(r, m, why);
+    }
+    if ((bad = lp_check(LP_TAG_VALUE, d.id, d.id_len)) != NULL) {
+        snprintf(why, sizeof why, "id \"%.*s\" %s", (int)(d.id_len > 80 ? 80 : d.id_len), d.id, bad);
+        return quarantine_message(r, m, why);
+    }
+    if (!d.has_time) {
+        snprintf(why, sizeof why, "field \"%s\" (the event time) is null", cfg->time_field);
+        return quarantine_message(r, m, why);
+    }
+    if (window_parse_time(d.time, d.time_len, cfg->time_local, &t_ms) != 0) {
+        snprintf(why, sizeof why, "field \"%s\" is \"%.*s\", not \"YYYY-MM-DD HH:MM:SS.fff\"", cfg->time_field,
+                 (int)(d.time_len > 60 ? 60 : d.time_len), d.time);
+        return quarantine_message(r, m, why);
+    }
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        if (d.present[i] && !isfinite(d.values[i])) {
+            snprintf(why, sizeof why, "field \"%s\" is %s", cfg->fields[i], isnan(d.values[i]) ? "NaN" : "infinite");
+            return quarantine_message(r, m, why);
+        }
+    }
+    if (agg_add(&r->agg, d.id, d.id_len, window_start(t_ms, cfg->window_seconds * 1000), m->partition, m->offset,
+                d.values, d.present) != 0) {
+        snprintf(r->error, sizeof r->error, "out of memory while aggregating");
+        return -1;
+    }
+    return 0;
+}
+
+/* Consume until the batch is full, the time is up, the partitions are
+ * drained or a signal asks us to stop. Returns 0 or a sysexits code. */
+static int consume(struct run *r, struct kafka *k, int64_t deadline_ms)
+{
+    char err[512];
+
+    for (;;) {
+        rd_kafka_message_t *m;
+        int64_t left = deadline_ms - now_mono_ms();
+
+        if (r->messages >= r->cfg->batch_size) {
+            r->ended_by = "batch_size";
+            return 0;
+        }
+        if (left <= 0) {
+            r->ended_by = "timeout";
+            return 0;
+        }
+        if (drain_stop) {
+            r->ended_by = "signal";
+            return 0;
+        }
+        switch (kafka_next(k, left < 100 ? (int)left : 100, &m, err, sizeof err)) {
+        case KAFKA_MESSAGE: {
+            int rc = handle_message(r, m);
+            rd_kafka_message_destroy(m);
+            if (rc != 0)
+                return EX_SOFTWARE;
+            break;
+        }
+        case KAFKA_IDLE:
+            break;
+        case KAFKA_DRAINED:
+            r->ended_by = "eof";
+            return 0;
+        case KAFKA_FAILED:
+            snprintf(r->error, sizeof r->error, "%s", err);
+            return EX_UNAVAILABLE;
+        }
+    }
+}
+
+/* The aggregate as JSON, kept in quarantine so that nothing is lost. */
+static int aggregate_json(const struct config *cfg, const struct agg_entry *e, struct buf *out)
+{
+    char num[40];
+    int has;
+
+    buf_reset(out);
+    if (buf_printf(out, "{\"id\":\"") != 0)
+        return -1;
+    for (size_t i = 0; i < e->id_len; i++) {
+        unsigned char c = (unsigned char)e->id[i];
+        int rc = (c == '"' || c == '\\') ? buf_printf(out, "\\%c", c)
+                 : c < 0x20              ? buf_printf(out, "\\u%04x", c)
+                                         : buf_append(out, (const char *)&c, 1);
+        if (rc != 0)
+            return -1;
+    }
+    if (buf_printf(out, "\",\"window_start_ms\":%" PRId64 ",\"partition\":%" PRId32 ",\"first_offset\":%" PRId64
+                   ",\"last_offset\":%" PRId64 ",\"count\":%" PRId64 ",\"means\":{",
+                   e->window_ms, e->partition, e->first_offset, e->last_offset, e->count) != 0)
+        return -1;
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        double mean = agg_mean(e, i, &has);
+        if (has)
+            fmt_double(num, sizeof num, mean);
+        if (buf_printf(out, "%s\"%s\":%s", i ? "," : "", cfg->fields[i], has ? num : "null") != 0)
+            return -1;
+    }
+    return buf_append(out, "}}", 2);
+}
+
+static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
+{
+    struct buf json = { 0 };
+    char err[512];
+    int rc = 0;
+
+    r->quarantined++;
+    log_warn("quarantined the aggregate of %s at %" PRId64 " (%" PRId64 " messages): %s", e->id, e->window_ms,
+             e->count, e->reason);
+    if (r->store == NULL)
+        return 0;
+    if (aggregate_json(r->cfg, e, &json) != 0) {
+        snprintf(r->error, sizeof r->error, "out of memory");
+        rc = -1;
+    } else if (store_quarantine(r->store, r->run_id, now_wall_ms(), "aggregate", r->cfg->topic, e->partition,
+                                e->first_offset, e->id, e->id_len, json.data, json.len, e->reason, err,
+                                sizeof err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err);
+        rc = -1;
+    }
+    buf_free(&json);
+    return rc;
+}
+
+static int append_point(const struct config *cfg, const struct agg_entry *e, struct buf *out)
+{
+    struct lp_point p;
+    int has;
+
+    if (lp_begin(&p, out, cfg->influx_measurement) != 0 || lp_tag(&p, "id", e->id, e->id_len) != 0 ||
+        lp_tag(&p, "source", cfg->influx_source_tag, strlen(cfg->influx_source_tag)) != 0)
+        return -1;
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        double mean = agg_mean(e, i, &has);
+        if (has && lp_field_float(&p, cfg->fields[i], mean) != 0)
+            return -1;
+    }
+    if (lp_field_int(&p, "stress_level", e->prediction) != 0 || lp_field_int(&p, "count", e->count) != 0)
+        return -1;
+    return lp_end(&p, window_point_time_ns(e->window_ms, e->partition, e->first_offset));
+}
+
+static int influx_exit_code(enum influx_result res)
+{
+    switch (res) {
+    case INFLUX_OK: return 0;
+    case INFLUX_REJECTED: return EX_DATAERR;
+    case INFLUX_DENIED: return EX_CONFIG;
+    case INFLUX_UNAVAILABLE: break;
+    }
+    return EX_UNAVAILABLE;
+}
+
+/* Predict and write the aggregates, points_per_write at a time, so a
+ * prediction failure half-way has written only whole chunks (which the
+ * retry rewrites). Returns 0 or a sysexits code. */
+static int predict_and_write(struct run *r)
+{
+    const struct config *cfg = r->cfg;
+    struct ml_client *ml = NULL;
+    struct influx *ix = NULL;
+    struct buf lines = { 0 };
+    int rc = 0;
+
+    if (r->agg.count == 0)
+        return 0;
+    ml = ml_open(cfg, r->error, sizeof r->error);
+    if (ml == NULL)
+        return EX_SOFTWARE;
+    if (!r->opt->dry_run && (ix = influx_open(cfg, r->error, sizeof r->error)) == NULL) {
+        ml_close(ml);
+        return EX_SOFTWARE;
+    }
+    for (size_t from = 0; from < r->agg.count && rc == 0; from += (size_t)cfg->influx_points_per_write) {
+        size_t n = r->agg.count - from;
+        int64_t points = 0;
+        if (n > (size_t)cfg->influx_points_per_write)
+            n = (size_t)cfg->influx_points_per_write;
+        if (ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error, sizeof r->error) != 0) {
+            rc = EX_UNAVAILABLE;
+            break;
+        }
+        buf_reset(&lines);
+        for (size_t i = from; i < from + n && rc == 0; i++) {
+            struct agg_entry *e = &r->agg.entries[i];
+            if (e->state == AGG_QUARANTINED) {
+                if (quarantine_aggregate(r, e) != 0)
+                    rc = EX_SOFTWARE;
+                continue;
+            }
+            if (append_point(cfg, e, &lines) != 0) {
+                snprintf(r->error, sizeof r->error, "out of memory");
+                rc = EX_SOFTWARE;
+            }
+            points++;
+        }
+        if (rc != 0 || lines.len == 0)
+            continue;
+        if (r->opt->dry_run) {
+            if (fwrite(lines.data, 1, lines.len, stdout) != lines.len) {
+                snprintf(r->error, sizeof r->error, "cannot write to stdout");
+                rc = EX_IOERR;
+            }
+        } else {
+            enum influx_result res = influx_write(ix, lines.data, lines.len, r->error, sizeof r->error);
+            rc = influx_exit_code(res);
+        }
+        if (rc == 0)
+            r->points += points;
+    }
+    buf_free(&lines);
+    influx_close(ix);
+    ml_close(ml);
+    return rc;
+}
+
+static void finish_run(struct run *r, int code, struct kafka *k, int committed)
+{
+    struct buf ranges = { 0 };
+    struct run_summary sum = {
+        .ended_ms = now_wall_ms(),
+        .outcome = code == 0 ? "ok" : "failed",
+        .exit_code = code,
+        .ended_by = r->ended_by,
+        .messages = r->messages,
+        .quarantined = r->quarantined,
+        .aggregates = (int64_t)r->agg.count,
+        .points = r->points,
+        .error = r->error[0] ? r->error : NULL,
+        .peak_rss_kib = peak_rss_kib(),
+    };
+    char err[512];
+
+    if (r->store == NULL)
+        return;
+    if (committed && k && kafka_ranges_json(k, &ranges) == 0)
+        sum.offsets_json = ranges.data;
+    if (store_run_end(r->store, r->run_id, &sum, err, sizeof err) != 0)
+        log_err("%s", err);
+    buf_free(&ranges);
+}
+
+int drain_run(const struct config *cfg, const struct drain_options *opt)
+{
+    struct run r = { .cfg = cfg, .opt = opt };
+    struct buf lock_path = { 0 };
+    struct kafka *k = NULL;
+    struct sigaction sa = { .sa_handler = on_signal };
+    char err[1024];
+    int lock_fd, code = 0, committed = 0, config_error;
+    int64_t t0 = now_mono_ms(), t_consumed;
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    agg_init(&r.agg, cfg->nfields);
+
+    if (buf_printf(&lock_path, "%s.lock", cfg->state_database) != 0)
+        return EX_SOFTWARE;
+    lock_fd = lock_try(lock_path.data, err, sizeof err);
+    if (lock_fd == -2) {
+        log_warn("another spillway drain holds %s; exiting", lock_path.data);
+        buf_free(&lock_path);
+        return EX_TEMPFAIL;
+    }
+    buf_free(&lock_path);
+    if (lock_fd < 0) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    if (!opt->dry_run) {
+        if ((r.store = store_open(cfg->state_database, err, sizeof err)) == NULL) {
+            log_err("%s", err);
+            lock_release(lock_fd);
+            return EX_CONFIG;
+        }
+        if (store_runs_abandon_stale(r.store, now_wall_ms(), err, sizeof err) < 0 ||
+            store_run_begin(r.store, now_wall_ms(), (int)getpid(), &r.run_id, err, sizeof err) != 0) {
+            log_err("%s", err);
+            store_close(r.store);
+            lock_release(lock_fd);
+            return EX_SOFTWARE;
+        }
+    }
+
+    r.dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields, r.error,
+                         sizeof r.error);
+    if (r.dec == NULL) {
+        code = EX_CONFIG;
+        goto out;
+    }
+    k = kafka_open(cfg, r.error, sizeof r.error, &config_error);
+    if (k == NULL) {
+        code = config_error ? EX_CONFIG : EX_UNAVAILABLE;
+        goto out;
+    }
+    code = consume(&r, k, t0 + cfg->batch_timeout_seconds * 1000);
+    kafka_pause(k);
+    t_consumed = now_mono_ms();
+    log_info("Collected %" PRId64 " messages in %.2fs (%" PRId64 " quarantined, ended by %s)", r.messages,
+             (double)(t_consumed - t0) / 1000.0, r.quarantined, r.ended_by ? r.ended_by : "error");
+    if (code != 0)
+        goto out;
+
+    code = predict_and_write(&r);
+    if (code != 0)
+        goto out;
+    log_info("Processed batch in %.2fs: %zu aggregates, %" PRId64 " ML requests", (double)(now_mono_ms() - t_consumed) / 1000.0,
+             r.agg.count, r.ml_requests);
+    if (!opt->dry_run) {
+        log_info("Wrote %" PRId64 " points to InfluxDB", r.points);
+        int n = kafka_commit(k, r.error, sizeof r.error);
+        if (n < 0) {
+            /* the points are written; the next owner of these partitions
+             * re-reads and rewrites the same points */
+            code = EX_TEMPFAIL;
+            goto out;
+        }
+        committed = 1;
+        log_info("Committed offsets for %d partitions", n);
+    }
+out:
+    if (code != 0)
+        log_err("%s", r.error[0] ? r.error : "drain failed");
+    finish_run(&r, code, k, committed);
+    kafka_close(k);
+    decoder_close(r.dec);
+    agg_free(&r.agg);
+    store_close(r.store);
+    lock_release(lock_fd);
+    log_debug("peak RSS %" PRId64 " KiB", peak_rss_kib());
+    return code;
+}

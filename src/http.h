@@ -1,0 +1,31 @@
+/* http.h -- what the ML client and the InfluxDB writer share about libcurl:
+ * handle set-up with timeouts, response bodies into a bounded buffer, and the
+ * classification of an answer as success, permanent or transient. */
+#ifndef SPILLWAY_HTTP_H
+#define SPILLWAY_HTTP_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* Response bodies are kept up to this size; the rest is dropped (we only
+ * ever need a JSON answer or an error message). */
+#define HTTP_BODY_MAX 65536
+
+/* Set the options every request of ours wants on h: a total timeout in
+ * seconds, no signals (threads and timeouts), an optional CA file, and the
+ * body collected into *body. Returns 0 or -1. */
+int http_setup(CURL *h, long timeout_seconds, const char *ca_file, struct buf *body);
+
+enum http_class { HTTP_OK, HTTP_PERMANENT, HTTP_TRANSIENT };
+
+/* How to treat a finished transfer: curl error -> transient; 2xx -> ok;
+ * 4xx -> permanent; anything else (3xx, 5xx) -> transient. */
+enum http_class http_classify(CURLcode rc, long status);
+
+/* The back-off before retry number attempt (1, 2, ...): 200 ms doubling,
+ * capped at 5 s. */
+long http_backoff_ms(int attempt);
+
+#endif

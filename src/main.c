@@ -1,0 +1,97 @@
+/* main.c -- spillway: command-line parsing and dispatch to the commands. */
+#include <avro.h>
+#include <curl/curl.h>
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "drain.h"
+#include "log.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: spillway [-c FILE] [-v] COMMAND [OPTIONS]\n"
+            "\n"
+            "A cron-style fallback drain for a Kafka -> stream processor -> InfluxDB pipeline.\n"
+            "\n"
+            "commands:\n"
+            "  drain [--dry-run]   drain one batch: consume, aggregate, predict, write, commit\n"
+            "\n"
+            "options:\n"
+            "  -c, --config FILE   configuration (default $SPILLWAY_CONFIG, else %s)\n"
+            "  -v, --verbose       debug logging\n"
+            "  -h, --help          this help\n"
+            "  -V, --version       version and build defaults\n"
+            "\n"
+            "exit codes: 0 ok, 64 usage, 65 data refused, 69 a dependency unavailable,\n"
+            "            75 temporary (another runner holds the lock), 78 configuration\n",
+            CONFIG_DEFAULT_PATH);
+}
+
+static void version(void)
+{
+    printf("spillway %s\n", SPILLWAY_VERSION);
+    printf("default config: %s\n", CONFIG_DEFAULT_PATH);
+    printf("librdkafka %s, avro-c, %s, SQLite %s\n", rd_kafka_version_str(), curl_version(), sqlite3_libversion());
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },          { "version", no_argument, NULL, 'V' },
+        { "dry-run", no_argument, NULL, 'n' },       { NULL, 0, NULL, 0 },
+    };
+    const char *config_path = getenv("SPILLWAY_CONFIG");
+    struct drain_options dopt = { 0 };
+    struct config cfg;
+    char err[1024];
+    int c, verbose = 0, rc;
+
+    if (config_path == NULL || config_path[0] == '\0')
+        config_path = CONFIG_DEFAULT_PATH;
+    /* options may come before or after the command */
+    while ((c = getopt_long(argc, argv, "c:vhVn", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': version(); return 0;
+        case 'n': dopt.dry_run = 1; break;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    log_init(verbose ? LOG_DEBUG : LOG_INFO);
+    if (optind != argc - 1) {
+        fprintf(stderr, "spillway: %s\n", optind >= argc ? "no command given" : "one command at a time");
+        usage(stderr);
+        return EX_USAGE;
+    }
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "drain") != 0) {
+        fprintf(stderr, "spillway: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        return EX_USAGE;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_err("cannot initialise libcurl");
+        return EX_SOFTWARE;
+    }
+    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
+        log_err("%s", err);
+        config_free(&cfg);
+        curl_global_cleanup();
+        return EX_CONFIG;
+    }
+    rc = drain_run(&cfg, &dopt);
+    config_free(&cfg);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* ml.h -- the ML service client: one GET per aggregate, many at once.
+ *
+ * Requests run concurrently (at most max_parallel) through one curl multi
+ * handle whose connection cache keeps connections alive between requests and
+ * between calls. A 4xx answer is the service saying "not this input": the
+ * aggregate is marked quarantined with the answer as its reason. A 5xx, a
+ * timeout, a transport error or a 2xx whose body has no integer prediction
+ * is transient: retried up to retry_attempts more times, then the call fails
+ * and the caller must not commit. No stress level is ever invented. */
+#ifndef SPILLWAY_ML_H
+#define SPILLWAY_ML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "config.h"
+#include "util.h"
+
+struct ml_client;
+
+struct ml_client *ml_open(const struct config *cfg, char *err, size_t errsz);
+void ml_close(struct ml_client *ml);
+
+/* Resolve every AGG_PENDING entry of entries[0..n): each ends AGG_PREDICTED
+ * (prediction set) or AGG_QUARANTINED (reason set). Returns 0, or -1 when
+ * some entries are still pending after the retries, with the last transient
+ * error in err. *requests counts the HTTP requests made. */
+int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,
+               size_t errsz);
+
+/* Parse the service's JSON answer: field holds an integer or a string
+ * holding one ("2"). Returns 0, or -1 with the reason in err. */
+int ml_parse_prediction(const char *body, size_t len, const char *field, int64_t *out, char *err,
+                        size_t errsz);
+
+/* Build the request URL for e into out (cleared first): endpoint, then
+ * name=mean for each parameter whose field has a value; a field with no
+ * value in the aggregate is left out and the service decides. */
+int ml_build_url(const struct config *cfg, const struct agg_entry *e, struct buf *out);
+
+#endif

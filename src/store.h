@@ -1,0 +1,50 @@
+/* store.h -- spillway's state in SQLite: runs and quarantine.
+ *
+ * The file is shared by the runner, the checker and `status`, so it is opened
+ * in WAL mode with a busy timeout, its schema is versioned with
+ * PRAGMA user_version and migrated forward in a transaction on open.
+ * Times are stored as ISO 8601 UTC text with milliseconds, so that
+ * `sqlite3 state.db 'select * from runs'` is readable as is. */
+#ifndef SPILLWAY_STORE_H
+#define SPILLWAY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Open (creating if needed) and migrate the database at path. The directory
+ * must exist. Returns NULL with the reason in err. */
+struct store *store_open(const char *path, char *err, size_t errsz);
+void store_close(struct store *s);
+
+/* Mark runs left "running" by a runner that died (kill -9, power loss) as
+ * "abandoned". Call only while holding the runner lock. Returns the number
+ * of rows changed, or -1. */
+int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t errsz);
+
+/* Insert a "running" row for this run; *run_id receives its id. */
+int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_id, char *err, size_t errsz);
+
+struct run_summary {
+    int64_t ended_ms;
+    const char *outcome; /* "ok" or "failed" */
+    int exit_code;
+    const char *ended_by; /* "eof", "batch_size", "timeout", "signal", "no_partitions", or NULL */
+    int64_t messages, quarantined, aggregates, points;
+    const char *offsets_json; /* committed ranges, or NULL when nothing was committed */
+    const char *error;        /* or NULL */
+    int64_t peak_rss_kib;
+};
+int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum, char *err, size_t errsz);
+
+/* Record a quarantined message ("message") or aggregate ("aggregate").
+ * Idempotent: the same kind, topic, partition and offset is stored once, so
+ * a retried batch does not quarantine its bad messages twice. */
+int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,
+                     int32_t partition, int64_t offset, const void *key, size_t key_len,
+                     const void *payload, size_t payload_len, const char *error, char *err, size_t errsz);
+
+#endif

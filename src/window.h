@@ -1,0 +1,35 @@
+/* window.h -- event time and tumbling windows: pure functions, no clock.
+ *
+ * Units: event times and window starts are epoch milliseconds (UTC); point
+ * timestamps are epoch nanoseconds. */
+#ifndef SPILLWAY_WINDOW_H
+#define SPILLWAY_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse a naive "YYYY-MM-DD HH:MM:SS[.fff...]" ('T' is accepted for the
+ * space) into epoch ms. local = 0 reads it as UTC; local = 1 as the
+ * process's local time zone. Fractions beyond milliseconds are truncated.
+ * Returns 0, or -1 when s is not such a time (a calendar-invalid date such as
+ * Feb 30 included). */
+int window_parse_time(const char *s, size_t len, int local, int64_t *epoch_ms);
+
+/* The start of the tumbling window of width_ms that contains t_ms: the
+ * largest multiple of width_ms not above t_ms (also for times before 1970).
+ * A time exactly on a boundary opens the new window. width_ms > 0. */
+int64_t window_start(int64_t t_ms, int64_t width_ms);
+
+/* The timestamp (ns) of the point for a window: the window start plus a
+ * sub-second discriminator made of the partition and the offset of the
+ * aggregate's first message in this batch:
+ *     (first_offset mod 10^6) * 1000 + (partition mod 1000)   nanoseconds.
+ * Why: a window can span two batches, and InfluxDB replaces a point with the
+ * same series and time, so batch B must not overwrite batch A's part of the
+ * same window. A retried batch starts at the same committed offset, meets the
+ * same first message and so produces the same time, replacing exactly what
+ * the failed attempt wrote. The point stays inside its window's first second,
+ * so GROUP BY time(...) queries see it where they always did. */
+int64_t window_point_time_ns(int64_t window_start_ms, int32_t partition, int64_t first_offset);
+
+#endif

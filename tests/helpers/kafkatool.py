@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+# kafkatool: generates, produces and independently aggregates test data; inspects Kafka offsets.
+import argparse
+import datetime as dt
+import io
+import json
+import random
+import struct
+import sys
+
+FIELDS = ("X", "Y", "Z", "EDA", "HR", "TEMP")
+TIMEOUT = 10.0
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def die(msg):
+    print("kafkatool: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def parse_dt(s):
+    """Naive datetime string -> epoch milliseconds (read as UTC), or None if unparsable."""
+    if not isinstance(s, str):
+        return None
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            d = dt.datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        delta = d - EPOCH
+        return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return None
+
+
+def fmt_dt(epoch_ms):
+    d = EPOCH + dt.timedelta(milliseconds=epoch_ms)
+    return d.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (epoch_ms % 1000)
+
+
+def parse_offsets(spec):
+    """'P:OFF,P:OFF' -> {P: OFF}."""
+    out = {}
+    for item in filter(None, (spec or "").split(",")):
+        try:
+            p, off = item.split(":")
+            out[int(p)] = int(off)
+        except ValueError:
+            die("bad partition:offset %r" % item)
+    return out
+
+
+def f32(v):
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+# ---- gen ----------------------------------------------------------------------------
+
+def cmd_gen(a):
+    rng = random.Random(a.seed)
+    start_ms = parse_dt(a.start)
+    if start_ms is None:
+        die("bad --start %r" % a.start)
+    null_all = {}
+    for spec in a.null_all:
+        field, _, idx = spec.partition(":")
+        if field not in FIELDS or not idx.isdigit():
+            die("bad --null-all %r (want FIELD:NURSEINDEX)" % spec)
+        null_all.setdefault(int(idx), set()).add(field)
+    ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
+    base_hr = [rng.uniform(62, 118) for _ in ids]  # so nurses land in different stress levels
+    out = sys.stdout
+    for k in range(a.per_nurse):
+        when = fmt_dt(start_ms + int(k * 1000 // a.rate))
+        for i, nid in enumerate(ids):
+            v = {
+                "X": round(rng.uniform(-2, 2), 4),
+                "Y": round(rng.uniform(-2, 2), 4),
+                "Z": round(rng.uniform(-2, 2), 4),
+                "EDA": round(rng.uniform(0, 5), 4),
+                "HR": round(min(120.0, max(60.0, rng.gauss(base_hr[i], 4))), 2),
+                "TEMP": round(rng.uniform(33, 37), 3),
+            }
+            for f in FIELDS:
+                if f in null_all.get(i, ()) or (a.null_some and rng.random() < a.null_some):
+                    v[f] = None
+            v["id"] = nid
+            v["datetime"] = when
+            out.write(json.dumps({"key": nid, "value": v}) + "\n")
+
+
+# ---- produce ------------------------------------------------------------------------
+
+def load_schema(path):
+    import avro.schema
+    parse = getattr(avro.schema, "parse", None) or getattr(avro.schema, "Parse")
+    with open(path) as f:
+        return parse(f.read())
+
+
+class Encoder:
+    """One Avro binary datum per value, written by python-avro's DatumWriter/BinaryEncoder.
+
+    python-avro takes ~140 us per record, too slow for a million. A record's binary encoding
+    is its fields' encodings concatenated, so each field is encoded by its own DatumWriter and
+    memoized; the first CHECK records are also encoded whole and must match byte for byte."""
+    CHECK, CACHE_MAX = 2000, 500000
+
+    def __init__(self, schema):
+        import avro.io
+        self.io = avro.io
+        self.whole = avro.io.DatumWriter(schema)
+        fields = schema.fields if schema.type == "record" else []
+        self.fields = [(f.name, avro.io.DatumWriter(f.type), {}) for f in fields]
+        self.done = 0
+
+    def _encode(self, writer, datum):
+        buf = io.BytesIO()
+        writer.write(datum, self.io.BinaryEncoder(buf))
+        return buf.getvalue()
+
+    def encode(self, value):
+        if not self.fields:
+            return self._encode(self.whole, value)
+        parts = []
+        for name, writer, cache in self.fields:
+            datum = value.get(name)
+            key = (type(datum), datum if datum else repr(datum))  # -0.0 == 0.0
+            b = cache.get(key)
+            if b is None:
+                if len(cache) > self.CACHE_MAX:
+                    cache.clear()
+                b = cache[key] = self._encode(writer, datum)
+            parts.append(b)
+        out = b"".join(parts)
+        if self.done < self.CHECK:
+            self.done += 1
+            if out != self._encode(self.whole, value):
+                die("field-wise Avro encoding differs from DatumWriter's for %r" % value)
+        return out
+
+
+def cmd_produce(a):
+    from confluent_kafka import Producer
+
+    encoder = Encoder(load_schema(a.schema))
+    producer = Producer({
+        "bootstrap.servers": a.bootstrap,
+        "linger.ms": 20,
+        "queue.buffering.max.messages": 500000,
+        "enable.idempotence": False,
+        "acks": "all",
+    })
+    manifest = open(a.manifest, "w")
+    stats = {"ok": 0, "failed": 0}
+
+    def delivered(err, msg, obj):
+        if err is not None:
+            stats["failed"] += 1
+            if stats["failed"] <= 5:
+                print("kafkatool: delivery failed: %s" % err, file=sys.stderr)
+            return
+        stats["ok"] += 1
+        obj["partition"] = msg.partition()
+        obj["offset"] = msg.offset()
+        manifest.write(json.dumps(obj) + "\n")
+
+    sent = 0
+    with open(a.input) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            if "raw_hex" in obj:
+                value = bytes.fromhex(obj["raw_hex"])
+                obj["valid"] = False
+            elif "value" in obj:
+                try:
+                    value = encoder.encode(obj["value"])
+                except Exception as e:  # python-avro raises several types
+                    die("%s:%d: cannot encode value: %s: %s" % (a.input, lineno, type(e).__name__, e))
+                obj["valid"] = True
+            else:
+                die("%s:%d: neither value nor raw_hex" % (a.input, lineno))
+            obj["value_hex"] = value.hex()
+            key = obj.get("key")
+            kw = {"partition": a.partition} if a.partition is not None else {}
+            cb = lambda err, msg, obj=obj: delivered(err, msg, obj)
+            while True:
+                try:
+                    producer.produce(a.topic, value=value,
+                                     key=None if key is None else key.encode(),
+                                     on_delivery=cb, **kw)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            sent += 1
+            if sent % 1000 == 0:
+                producer.poll(0)
+    left = producer.flush(60)
+    manifest.close()
+    if left:
+        die("%d message(s) not delivered within 60 s" % left)
+    if stats["failed"]:
+        die("%d of %d message(s) failed delivery" % (stats["failed"], sent))
+    print("produced %d message(s) to %s" % (stats["ok"], a.topic), file=sys.stderr)
+
+
+# ---- expect -------------------------------------------------------------------------
+
+def cmd_expect(a):
+    frm, to = parse_offsets(a.from_), parse_offsets(a.to)
+    fields = a.fields.split(",")
+    wms = a.window * 1000
+    groups = {}
+    with open(a.manifest) as f:
+        for line in f:
+            m = json.loads(line)
+            p, off = m["partition"], m["offset"]
+            if not m.get("valid") or off < frm.get(p, 0) or (p in to and off >= to[p]):
+                continue
+            v = m["value"]
+            ms = parse_dt(v.get("datetime"))
+            if v.get("id") is None or ms is None:
+                continue
+            g = groups.get((v["id"], ms // wms))
+            if g is None:
+                g = groups[(v["id"], ms // wms)] = {"count": 0, "sum": dict.fromkeys(fields, 0.0),
+                                                   "n": dict.fromkeys(fields, 0)}
+            g["count"] += 1
+            for fl in fields:
+                x = v.get(fl)
+                if x is not None:
+                    g["sum"][fl] += f32(x)
+                    g["n"][fl] += 1
+    aggs = []
+    for (nid, w), g in sorted(groups.items()):
+        means = {fl: (g["sum"][fl] / g["n"][fl] if g["n"][fl] else None) for fl in fields}
+        aggs.append({"id": nid, "window_start": w * a.window, "count": g["count"],
+                     "means": means, "n": g["n"]})
+    json.dump({"count_total": sum(g["count"] for g in groups.values()), "aggregates": aggs},
+              sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+# ---- offsets ------------------------------------------------------------------------
+
+def consumer(a, group=None):
+    from confluent_kafka import Consumer
+    return Consumer({
+        "bootstrap.servers": a.bootstrap,
+        "group.id": group or "kafkatool-probe",
+        "enable.auto.commit": False,
+    })
+
+
+def partitions(c, topic):
+    md = c.list_topics(topic, timeout=TIMEOUT)
+    t = md.topics.get(topic)
+    if t is None or t.error is not None:
+        die("topic %s: %s" % (topic, t.error if t else "not in metadata"))
+    return sorted(t.partitions)
+
+
+def cmd_commit(a):
+    from confluent_kafka import TopicPartition
+    want = parse_offsets(a.offsets)
+    if not want:
+        die("--offsets is empty")
+    c = consumer(a, a.group)
+    try:
+        tps = [TopicPartition(a.topic, p, off) for p, off in sorted(want.items())]
+        c.commit(offsets=tps, asynchronous=False)
+        got = c.committed([TopicPartition(a.topic, p) for p in sorted(want)], timeout=TIMEOUT)
+        for tp in got:
+            if tp.error or tp.offset != want[tp.partition]:
+                die("commit of %s[%d] not visible: committed %d, wanted %d (%s)"
+                    % (a.topic, tp.partition, tp.offset, want[tp.partition], tp.error))
+    finally:
+        c.close()
+
+
+def cmd_committed(a):
+    from confluent_kafka import TopicPartition
+    c = consumer(a, a.group)
+    try:
+        tps = [TopicPartition(a.topic, p) for p in partitions(c, a.topic)]
+        got = c.committed(tps, timeout=TIMEOUT)
+        print(" ".join("%d:%d" % (tp.partition, tp.offset) for tp in got))
+    finally:
+        c.close()
+
+
+def cmd_watermarks(a):
+    from confluent_kafka import TopicPartition
+    c = consumer(a)
+    try:
+        out = []
+        for p in partitions(c, a.topic):
+            lo, hi = c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=TIMEOUT)
+            out.append("%d:%d:%d" % (p, lo, hi))
+        print(" ".join(out))
+    finally:
+        c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Kafka test-data tool for spillway tests")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("gen", help="generate sensor events as JSON lines on stdout")
+    s.add_argument("--nurses", type=int, required=True)
+    s.add_argument("--per-nurse", type=int, required=True)
+    s.add_argument("--start", default="2026-11-21 10:00:00.000")
+    s.add_argument("--rate", type=float, default=330.0, help="events per second per nurse")
+    s.add_argument("--id-prefix", default="nurse-")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--null-all", nargs="+", action="extend", default=[],
+                   metavar="FIELD:NURSEINDEX")
+    s.add_argument("--null-some", type=float, default=0.0, metavar="PROB")
+    s.set_defaults(fn=cmd_gen)
+
+    s = sub.add_parser("produce", help="produce JSON lines as Avro datums, write a manifest")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--schema", required=True)
+    s.add_argument("--in", dest="input", required=True)
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--partition", type=int)
+    s.set_defaults(fn=cmd_produce)
+
+    s = sub.add_parser("expect", help="expected aggregates of a manifest")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--window", type=int, required=True)
+    s.add_argument("--from", dest="from_", metavar="P:OFF,...")
+    s.add_argument("--to", metavar="P:OFF,...")
+    s.add_argument("--fields", default=",".join(FIELDS))
+    s.set_defaults(fn=cmd_expect)
+
+    for name, fn in (("commit", cmd_commit), ("committed", cmd_committed),
+                     ("watermarks", cmd_watermarks)):
+        s = sub.add_parser(name)
+        s.add_argument("--bootstrap", required=True)
+        s.add_argument("--topic", required=True)
+        if name != "watermarks":
+            s.add_argument("--group", required=True)
+        if name == "commit":
+            s.add_argument("--offsets", required=True, metavar="P:OFF,...")
+        s.set_defaults(fn=fn)
+
+    a = ap.parse_args()
+    if a.cmd == "gen" and a.rate <= 0:
+        die("--rate must be positive")
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()
