@@ -41,6 +41,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
 
+# Avro datums for the decoder's unit test, encoded by python-avro (an
+# independent implementation), never by spillway itself.
+FIXTURES := $(BUILD)/tests/fixtures
+$(FIXTURES)/.stamp: tests/helpers/avro_fixtures.py tests/unit/fixtures/numeric.avsc etc/nurse_sensor_event.avsc
+	/usr/bin/python3 tests/helpers/avro_fixtures.py $(FIXTURES)
+	@touch $@
+
 $(BUILD)/tests/mockcluster: tests/helpers/mockcluster.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs rdkafka)
@@ -53,8 +60,9 @@ unit: $(UNITS)
 
 # The whole suite, as CI runs it: unit tests, then the end-to-end tests
 # against librdkafka's mock cluster, a real influxd and the ML stub.
-test: deps $(BIN) $(UNITS) $(BUILD)/tests/mockcluster
-	SPILLWAY=$(abspath $(BIN)) prove -j2 $(UNITS) tests/t/*.t
+test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster
+	SPILLWAY=$(abspath $(BIN)) SPILLWAY_FIXTURES=$(FIXTURES) MOCKCLUSTER=$(abspath $(BUILD)/tests/mockcluster) \
+	  prove -j2 $(UNITS) tests/t/*.t
 
 # The same suite against an AddressSanitizer + UBSan build.
 asan:

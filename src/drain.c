@@ -327,14 +327,48 @@ static void finish_run(struct run *r, int code, struct kafka *k, int committed)
     buf_free(&ranges);
 }
 
+/* Take the lock and open the state: a run row exists from here on.
+ * Returns 0 or a sysexits code with the reason logged. */
+static int drain_begin(struct run *r, int *lock_fd)
+{
+    struct buf lock_path = { 0 };
+    char err[1024];
+
+    if (buf_printf(&lock_path, "%s.lock", r->cfg->state_database) != 0)
+        return EX_SOFTWARE;
+    *lock_fd = lock_try(lock_path.data, err, sizeof err);
+    if (*lock_fd == -2)
+        log_warn("another spillway drain holds %s; exiting", lock_path.data);
+    buf_free(&lock_path);
+    if (*lock_fd == -2)
+        return EX_TEMPFAIL;
+    if (*lock_fd < 0) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    if (r->opt->dry_run)
+        return 0;
+    if ((r->store = store_open(r->cfg->state_database, err, sizeof err)) == NULL) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    /* we hold the lock: a run still "running" died without finishing */
+    if (store_runs_abandon_stale(r->store, now_wall_ms(), err, sizeof err) < 0 ||
+        store_run_begin(r->store, now_wall_ms(), (int)getpid(), &r->run_id, err, sizeof err) != 0) {
+        log_err("%s", err);
+        store_close(r->store);
+        r->store = NULL;
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
 int drain_run(const struct config *cfg, const struct drain_options *opt)
 {
     struct run r = { .cfg = cfg, .opt = opt };
-    struct buf lock_path = { 0 };
     struct kafka *k = NULL;
     struct sigaction sa = { .sa_handler = on_signal };
-    char err[1024];
-    int lock_fd, code = 0, committed = 0, config_error;
+    int lock_fd = -1, code, committed = 0, config_error;
     int64_t t0 = now_mono_ms(), t_consumed;
 
     sigemptyset(&sa.sa_mask);
@@ -342,44 +376,21 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     sigaction(SIGINT, &sa, NULL);
     agg_init(&r.agg, cfg->nfields);
 
-    if (buf_printf(&lock_path, "%s.lock", cfg->state_database) != 0)
-        return EX_SOFTWARE;
-    lock_fd = lock_try(lock_path.data, err, sizeof err);
-    if (lock_fd == -2) {
-        log_warn("another spillway drain holds %s; exiting", lock_path.data);
-        buf_free(&lock_path);
-        return EX_TEMPFAIL;
-    }
-    buf_free(&lock_path);
-    if (lock_fd < 0) {
-        log_err("%s", err);
-        return EX_CONFIG;
-    }
-    if (!opt->dry_run) {
-        if ((r.store = store_open(cfg->state_database, err, sizeof err)) == NULL) {
-            log_err("%s", err);
-            lock_release(lock_fd);
-            return EX_CONFIG;
-        }
-        if (store_runs_abandon_stale(r.store, now_wall_ms(), err, sizeof err) < 0 ||
-            store_run_begin(r.store, now_wall_ms(), (int)getpid(), &r.run_id, err, sizeof err) != 0) {
-            log_err("%s", err);
-            store_close(r.store);
-            lock_release(lock_fd);
-            return EX_SOFTWARE;
-        }
-    }
-
+    /* what can be checked alone is checked before touching shared state */
     r.dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields, r.error,
                          sizeof r.error);
     if (r.dec == NULL) {
+        log_err("%s", r.error);
         code = EX_CONFIG;
         goto out;
     }
+    if ((code = drain_begin(&r, &lock_fd)) != 0)
+        goto out;
+
     k = kafka_open(cfg, r.error, sizeof r.error, &config_error);
     if (k == NULL) {
         code = config_error ? EX_CONFIG : EX_UNAVAILABLE;
-        goto out;
+        goto fail;
     }
     code = consume(&r, k, t0 + cfg->batch_timeout_seconds * 1000);
     kafka_pause(k);
@@ -387,13 +398,12 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     log_info("Collected %" PRId64 " messages in %.2fs (%" PRId64 " quarantined, ended by %s)", r.messages,
              (double)(t_consumed - t0) / 1000.0, r.quarantined, r.ended_by ? r.ended_by : "error");
     if (code != 0)
-        goto out;
+        goto fail;
 
-    code = predict_and_write(&r);
-    if (code != 0)
-        goto out;
-    log_info("Processed batch in %.2fs: %zu aggregates, %" PRId64 " ML requests", (double)(now_mono_ms() - t_consumed) / 1000.0,
-             r.agg.count, r.ml_requests);
+    if ((code = predict_and_write(&r)) != 0)
+        goto fail;
+    log_info("Processed batch in %.2fs: %zu aggregates, %" PRId64 " ML requests",
+             (double)(now_mono_ms() - t_consumed) / 1000.0, r.agg.count, r.ml_requests);
     if (!opt->dry_run) {
         log_info("Wrote %" PRId64 " points to InfluxDB", r.points);
         int n = kafka_commit(k, r.error, sizeof r.error);
@@ -401,20 +411,21 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
             /* the points are written; the next owner of these partitions
              * re-reads and rewrites the same points */
             code = EX_TEMPFAIL;
-            goto out;
+            goto fail;
         }
         committed = 1;
         log_info("Committed offsets for %d partitions", n);
     }
-out:
-    if (code != 0)
-        log_err("%s", r.error[0] ? r.error : "drain failed");
+    goto done;
+fail:
+    log_err("%s", r.error[0] ? r.error : "drain failed");
+done:
     finish_run(&r, code, k, committed);
+out:
     kafka_close(k);
     decoder_close(r.dec);
     agg_free(&r.agg);
     store_close(r.store);
     lock_release(lock_fd);
-    log_debug("peak RSS %" PRId64 " KiB", peak_rss_kib());
     return code;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# influxtool: queries an InfluxDB 1.x server for tests and compares spillway's points with expectations.
+# influxtool: queries InfluxDB 1.x for tests and compares spillway's points with expectations.
 import argparse
 import json
 import math

@@ -177,7 +177,8 @@ def cmd_produce(a):
                 try:
                     value = encoder.encode(obj["value"])
                 except Exception as e:  # python-avro raises several types
-                    die("%s:%d: cannot encode value: %s: %s" % (a.input, lineno, type(e).__name__, e))
+                    die("%s:%d: cannot encode value: %s: %s"
+                        % (a.input, lineno, type(e).__name__, e))
                 obj["valid"] = True
             else:
                 die("%s:%d: neither value nor raw_hex" % (a.input, lineno))
@@ -350,7 +351,12 @@ def main():
     a = ap.parse_args()
     if a.cmd == "gen" and a.rate <= 0:
         die("--rate must be positive")
-    a.fn(a)
+    try:
+        a.fn(a)
+    except Exception as e:  # confluent_kafka.KafkaException and friends
+        if type(e).__name__ != "KafkaException":
+            raise
+        die("%s: %s" % (a.cmd, e))
 
 
 if __name__ == "__main__":

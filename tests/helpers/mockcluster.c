@@ -94,7 +94,8 @@ int main(int argc, char **argv)
             usage();
         if (!strcmp(argv[i], "--topic")) {
             char *arg = argv[++i], *colon = strrchr(arg, ':');
-            if (!colon || colon == arg || ntopics == MAX_TOPICS || parse_int(colon + 1, &parts[ntopics]))
+            if (!colon || colon == arg || ntopics == MAX_TOPICS ||
+                parse_int(colon + 1, &parts[ntopics]))
                 usage();
             *colon = '\0';
             topics[ntopics++] = arg;

@@ -1,4 +1,5 @@
 # sandbox.sh: bash library for spillway tests: a temp sandbox, loopback services, cleanup, TAP.
+# shellcheck shell=bash
 #
 # Source it, then call sandbox_init. Call the start_* functions directly (never inside $(...)):
 # they record the PIDs of what they start in this shell so that the EXIT trap stops them.
@@ -25,12 +26,12 @@ stop_pid() {
     while kill -0 "$pid" 2>/dev/null; do
         if (( $(_now_us) > deadline )); then
             echo "sandbox: pid $pid ignored TERM; killing" >&2
-            kill -KILL "$pid" 2>/dev/null
+            kill -KILL "$pid" 2>/dev/null || true
             break
         fi
         sleep 0.05
     done
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     local keep=() p
     for p in "${_SANDBOX_PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
     _SANDBOX_PIDS=("${keep[@]}")
@@ -39,6 +40,7 @@ stop_pid() {
 
 _sandbox_cleanup() {
     local rc=$? i
+    trap '' INT TERM
     for (( i = ${#_SANDBOX_PIDS[@]} - 1; i >= 0; i-- )); do
         stop_pid "${_SANDBOX_PIDS[i]}"
     done
@@ -74,7 +76,8 @@ wait_until() {
 }
 
 free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 # ---- InfluxDB -------------------------------------------------------------------------

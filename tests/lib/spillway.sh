@@ -33,7 +33,8 @@ gen() {
 # produce NAME: produce $SANDBOX/NAME.jsonl, manifest into $SANDBOX/NAME.manifest
 produce() {
     "$PY" "$HELPERS/kafkatool.py" produce --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --schema "$SCHEMA" \
-        --in "$SANDBOX/$1.jsonl" --manifest "$SANDBOX/$1.manifest" >/dev/null
+        --in "$SANDBOX/$1.jsonl" --manifest "$SANDBOX/$1.manifest" >"$SANDBOX/produce.log" 2>&1 ||
+        _fail "producing $1 failed: $(tail -n 3 "$SANDBOX/produce.log")"
 }
 
 committed() {

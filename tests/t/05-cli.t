@@ -1,0 +1,61 @@
+#!/bin/bash
+# The command line and the configuration, as an operator meets them: usage,
+# exit codes, errors that name file, line and key, secrets, a misspelt topic.
+source "$(dirname "$0")/../lib/sandbox.sh"
+source "$(dirname "$0")/../lib/spillway.sh"
+sandbox_init
+
+rc_of() { "$@" >"$SANDBOX/out" 2>"$SANDBOX/err" && echo 0 || echo $?; }
+
+is "$(rc_of "$SPILLWAY")" 64 "no command: exit 64"
+ok "and usage on stderr" grep -q "^usage: spillway" "$SANDBOX/err"
+is "$(rc_of "$SPILLWAY" frobnicate)" 64 "unknown command: exit 64"
+is "$(rc_of "$SPILLWAY" drain --frob)" 64 "unknown option: exit 64"
+is "$(rc_of "$SPILLWAY" --help)" 0 "--help: exit 0"
+ok "--help lists drain" grep -q "drain \[--dry-run\]" "$SANDBOX/out"
+is "$(rc_of "$SPILLWAY" --version)" 0 "--version: exit 0"
+ok "--version prints version and the default config path" \
+    grep -qx "default config: /etc/spillway/spillway.ini" "$SANDBOX/out"
+
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/none.ini" drain)" 78 "a missing config: exit 78"
+ok "naming it" grep -q "error: $SANDBOX/none.ini: cannot open: No such file or directory" "$SANDBOX/err"
+is "$(SPILLWAY_CONFIG=$SANDBOX/env.ini rc_of "$SPILLWAY" drain)" 78 "\$SPILLWAY_CONFIG is read"
+ok "the error names that file" grep -q "$SANDBOX/env.ini: cannot open" "$SANDBOX/err"
+
+printf '[drain]\nbatch_size = 100\nbatch_timeout_seconds = soon\n' >"$SANDBOX/bad.ini"
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/bad.ini" drain)" 78 "a bad value: exit 78"
+is "$(cat "$SANDBOX/err")" "spillway: error: $SANDBOX/bad.ini:3: [drain] batch_timeout_seconds: not an integer: \"soon\"" \
+    "the error is file:line: [section] key: problem"
+is "$(rc_of "$SPILLWAY" -c "$REPO/etc/spillway.ini" drain --dry-run)" 78 \
+    "the shipped etc/spillway.ini parses (and fails only at its schema path, not installed here)"
+ok "so the error is the schema's, not the config's" grep -q "/etc/spillway/nurse_sensor_event.avsc: cannot open the schema" "$SANDBOX/err"
+
+# a secret in a file others can read
+start_mock "$TOPIC:1"
+ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 write_config "$SANDBOX/s.ini" $'[influxdb]\npassword = hunter2'
+chmod 0644 "$SANDBOX/s.ini"
+rc_of "$SPILLWAY" -c "$SANDBOX/s.ini" drain --dry-run >/dev/null
+ok "a world-readable config holding a password draws a warning" \
+    grep -q "warning: $SANDBOX/s.ini holds a password or token and is readable by every user" "$SANDBOX/err"
+ok "the secret itself is never logged" bash -c "! grep -q hunter2 '$SANDBOX/err'"
+chmod 0640 "$SANDBOX/s.ini"
+rc_of "$SPILLWAY" -c "$SANDBOX/s.ini" drain --dry-run >/dev/null
+ok "a 0640 config draws none" bash -c "! grep -q 'readable by every user' '$SANDBOX/err'"
+
+# the topic must exist: a misspelt one is a config error, not an empty success
+ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 write_config "$SANDBOX/t.ini"
+sed -i 's/^topic = stress-topic$/topic = stres-topic/' "$SANDBOX/t.ini"
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/t.ini" drain)" 78 "a topic that does not exist: exit 78"
+ok "naming the topic and the config" grep -q "topic \"stres-topic\" does not exist on $KAFKA_BOOTSTRAP (see \[kafka\] topic in $SANDBOX/t.ini)" "$SANDBOX/err"
+
+# Kafka unreachable
+ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 KAFKA_BOOTSTRAP=127.0.0.1:$(free_port) write_config "$SANDBOX/k.ini"
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/k.ini" drain)" 69 "Kafka unreachable: exit 69"
+ok "saying so" grep -q "error: kafka: cannot get metadata from 127.0.0.1:" "$SANDBOX/err"
+
+# the state directory must exist
+ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 write_config "$SANDBOX/d.ini"
+sed -i "s|^database = .*state.db|database = $SANDBOX/missing/state.db|" "$SANDBOX/d.ini"
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/d.ini" drain)" 78 "a missing state directory: exit 78"
+ok "naming the lock or state path" grep -q "$SANDBOX/missing/state.db" "$SANDBOX/err"
+done_testing
