@@ -3,6 +3,7 @@
 
 #include <avro.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,22 +205,155 @@ static int number_value(struct decoder *d, const struct field_ref *ref, double *
     return rc;
 }
 
+/* A bounds-checking walk of one datum against the schema, run before
+ * avro-c sees the bytes. Why: avro-c 1.11's binary reader trusts length
+ * prefixes. A string shorter than its prefix leaks the buffer it allocated
+ * for it (read_string() returns the error without freeing), a garbage
+ * prefix of gigabytes is allocated before the read fails, and a negative one
+ * is reported as "out of memory". After this walk every length is
+ * non-negative and inside the message, every union and enum index exists,
+ * and the datum ends where the message does, so avro-c's read cannot fail
+ * half-way. */
+struct walk {
+    const unsigned char *p;
+    size_t len, pos;
+    char *err;
+    size_t errsz;
+};
+
+static int walk_fail(struct walk *w, const char *what)
+{
+    snprintf(w->err, w->errsz, "not a datum of the schema (%zu bytes): %s at byte %zu", w->len, what, w->pos);
+    return -1;
+}
+
+static int walk_long(struct walk *w, int64_t *out)
+{
+    uint64_t v = 0;
+
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (w->pos >= w->len)
+            return walk_fail(w, "truncated number");
+        unsigned char b = w->p[w->pos++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return 0;
+        }
+    }
+    return walk_fail(w, "number longer than 10 bytes");
+}
+
+static int walk_skip(struct walk *w, int64_t n, const char *what)
+{
+    if (n < 0)
+        return walk_fail(w, what);
+    if ((uint64_t)n > w->len - w->pos)
+        return walk_fail(w, "truncated value");
+    w->pos += (size_t)n;
+    return 0;
+}
+
+static int walk_datum(struct walk *w, avro_schema_t s, int depth)
+{
+    int64_t n;
+
+    if (depth > 64)
+        return walk_fail(w, "schema nested too deeply");
+    switch (avro_typeof(s)) {
+    case AVRO_NULL:
+        return 0;
+    case AVRO_BOOLEAN:
+        if (w->pos >= w->len || w->p[w->pos] > 1)
+            return walk_fail(w, "bad boolean");
+        w->pos++;
+        return 0;
+    case AVRO_INT32:
+        if (walk_long(w, &n) != 0)
+            return -1;
+        return n < INT32_MIN || n > INT32_MAX ? walk_fail(w, "int out of range") : 0;
+    case AVRO_INT64:
+        return walk_long(w, &n);
+    case AVRO_FLOAT:
+        return walk_skip(w, 4, "");
+    case AVRO_DOUBLE:
+        return walk_skip(w, 8, "");
+    case AVRO_STRING:
+    case AVRO_BYTES:
+        if (walk_long(w, &n) != 0)
+            return -1;
+        return walk_skip(w, n, "negative length");
+    case AVRO_FIXED:
+        return walk_skip(w, avro_schema_fixed_size(s), "bad fixed size");
+    case AVRO_ENUM:
+        if (walk_long(w, &n) != 0)
+            return -1;
+        return n < 0 || n >= avro_schema_enum_number_of_symbols(s) ? walk_fail(w, "enum index out of range") : 0;
+    case AVRO_UNION:
+        if (walk_long(w, &n) != 0)
+            return -1;
+        if (n < 0 || (uint64_t)n >= avro_schema_union_size(s))
+            return walk_fail(w, "union branch out of range");
+        return walk_datum(w, avro_schema_union_branch(s, (int)n), depth + 1);
+    case AVRO_RECORD:
+        for (size_t i = 0; i < avro_schema_record_size(s); i++)
+            if (walk_datum(w, avro_schema_record_field_get_by_index(s, (int)i), depth + 1) != 0)
+                return -1;
+        return 0;
+    case AVRO_ARRAY:
+    case AVRO_MAP: {
+        int is_map = avro_typeof(s) == AVRO_MAP;
+        avro_schema_t item = is_map ? avro_schema_map_values(s) : avro_schema_array_items(s);
+        for (;;) {
+            int64_t count, size;
+            if (walk_long(w, &count) != 0)
+                return -1;
+            if (count == 0)
+                return 0;
+            if (count < 0) {
+                if (count == INT64_MIN || walk_long(w, &size) != 0)
+                    return count == INT64_MIN ? walk_fail(w, "bad block count") : -1;
+                count = -count;
+            }
+            /* every item takes at least a byte, but for null items: bound
+             * the loop by what the message could possibly hold */
+            if ((uint64_t)count > w->len - w->pos + 1 && (is_map || avro_typeof(item) != AVRO_NULL))
+                return walk_fail(w, "block count larger than the message");
+            if ((uint64_t)count > (1u << 20))
+                return walk_fail(w, "block count too large");
+            for (int64_t i = 0; i < count; i++) {
+                if (is_map && (walk_long(w, &n) != 0 || walk_skip(w, n, "negative length") != 0))
+                    return -1;
+                if (walk_datum(w, item, depth + 1) != 0)
+                    return -1;
+            }
+        }
+    }
+    case AVRO_LINK:
+        return walk_datum(w, avro_schema_link_target(s), depth + 1);
+    default:
+        return walk_fail(w, "unsupported schema type");
+    }
+}
+
 int decode_message(struct decoder *d, const void *buf, size_t len, struct decoded *out, char *err,
                    size_t errsz)
 {
-    char extra;
+    struct walk w = { .p = buf, .len = len, .err = err, .errsz = errsz };
 
+    if (walk_datum(&w, d->schema, 0) != 0)
+        return -1;
+    if (w.pos != len) {
+        snprintf(err, errsz, "not a datum of the schema: %zu trailing bytes after the record (%zu bytes)",
+                 len - w.pos, len);
+        return -1;
+    }
     avro_reader_memory_set_source(d->reader, buf, (int64_t)len);
     if (avro_value_read(d->reader, &d->record) != 0) {
         const char *why = avro_strerror();
         /* avro-c leaves a newline on some messages */
         snprintf(err, errsz, "not a datum of the schema (%zu bytes): %.*s", len,
                  (int)strcspn(why, "\n"), why);
-        return -1;
-    }
-    /* exactly one datum: bytes left over mean this was not one of ours */
-    if (avro_read(d->reader, &extra, 1) == 0) {
-        snprintf(err, errsz, "not a datum of the schema: trailing bytes after the record (%zu bytes)", len);
         return -1;
     }
     if (string_value(d, &d->id, &out->id, &out->id_len, &out->has_id) != 0 ||

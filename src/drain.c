@@ -395,8 +395,10 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     code = consume(&r, k, t0 + cfg->batch_timeout_seconds * 1000);
     kafka_pause(k);
     t_consumed = now_mono_ms();
-    log_info("Collected %" PRId64 " messages in %.2fs (%" PRId64 " quarantined, ended by %s)", r.messages,
-             (double)(t_consumed - t0) / 1000.0, r.quarantined, r.ended_by ? r.ended_by : "error");
+    int64_t t_assigned = kafka_assigned_at(k) ? kafka_assigned_at(k) : t_consumed;
+    log_info("Collected %" PRId64 " messages in %.2fs (group join %.2fs, %" PRId64 " quarantined, ended by %s)",
+             r.messages, (double)(t_consumed - t0) / 1000.0, (double)(t_assigned - t0) / 1000.0, r.quarantined,
+             r.ended_by ? r.ended_by : "error");
     if (code != 0)
         goto fail;
 

@@ -24,6 +24,7 @@ struct kafka {
     struct kafka_part *parts;
     int32_t nparts;
     int assignment_seen;
+    int64_t assigned_at_ms;
     char fatal[512];
 };
 
@@ -201,6 +202,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     struct kafka *k = opaque;
 
     k->assignment_seen = 1;
+    if (k->assigned_at_ms == 0)
+        k->assigned_at_ms = now_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (kafka_start_offsets(k, parts) != 0) {
             rd_kafka_assign(rk, NULL);
@@ -363,6 +366,11 @@ enum kafka_event kafka_next(struct kafka *k, int timeout_ms, rd_kafka_message_t 
     kp->last = m->offset;
     *msg = m;
     return KAFKA_MESSAGE;
+}
+
+int64_t kafka_assigned_at(const struct kafka *k)
+{
+    return k->assigned_at_ms;
 }
 
 void kafka_pause(struct kafka *k)

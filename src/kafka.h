@@ -36,6 +36,10 @@ struct kafka *kafka_open(const struct config *cfg, char *err, size_t errsz, int 
  * as consumed: its offset will be committed by kafka_commit(). */
 enum kafka_event kafka_next(struct kafka *k, int timeout_ms, rd_kafka_message_t **msg, char *err, size_t errsz);
 
+/* CLOCK_MONOTONIC ms at which partitions were first assigned (the group
+ * join is a fixed cost of every run), or 0 when none was yet. */
+int64_t kafka_assigned_at(const struct kafka *k);
+
 /* Stop fetching (the batch is complete); messages already prefetched are
  * dropped and will be read again by the next run. */
 void kafka_pause(struct kafka *k);

@@ -7,6 +7,13 @@
 
 static int tap_n, tap_failed;
 
+/* LeakSanitizer ends a leaking process with _exit(), which would lose a
+ * buffered stdout, and with it the TAP that says what passed. */
+__attribute__((constructor)) static void tap_line_buffered(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 #define ok(cond, ...)                                                                                    \
     do {                                                                                                 \
         int ok_ = (cond) ? 1 : 0;                                                                        \

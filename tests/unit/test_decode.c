@@ -82,6 +82,16 @@ int main(void)
     garbage[0] = 0x04; /* union branch 2 of a 2-branch union */
     is_int(decode_message(dec, garbage, sizeof garbage, &d, err, sizeof err), -1, "a bad union branch is refused");
     is_int(decode_message(dec, "", 0, &d, err, sizeof err), -1, "no bytes at all is refused");
+    /* X..TEMP null (branch 0), then id in branch 1 with string length -1
+     * (zigzag 0x01): avro-c alone calls it "out of memory" */
+    static const unsigned char neg[] = { 0, 0, 0, 0, 0, 0, 2, 1, 0 };
+    is_int(decode_message(dec, neg, sizeof neg, &d, err, sizeof err), -1, "a negative string length is refused");
+    ok(strstr(err, "negative length at byte 8") != NULL, "before avro-c reads it: %s", err);
+    static const unsigned char huge[] = { 0, 0, 0, 0, 0, 0, 2, 0xfe, 0xff, 0xff, 0xff, 0x0f };
+    is_int(decode_message(dec, huge, sizeof huge, &d, err, sizeof err), -1, "a 2 GiB string length is refused");
+    ok(strstr(err, "truncated value") != NULL, "without allocating it: %s", err);
+    static const unsigned char longnum[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    is_int(decode_message(dec, longnum, sizeof longnum, &d, err, sizeof err), -1, "an 11-byte varint is refused");
     /* the decoder is still usable after errors */
     n = slurp("full", buf, sizeof buf);
     is_int(decode_message(dec, buf, n, &d, err, sizeof err), 0, "a good datum decodes after bad ones");
