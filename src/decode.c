@@ -14,14 +14,36 @@ struct field_ref {
     avro_type_t type;
 };
 
+/* The schema flattened for the bounds-checking walk: asking avro-c's schema
+ * accessors per message (a hash lookup per record field) cost more than the
+ * walk itself. */
+struct wnode {
+    avro_type_t type;
+    int64_t n;   /* fields, branches, fixed size or enum symbols */
+    int *kids;   /* node indexes: fields, branches, or the item/value type */
+};
+
 struct decoder {
     avro_schema_t schema;
+    struct wnode *nodes;
+    size_t nnodes;
+    avro_schema_t *memo; /* memo[i] is the schema of nodes[i] */
     avro_value_iface_t *iface;
     avro_value_t record;
     avro_reader_t reader;
     struct field_ref id, time, fields[AGG_MAX_FIELDS];
     size_t nfields;
 };
+
+static int compile_schema(struct decoder *d, avro_schema_t s);
+
+static void decoder_free_nodes(struct decoder *d)
+{
+    for (size_t i = 0; i < d->nnodes; i++)
+        free(d->nodes[i].kids);
+    free(d->nodes);
+    free(d->memo);
+}
 
 static int is_numeric(avro_type_t t)
 {
@@ -127,6 +149,10 @@ struct decoder *decoder_open(const char *path, const char *id_field, const char 
         if (resolve_field(d->schema, path, fields[i], 0, &d->fields[i], err, errsz))
             goto fail;
     d->nfields = nfields;
+    if (compile_schema(d, d->schema) != 0) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
     d->iface = avro_generic_class_from_schema(d->schema);
     if (d->iface == NULL || avro_generic_value_new(d->iface, &d->record) != 0) {
         snprintf(err, errsz, "%s: avro-c cannot build a reader: %s", path, avro_strerror());
@@ -142,6 +168,7 @@ struct decoder *decoder_open(const char *path, const char *id_field, const char 
 fail:
     if (d->iface)
         avro_value_iface_decref(d->iface);
+    decoder_free_nodes(d);
     avro_schema_decref(d->schema);
     free(d);
     return NULL;
@@ -214,6 +241,60 @@ static int number_value(struct decoder *d, const struct field_ref *ref, double *
  * non-negative and inside the message, every union and enum index exists,
  * and the datum ends where the message does, so avro-c's read cannot fail
  * half-way. */
+/* Flatten s into d->nodes; returns its index, or -1 when out of memory.
+ * Named types reached again (recursive schemas) reuse their node. */
+static int compile_schema(struct decoder *d, avro_schema_t s)
+{
+    struct wnode *nodes;
+    avro_schema_t *memo;
+    avro_type_t t;
+    int idx, nkids = 0;
+
+    while (avro_typeof(s) == AVRO_LINK)
+        s = avro_schema_link_target(s);
+    for (size_t i = 0; i < d->nnodes; i++)
+        if (d->memo[i] == s)
+            return (int)i;
+    nodes = realloc(d->nodes, (d->nnodes + 1) * sizeof *nodes);
+    if (nodes == NULL)
+        return -1;
+    d->nodes = nodes;
+    memo = realloc(d->memo, (d->nnodes + 1) * sizeof *memo);
+    if (memo == NULL)
+        return -1;
+    d->memo = memo;
+    idx = (int)d->nnodes++;
+    t = avro_typeof(s);
+    d->memo[idx] = s;
+    d->nodes[idx] = (struct wnode){ .type = t };
+    switch (t) {
+    case AVRO_RECORD: nkids = (int)avro_schema_record_size(s); break;
+    case AVRO_UNION: nkids = (int)avro_schema_union_size(s); break;
+    case AVRO_ARRAY: case AVRO_MAP: nkids = 1; break;
+    case AVRO_FIXED: d->nodes[idx].n = avro_schema_fixed_size(s); break;
+    case AVRO_ENUM: d->nodes[idx].n = avro_schema_enum_number_of_symbols(s); break;
+    default: break;
+    }
+    if (nkids == 0)
+        return idx;
+    int *kids = calloc((size_t)nkids, sizeof *kids);
+    if (kids == NULL)
+        return -1;
+    d->nodes[idx].kids = kids;
+    d->nodes[idx].n = t == AVRO_ARRAY || t == AVRO_MAP ? 0 : nkids;
+    for (int i = 0; i < nkids; i++) {
+        avro_schema_t kid = t == AVRO_RECORD  ? avro_schema_record_field_get_by_index(s, i)
+                            : t == AVRO_UNION ? avro_schema_union_branch(s, i)
+                            : t == AVRO_ARRAY ? avro_schema_array_items(s)
+                                              : avro_schema_map_values(s);
+        int k = compile_schema(d, kid);
+        if (k < 0)
+            return -1;
+        d->nodes[idx].kids[i] = k; /* d->nodes may have moved: index again */
+    }
+    return idx;
+}
+
 struct walk {
     const unsigned char *p;
     size_t len, pos;
@@ -254,13 +335,14 @@ static int walk_skip(struct walk *w, int64_t n, const char *what)
     return 0;
 }
 
-static int walk_datum(struct walk *w, avro_schema_t s, int depth)
+static int walk_datum(struct walk *w, const struct wnode *nodes, int node, int depth)
 {
+    const struct wnode *s = &nodes[node];
     int64_t n;
 
     if (depth > 64)
         return walk_fail(w, "schema nested too deeply");
-    switch (avro_typeof(s)) {
+    switch (s->type) {
     case AVRO_NULL:
         return 0;
     case AVRO_BOOLEAN:
@@ -284,26 +366,25 @@ static int walk_datum(struct walk *w, avro_schema_t s, int depth)
             return -1;
         return walk_skip(w, n, "negative length");
     case AVRO_FIXED:
-        return walk_skip(w, avro_schema_fixed_size(s), "bad fixed size");
+        return walk_skip(w, s->n, "bad fixed size");
     case AVRO_ENUM:
         if (walk_long(w, &n) != 0)
             return -1;
-        return n < 0 || n >= avro_schema_enum_number_of_symbols(s) ? walk_fail(w, "enum index out of range") : 0;
+        return n < 0 || n >= s->n ? walk_fail(w, "enum index out of range") : 0;
     case AVRO_UNION:
         if (walk_long(w, &n) != 0)
             return -1;
-        if (n < 0 || (uint64_t)n >= avro_schema_union_size(s))
+        if (n < 0 || n >= s->n)
             return walk_fail(w, "union branch out of range");
-        return walk_datum(w, avro_schema_union_branch(s, (int)n), depth + 1);
+        return walk_datum(w, nodes, s->kids[n], depth + 1);
     case AVRO_RECORD:
-        for (size_t i = 0; i < avro_schema_record_size(s); i++)
-            if (walk_datum(w, avro_schema_record_field_get_by_index(s, (int)i), depth + 1) != 0)
+        for (int64_t i = 0; i < s->n; i++)
+            if (walk_datum(w, nodes, s->kids[i], depth + 1) != 0)
                 return -1;
         return 0;
     case AVRO_ARRAY:
     case AVRO_MAP: {
-        int is_map = avro_typeof(s) == AVRO_MAP;
-        avro_schema_t item = is_map ? avro_schema_map_values(s) : avro_schema_array_items(s);
+        int is_map = s->type == AVRO_MAP;
         for (;;) {
             int64_t count, size;
             if (walk_long(w, &count) != 0)
@@ -317,20 +398,18 @@ static int walk_datum(struct walk *w, avro_schema_t s, int depth)
             }
             /* every item takes at least a byte, but for null items: bound
              * the loop by what the message could possibly hold */
-            if ((uint64_t)count > w->len - w->pos + 1 && (is_map || avro_typeof(item) != AVRO_NULL))
+            if ((uint64_t)count > w->len - w->pos + 1 && (is_map || nodes[s->kids[0]].type != AVRO_NULL))
                 return walk_fail(w, "block count larger than the message");
             if ((uint64_t)count > (1u << 20))
                 return walk_fail(w, "block count too large");
             for (int64_t i = 0; i < count; i++) {
                 if (is_map && (walk_long(w, &n) != 0 || walk_skip(w, n, "negative length") != 0))
                     return -1;
-                if (walk_datum(w, item, depth + 1) != 0)
+                if (walk_datum(w, nodes, s->kids[0], depth + 1) != 0)
                     return -1;
             }
         }
     }
-    case AVRO_LINK:
-        return walk_datum(w, avro_schema_link_target(s), depth + 1);
     default:
         return walk_fail(w, "unsupported schema type");
     }
@@ -341,7 +420,7 @@ int decode_message(struct decoder *d, const void *buf, size_t len, struct decode
 {
     struct walk w = { .p = buf, .len = len, .err = err, .errsz = errsz };
 
-    if (walk_datum(&w, d->schema, 0) != 0)
+    if (walk_datum(&w, d->nodes, 0, 0) != 0)
         return -1;
     if (w.pos != len) {
         snprintf(err, errsz, "not a datum of the schema: %zu trailing bytes after the record (%zu bytes)",
@@ -377,6 +456,7 @@ void decoder_close(struct decoder *d)
     avro_reader_free(d->reader);
     avro_value_decref(&d->record);
     avro_value_iface_decref(d->iface);
+    decoder_free_nodes(d);
     avro_schema_decref(d->schema);
     free(d);
 }

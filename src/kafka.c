@@ -36,9 +36,13 @@ static rd_kafka_conf_t *kafka_conf(const struct config *cfg, const char *group, 
         { "client.id", "spillway" },
         /* a one-shot run wants the end of the partitions quickly */
         { "fetch.wait.max.ms", "100" },
-        /* bound the prefetch so memory does not grow with the backlog */
-        { "queued.min.messages", "10000" },
-        { "queued.max.messages.kbytes", "4096" },
+        /* Bound the prefetch by bytes, so memory does not grow with the
+         * backlog. Not by count: all partitions share one queue, and a
+         * queue at its bound stops every fetcher until librdkafka 2.0's
+         * broker thread next wakes (up to 1 s; 2.1 wakes it as the queue
+         * drains). 8 MiB rarely fills at our drain rate; 4 MiB stalled a
+         * 100,000-message run for 0.8 s (bench/drain.sh). */
+        { "queued.max.messages.kbytes", "8192" },
         { "fetch.max.bytes", "4194304" },
         /* only when a committed offset is out of range (retention): no
          * better choice than the oldest message still there */
@@ -201,6 +205,7 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     struct kafka *k = opaque;
 
+    log_debug("rebalance: %s, %d partitions", rd_kafka_err2name(err), parts->cnt);
     k->assignment_seen = 1;
     if (k->assigned_at_ms == 0)
         k->assigned_at_ms = now_mono_ms();
@@ -216,7 +221,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
             snprintf(k->fatal, sizeof k->fatal, "kafka: assign failed");
-        log_debug("assigned %d partitions", parts->cnt);
+        log_debug("assigned %d partitions (start offsets decided in %" PRId64 " ms)", parts->cnt,
+                  now_mono_ms() - k->assigned_at_ms);
         return;
     }
     /* Revoked (another runner joined, or we are leaving): what we consumed
@@ -351,6 +357,8 @@ enum kafka_event kafka_next(struct kafka *k, int timeout_ms, rd_kafka_message_t 
     }
     struct kafka_part *kp = &k->parts[m->partition];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (!kp->eof)
+            log_debug("partition %" PRId32 " at its end (offset %" PRId64 ")", m->partition, m->offset);
         kp->eof = 1;
         rd_kafka_message_destroy(m);
         return kafka_all_eof(k) ? KAFKA_DRAINED : KAFKA_IDLE;
@@ -361,8 +369,10 @@ enum kafka_event kafka_next(struct kafka *k, int timeout_ms, rd_kafka_message_t 
         return KAFKA_IDLE;
     }
     kp->eof = 0;
-    if (kp->first < 0)
+    if (kp->first < 0) {
         kp->first = m->offset;
+        log_debug("partition %" PRId32 ": first message at offset %" PRId64, m->partition, m->offset);
+    }
     kp->last = m->offset;
     *msg = m;
     return KAFKA_MESSAGE;

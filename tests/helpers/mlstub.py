@@ -124,6 +124,10 @@ def main():
     args = ap.parse_args()
 
     Handler.stub = Stub(args.control, args.log)
+    # socketserver listens with a backlog of 5: a client opening more
+    # connections at once (spillway's max_parallel is 8) would see SYNs
+    # dropped and retried a second later. Real services listen deeper.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
