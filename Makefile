@@ -62,6 +62,7 @@ unit: $(UNITS)
 # against librdkafka's mock cluster, a real influxd and the ML stub.
 test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster
 	SPILLWAY=$(abspath $(BIN)) SPILLWAY_FIXTURES=$(FIXTURES) MOCKCLUSTER=$(abspath $(BUILD)/tests/mockcluster) \
+	  SPILLWAY_MAKEVARS="BUILD=$(BUILD) BIN=$(BIN)" \
 	  prove -j2 $(UNITS) tests/t/*.t
 
 # The same suite against an AddressSanitizer + UBSan build.

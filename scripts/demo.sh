@@ -33,12 +33,12 @@ say "spillway drain"
 "$SPILLWAY" -c "$SANDBOX/spillway.ini" drain
 
 say "the points in InfluxDB (influx CLI)"
-influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
+command influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
     'SELECT "id", "count", "HR", "TEMP", "stress_level" FROM "nurse_stress" WHERE "source" = '"'"'dask-fallback'"'"' LIMIT 12'
 
 say "the dashboards' query: mean stress per nurse per minute"
-influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
-    'SELECT mean("stress_level") FROM "nurse_stress" WHERE source='"'"'dask-fallback'"'"' AND time >= '"'"'2026-11-21T10:00:00Z'"'"' AND time < '"'"'2026-11-21T10:03:00Z'"'"' GROUP BY time(1m), "id"' |
+command influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
+    'SELECT mean("stress_level") FROM "nurse_stress" WHERE source='"'"'dask-fallback'"'"' AND time >= '"'"'2026-11-21T10:00:00Z'"'"' AND time < '"'"'2026-11-21T10:02:00Z'"'"' GROUP BY time(1m), "id"' |
     head -n 16
 
 say "the run, as recorded in $SANDBOX/state.db"

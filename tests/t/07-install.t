@@ -1,0 +1,23 @@
+#!/bin/bash
+# `make install` lays out the right tree under DESTDIR and PREFIX, with the
+# right modes, and never overwrites an operator's config.
+source "$(dirname "$0")/../lib/sandbox.sh"
+sandbox_init
+dest=$SANDBOX/root
+# install the build under test (make test passes its BUILD and BIN, so that
+# under make asan the ASan build is installed, not relinked)
+read -r -a makevars <<<"${SPILLWAY_MAKEVARS:-}"
+ok "make install succeeds" make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}"
+for f in usr/bin/spillway usr/share/man/man1/spillway.1 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc; do
+    ok "installs /$f" test -f "$dest/$f"
+done
+is "$(stat -c %a "$dest/usr/bin/spillway")" 755 "the binary is 0755"
+is "$(stat -c %a "$dest/etc/spillway/spillway.ini")" 640 "the config is 0640 (it may hold secrets)"
+ok "the installed binary runs" "$dest/usr/bin/spillway" --version
+echo "; mine" >>"$dest/etc/spillway/spillway.ini"
+make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}" >/dev/null
+ok "a second install keeps the operator's config" grep -q "; mine" "$dest/etc/spillway/spillway.ini"
+is "$(cd "$dest" && find . -type f | sort | tr '\n' ' ')" \
+    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/share/man/man1/spillway.1 " \
+    "and nothing else"
+done_testing
