@@ -340,17 +340,17 @@ static void finish_run(struct run *r, int code, struct kafka *k, int committed)
  * Returns 0 or a sysexits code with the reason logged. */
 static int drain_begin(struct run *r, int *lock_fd)
 {
-    struct buf lock_path = { 0 };
-    char err[1024];
+    char lock_path[4096], err[1024];
 
-    if (buf_printf(&lock_path, "%s.lock", r->cfg->state_database) != 0)
-        return EX_SOFTWARE;
-    *lock_fd = lock_try(lock_path.data, err, sizeof err);
-    if (*lock_fd == -2)
-        log_warn("another spillway drain holds %s; exiting", lock_path.data);
-    buf_free(&lock_path);
-    if (*lock_fd == -2)
+    if (lock_runner_path(r->cfg->state_database, lock_path, sizeof lock_path) != 0) {
+        log_err("[state] database: path too long");
+        return EX_CONFIG;
+    }
+    *lock_fd = lock_try(lock_path, err, sizeof err);
+    if (*lock_fd == -2) {
+        log_warn("another spillway drain holds %s; exiting", lock_path);
         return EX_TEMPFAIL;
+    }
     if (*lock_fd < 0) {
         log_err("%s", err);
         return EX_CONFIG;

@@ -1,6 +1,7 @@
 /* influx.c -- POST /write with retries, splitting on 413. */
 #include "influx.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@ struct influx {
     CURL *easy;
     struct curl_slist *headers;
     struct buf body;
-    char *url;
+    char *url;        /* the /write URL */
+    size_t base_len;  /* of cfg->influx_url without trailing slashes */
 };
 
 struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
@@ -42,6 +44,7 @@ struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
     }
     curl_free(db);
     ix->url = url.data;
+    ix->base_len = base_len;
     if (cfg->influx_token[0]) {
         struct buf h = { 0 };
         if (buf_printf(&h, "Authorization: Token %s", cfg->influx_token) != 0 ||
@@ -55,7 +58,6 @@ struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
     }
     if (http_setup(ix->easy, (long)cfg->influx_timeout_seconds, cfg->influx_ca_file, &ix->body) != 0 ||
         curl_easy_setopt(ix->easy, CURLOPT_URL, ix->url) != CURLE_OK ||
-        curl_easy_setopt(ix->easy, CURLOPT_POST, 1L) != CURLE_OK ||
         (ix->headers && curl_easy_setopt(ix->easy, CURLOPT_HTTPHEADER, ix->headers) != CURLE_OK) ||
         (cfg->influx_username[0] &&
          (curl_easy_setopt(ix->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
@@ -86,7 +88,9 @@ static CURLcode influx_post(struct influx *ix, const char *body, size_t len, lon
 
     buf_reset(&ix->body);
     *status = 0;
-    if ((rc = curl_easy_setopt(ix->easy, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
+    if ((rc = curl_easy_setopt(ix->easy, CURLOPT_URL, ix->url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(ix->easy, CURLOPT_POST, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(ix->easy, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
         (rc = curl_easy_setopt(ix->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) != CURLE_OK)
         return rc;
     rc = curl_easy_perform(ix->easy);
@@ -138,4 +142,83 @@ enum influx_result influx_write(struct influx *ix, const char *body, size_t len,
             sleep_ms(http_backoff_ms(attempt));
         }
     }
+}
+
+/* Append an InfluxQL identifier in double quotes. */
+static int append_ident(struct buf *q, const char *name)
+{
+    if (buf_append(q, "\"", 1) != 0)
+        return -1;
+    for (const char *c = name; *c; c++)
+        if ((*c == '"' || *c == '\\') ? buf_printf(q, "\\%c", *c) : buf_append(q, c, 1))
+            return -1;
+    return buf_append(q, "\"", 1);
+}
+
+int influx_last_time(struct influx *ix, const char *measurement, const char *field, const char *where,
+                     int64_t lookback_s, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz)
+{
+    struct buf q = { 0 }, url = { 0 };
+    char *eq = NULL, *db = NULL;
+    long status = 0;
+    CURLcode rc;
+    json_t *root = NULL, *res, *values;
+    json_error_t jerr;
+    int ret = -1;
+
+    *found = 0;
+    if (buf_printf(&q, "SELECT last(") || append_ident(&q, field) || buf_printf(&q, ") FROM ") ||
+        append_ident(&q, measurement) || buf_printf(&q, " WHERE time > now() - %llds", (long long)lookback_s) ||
+        (where[0] && buf_printf(&q, " AND (%s)", where)) || (eq = curl_easy_escape(ix->easy, q.data, 0)) == NULL ||
+        (db = curl_easy_escape(ix->easy, ix->cfg->influx_database, 0)) == NULL ||
+        buf_printf(&url, "%.*s/query?db=%s&epoch=ms&q=%s", (int)ix->base_len, ix->cfg->influx_url, db, eq)) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    buf_reset(&ix->body);
+    if (curl_easy_setopt(ix->easy, CURLOPT_URL, url.data) != CURLE_OK ||
+        curl_easy_setopt(ix->easy, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+        curl_easy_setopt(ix->easy, CURLOPT_TIMEOUT_MS, timeout_s * 1000L) != CURLE_OK) {
+        snprintf(err, errsz, "InfluxDB client: cannot set up libcurl");
+        goto out;
+    }
+    rc = curl_easy_perform(ix->easy);
+    curl_easy_getinfo(ix->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK || status != 200) {
+        influx_describe(ix, rc, status, err, errsz);
+        goto out;
+    }
+    /* 200 even for an InfluxQL error: the error is inside the results */
+    root = json_loadb(ix->body.data ? ix->body.data : "", ix->body.len, 0, &jerr);
+    res = json_array_get(json_object_get(root, "results"), 0);
+    if (res == NULL) {
+        snprintf(err, errsz, "InfluxDB query: unexpected answer: %.200s", ix->body.data ? ix->body.data : "");
+        goto out;
+    }
+    if (json_is_string(json_object_get(res, "error"))) {
+        snprintf(err, errsz, "InfluxDB query: %s", json_string_value(json_object_get(res, "error")));
+        goto out;
+    }
+    values = json_object_get(json_array_get(json_object_get(res, "series"), 0), "values");
+    if (values == NULL) {
+        ret = 0; /* no point in the lookback window */
+        goto out;
+    }
+    json_t *t = json_array_get(json_array_get(values, 0), 0);
+    if (!json_is_integer(t)) {
+        snprintf(err, errsz, "InfluxDB query: no time in %.200s", ix->body.data);
+        goto out;
+    }
+    *last_ms = json_integer_value(t);
+    *found = 1;
+    ret = 0;
+out:
+    json_decref(root);
+    curl_free(eq);
+    curl_free(db);
+    buf_free(&q);
+    buf_free(&url);
+    /* back to the write settings */
+    curl_easy_setopt(ix->easy, CURLOPT_TIMEOUT_MS, (long)ix->cfg->influx_timeout_seconds * 1000L);
+    return ret;
 }

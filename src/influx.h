@@ -9,6 +9,7 @@
 #define SPILLWAY_INFLUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -27,5 +28,12 @@ void influx_close(struct influx *ix);
 /* Write body (len bytes of newline-terminated lines). Returns the outcome;
  * anything but INFLUX_OK comes with the server's answer in err. */
 enum influx_result influx_write(struct influx *ix, const char *body, size_t len, char *err, size_t errsz);
+
+/* The time (epoch ms) of the newest value of field in measurement within
+ * the last lookback_s seconds, optionally AND-ed with an InfluxQL condition:
+ * *found = 0 when there is none. Returns 0, or -1 with the reason in err
+ * (unreachable, HTTP error, or an InfluxQL error InfluxDB answered with 200). */
+int influx_last_time(struct influx *ix, const char *measurement, const char *field, const char *where,
+                     int64_t lookback_s, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz);
 
 #endif

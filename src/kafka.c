@@ -455,3 +455,62 @@ void kafka_close(struct kafka *k)
     free(k->parts);
     free(k);
 }
+
+int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
+                    size_t errsz)
+{
+    rd_kafka_conf_t *conf = kafka_conf(cfg, group, err, errsz);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e;
+    rd_kafka_t *rk;
+    int ret = -1;
+
+    *lag = 0;
+    if (conf == NULL)
+        return -1;
+    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    /* all topics: asking for one by name could create it */
+    if ((e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errsz, "kafka: cannot get metadata: %s", rd_kafka_err2str(e));
+        goto out;
+    }
+    for (int i = 0; i < md->topic_cnt && parts == NULL; i++) {
+        if (strcmp(md->topics[i].topic, cfg->topic) != 0)
+            continue;
+        parts = rd_kafka_topic_partition_list_new(md->topics[i].partition_cnt);
+        for (int p = 0; p < md->topics[i].partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(parts, cfg->topic, md->topics[i].partitions[p].id);
+    }
+    if (parts == NULL) {
+        snprintf(err, errsz, "kafka: topic \"%s\" does not exist", cfg->topic);
+        goto out;
+    }
+    if ((e = rd_kafka_committed(rk, parts, timeout_ms)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errsz, "kafka: cannot read group %s's offsets: %s", group, rd_kafka_err2str(e));
+        goto out;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int64_t lo, hi;
+        e = rd_kafka_query_watermark_offsets(rk, cfg->topic, parts->elems[i].partition, &lo, &hi, timeout_ms);
+        if (e) {
+            snprintf(err, errsz, "kafka: cannot read partition %" PRId32 "'s offsets: %s",
+                     parts->elems[i].partition, rd_kafka_err2str(e));
+            goto out;
+        }
+        *lag += hi - (parts->elems[i].offset >= 0 ? parts->elems[i].offset : lo);
+    }
+    ret = 0;
+out:
+    if (parts)
+        rd_kafka_topic_partition_list_destroy(parts);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return ret;
+}

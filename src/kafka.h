@@ -58,4 +58,11 @@ int kafka_ranges_json(struct kafka *k, struct buf *out);
  * timeout) and free everything. */
 void kafka_close(struct kafka *k);
 
+/* The lag of group on the topic in messages: the sum over partitions of the
+ * high watermark minus the group's committed offset (minus the low
+ * watermark where it has none). A handle with that group.id is used only
+ * to read; it never joins nor commits. Returns 0, or -1 with err. */
+int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
+                    size_t errsz);
+
 #endif

@@ -32,3 +32,10 @@ void lock_release(int fd)
     if (fd >= 0)
         close(fd);
 }
+
+int lock_runner_path(const char *state_db, char *out, size_t outsz)
+{
+    int n = snprintf(out, outsz, "%s.lock", state_db);
+
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}

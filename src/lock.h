@@ -12,6 +12,10 @@
  * holds it, or -1 with the reason in err. */
 int lock_try(const char *path, char *err, size_t errsz);
 
+/* The runner's lock, beside the state database: its path plus ".lock".
+ * Returns 0, or -1 when it does not fit in outsz. */
+int lock_runner_path(const char *state_db, char *out, size_t outsz);
+
 /* Release: closes the descriptor. */
 void lock_release(int fd);
 

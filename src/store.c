@@ -1,6 +1,7 @@
 /* store.c -- SQLite state: schema migrations, runs, quarantine. */
 #include "store.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,39 @@ static const char *const migrations[] = {
     "  error TEXT NOT NULL,"
     "  UNIQUE (kind, topic, partition, offset)"
     ");",
+    /* 2: the checker */
+    "CREATE TABLE checks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  latency_s REAL,"                  /* NULL: unknown */
+    "  lag INTEGER,"                     /* NULL: not probed or unknown */
+    "  healthy INTEGER,"                 /* NULL: not probed or unknown */
+    "  verdict TEXT NOT NULL,"           /* healthy | violation | recovery | not_recovered | unknown */
+    "  violations INTEGER NOT NULL,"
+    "  recoveries INTEGER NOT NULL,"
+    "  mode TEXT NOT NULL,"              /* after this check */
+    "  forced TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"            /* none | launched | runner busy | launch failed */
+    "  reason TEXT,"
+    "  error TEXT"
+    ");"
+    "CREATE TABLE transitions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  from_mode TEXT NOT NULL,"
+    "  to_mode TEXT NOT NULL,"
+    "  forced TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");"
+    "CREATE TABLE state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  mode TEXT NOT NULL,"
+    "  forced TEXT NOT NULL,"
+    "  violations INTEGER NOT NULL,"
+    "  recoveries INTEGER NOT NULL,"
+    "  since TEXT NOT NULL"              /* when this mode began */
+    ");"
+    "INSERT INTO state VALUES (1, 'primary', 'auto', 0, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -236,4 +270,148 @@ int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char 
     if (rc != SQLITE_DONE)
         return store_fail(s, err, errsz, "insert quarantine");
     return 0;
+}
+
+static int store_exec(struct store *s, const char *sql, char *err, size_t errsz)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, sql);
+    return 0;
+}
+
+int store_begin(struct store *s, char *err, size_t errsz) { return store_exec(s, "BEGIN IMMEDIATE", err, errsz); }
+int store_commit(struct store *s, char *err, size_t errsz) { return store_exec(s, "COMMIT", err, errsz); }
+void store_rollback(struct store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
+
+int store_state_get(struct store *s, struct check_state *st, char *since, size_t sincesz, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT mode, forced, violations, recoveries, since FROM state WHERE id = 1", -1,
+                           &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if (sqlite3_step(q) == SQLITE_ROW && mode_parse((const char *)sqlite3_column_text(q, 0), &st->mode) == 0 &&
+        forced_parse((const char *)sqlite3_column_text(q, 1), &st->forced) == 0) {
+        st->violations = sqlite3_column_int64(q, 2);
+        st->recoveries = sqlite3_column_int64(q, 3);
+        snprintf(since, sincesz, "%s", (const char *)sqlite3_column_text(q, 4));
+        rc = 0;
+    } else {
+        snprintf(err, errsz, "state database: the state row is missing or damaged");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz)
+{
+    char at[32];
+    sqlite3_stmt *q;
+    int rc;
+
+    fmt_iso_ms(at, sizeof at, since_ms);
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE state SET mode = ?, forced = ?, violations = ?, recoveries = ?,"
+                           " since = CASE WHEN mode = ?1 THEN since ELSE ? END WHERE id = 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, mode_name(st->mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, forced_name(st->forced), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, st->violations);
+    sqlite3_bind_int64(q, 4, st->recoveries);
+    sqlite3_bind_text(q, 5, at, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "update state");
+}
+
+int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
+                       const char *action, const char *error, char *err, size_t errsz)
+{
+    char at[32];
+    sqlite3_stmt *q;
+    int rc;
+
+    fmt_iso_ms(at, sizeof at, at_ms);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO checks (at, latency_s, lag, healthy, verdict, violations, recoveries, mode,"
+                           " forced, action, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, at, -1, SQLITE_TRANSIENT);
+    if (o->latency_known)
+        sqlite3_bind_double(q, 2, o->latency_s);
+    if (o->lag_probed && o->lag_known)
+        sqlite3_bind_int64(q, 3, o->lag);
+    if (o->health_probed && o->health_known)
+        sqlite3_bind_int(q, 4, o->healthy);
+    sqlite3_bind_text(q, 5, verdict_name(d->verdict), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, d->next.violations);
+    sqlite3_bind_int64(q, 7, d->next.recoveries);
+    sqlite3_bind_text(q, 8, mode_name(d->next.mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 9, forced_name(d->next.forced), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 10, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 11, d->reason, -1, SQLITE_STATIC);
+    if (error && error[0])
+        sqlite3_bind_text(q, 12, error, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "insert check");
+}
+
+int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
+                            const char *reason, char *err, size_t errsz)
+{
+    char at[32];
+    sqlite3_stmt *q;
+    int rc;
+
+    fmt_iso_ms(at, sizeof at, at_ms);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO transitions (at, from_mode, to_mode, forced, reason) VALUES (?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 2, mode_name(from), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, mode_name(to), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, forced_name(forced), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "insert transition");
+}
+
+json_t *store_query_json(struct store *s, const char *sql, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    json_t *rows = json_array();
+    int rc;
+
+    if (rows == NULL || sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        json_decref(rows);
+        store_fail(s, err, errsz, "prepare");
+        return NULL;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *row = json_object();
+        for (int i = 0; i < sqlite3_column_count(q); i++) {
+            json_t *v;
+            switch (sqlite3_column_type(q, i)) {
+            case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(q, i)); break;
+            case SQLITE_FLOAT: v = json_real(sqlite3_column_double(q, i)); break;
+            case SQLITE_NULL: v = json_null(); break;
+            default: v = json_stringn((const char *)sqlite3_column_text(q, i), (size_t)sqlite3_column_bytes(q, i));
+            }
+            json_object_set_new(row, sqlite3_column_name(q, i), v ? v : json_null());
+        }
+        json_array_append_new(rows, row);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        json_decref(rows);
+        store_fail(s, err, errsz, "query");
+        return NULL;
+    }
+    return rows;
 }

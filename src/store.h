@@ -8,12 +8,14 @@
 #ifndef SPILLWAY_STORE_H
 #define SPILLWAY_STORE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide.h"
+
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
 
 /* Open (creating if needed) and migrate the database at path. The directory
  * must exist. Returns NULL with the reason in err. */
@@ -46,5 +48,28 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
 int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,
                      int32_t partition, int64_t offset, const void *key, size_t key_len,
                      const void *payload, size_t payload_len, const char *error, char *err, size_t errsz);
+
+/* Transactions. BEGIN IMMEDIATE takes the write lock at once (waiting up to
+ * the busy timeout), so that two checks read-decide-write one after the
+ * other and neither loses the other's count. */
+int store_begin(struct store *s, char *err, size_t errsz);
+int store_commit(struct store *s, char *err, size_t errsz);
+void store_rollback(struct store *s);
+
+/* The checker's state row; since receives when the mode began (ISO 8601). */
+int store_state_get(struct store *s, struct check_state *st, char *since, size_t sincesz, char *err, size_t errsz);
+/* Store st; since_ms becomes the mode's start only when the mode changes. */
+int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz);
+
+/* One row per check: the observation, the decision and what was done. */
+int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
+                       const char *action, const char *error, char *err, size_t errsz);
+/* One row per mode change or forced override, with its reason. */
+int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
+                            const char *reason, char *err, size_t errsz);
+
+/* Run a read-only query; rows as a JSON array of objects (column -> value),
+ * owned by the caller. NULL with err on failure. */
+json_t *store_query_json(struct store *s, const char *sql, char *err, size_t errsz);
 
 #endif

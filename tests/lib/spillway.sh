@@ -62,3 +62,46 @@ sql() { sqlite3 "$SANDBOX/state.db" "$@"; }
 valid_count() {
     cat "$@" | "$PY" -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["valid"]))'
 }
+
+# start_pipeline [PARTITIONS]: a sandbox with the whole pipeline spillway
+# talks to: influxd, the mock cluster (topic stress-topic, PARTITIONS=2) and
+# the ML stub.
+start_pipeline() {
+    sandbox_init
+    start_influxd
+    start_mock "$TOPIC:${1:-2}"
+    start_mlstub
+}
+
+# start_flinkstub: Flink's REST API stub; sets FLINK_URL FLINK_CONTROL FLINK_PID.
+start_flinkstub() {
+    local portfile=$SANDBOX/flinkstub.port
+    FLINK_CONTROL=$SANDBOX/flinkstub.control
+    "$PY" "$HELPERS/flinkstub.py" --port-file "$portfile" --control "$FLINK_CONTROL" 2>>"$SANDBOX/flinkstub.err" &
+    FLINK_PID=$!
+    _SANDBOX_PIDS+=("$FLINK_PID")
+    wait_until "$FLINK_PID" "Flink stub (log: $SANDBOX/flinkstub.err)" 10 test -s "$portfile"
+    FLINK_URL=http://127.0.0.1:$(<"$portfile")
+}
+
+# flink_control JSON: e.g. '{"state":"RESTARTING"}', '' (one RUNNING job).
+flink_control() { printf '%s' "$1" >"$FLINK_CONTROL.tmp" && mv -f "$FLINK_CONTROL.tmp" "$FLINK_CONTROL"; }
+
+# primary_point AGE_SECONDS: the primary (Flink) writes a point AGE seconds ago.
+primary_point() {
+    local ts=$(( $(date +%s) - $1 ))
+    curl -sf -XPOST "$INFLUX_URL/write?db=flink_sink&precision=s" \
+        --data-binary "flink_events,id=nurse-0 EDA=1.0,HR=70.0,TEMP=36.0,stressLevel=1i $ts" ||
+        _fail "cannot write a primary point"
+}
+
+# run_check CONFIG: runs `spillway check`; sets CHECK_RC and CHECK_ERR (a file).
+_CHECK_N=0
+run_check() {
+    _CHECK_N=$(( _CHECK_N + 1 ))
+    CHECK_ERR=$SANDBOX/check.$_CHECK_N.err
+    "$SPILLWAY" -c "$1" check >/dev/null 2>"$CHECK_ERR" && CHECK_RC=0 || CHECK_RC=$?
+}
+
+# primary_reset: forget every point the primary wrote.
+primary_reset() { influx query 'DROP MEASUREMENT "flink_events"' >/dev/null 2>&1 || true; }

@@ -4,10 +4,7 @@
 # means match an independent computation; batch bounds; dry run; escaping.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 conns_before=$(grep -c '^CONN' "$ML_LOG")   # the sandbox's readiness probe
 
 gen base --nurses 6 --per-nurse 400 --null-some 0.05

@@ -4,10 +4,7 @@
 # later runs go on from there.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 
 gen a --nurses 6 --per-nurse 100 --seed 2
 produce a

@@ -4,10 +4,7 @@
 # not written, no stress level is invented, and the next run is exact.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 BATCH_SIZE=100000 INFLUX_RETRIES=1 ML_RETRIES=1 write_config "$SANDBOX/s.ini"
 
 gen a --nurses 4 --per-nurse 300 --seed 3

@@ -4,10 +4,7 @@
 # commits past the bad ones (they are kept, not lost).
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 BATCH_SIZE=100000 write_config "$SANDBOX/s.ini"
 
 gen good --nurses 3 --per-nurse 300 --seed 9

@@ -3,10 +3,7 @@
 # the first goes on undisturbed. The lock dies with its holder.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 BATCH_SIZE=100000 write_config "$SANDBOX/s.ini"
 gen a --nurses 2 --per-nurse 100
 produce a

@@ -5,10 +5,7 @@
 # very points (same series, same timestamps) the killed one wrote.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
-sandbox_init
-start_influxd
-start_mock "$TOPIC:2"
-start_mlstub
+start_pipeline
 
 # 1-second windows and 20 points per write: hundreds of chunks to be
 # between; a slowed ML stub stretches the writing phase.

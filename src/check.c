@@ -1,0 +1,171 @@
+/* check.c -- the checker: probe, record, decide, launch. */
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "lock.h"
+#include "log.h"
+#include "probe.h"
+#include "store.h"
+#include "util.h"
+
+/* Start `spillway -c CONFIG drain` detached: in its own session, reparented
+ * to init by a double fork, so that neither the checker's exit nor cron
+ * waits for it. (Under a systemd oneshot unit the unit's cgroup would still
+ * take it down: there runner_command starts spillway-drain.service.) */
+static int spawn_drain(const char *config_path, char *err, size_t errsz)
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid < 0) {
+        snprintf(err, errsz, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        if (setsid() < 0 || (pid = fork()) < 0)
+            _exit(127);
+        if (pid > 0)
+            _exit(0);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        execl("/proc/self/exe", "spillway", "-c", config_path, "drain", (char *)NULL);
+        _exit(127);
+    }
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errsz, "could not start spillway drain");
+        return -1;
+    }
+    return 0;
+}
+
+static int run_command(const char *cmd, char *err, size_t errsz)
+{
+    int status = system(cmd);
+
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errsz, "runner_command \"%s\" failed (status %d)", cmd,
+                 status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        return -1;
+    }
+    return 0;
+}
+
+/* Launch the runner unless one holds the lock. Returns what was done. */
+static const char *launch_runner(const struct config *cfg, const char *config_path, char *err, size_t errsz)
+{
+    char path[4096];
+    int fd;
+
+    if (lock_runner_path(cfg->state_database, path, sizeof path) != 0) {
+        snprintf(err, errsz, "state path too long");
+        return "launch failed";
+    }
+    fd = lock_try(path, err, errsz);
+    if (fd == -2)
+        return "runner busy";
+    if (fd < 0)
+        return "launch failed";
+    /* free for the runner to take; if another checker wins the race, one
+     * of the two runners exits 75 */
+    lock_release(fd);
+    if (cfg->runner_command[0] ? run_command(cfg->runner_command, err, errsz)
+                               : spawn_drain(config_path, err, errsz))
+        return "launch failed";
+    return "launched";
+}
+
+static void log_decision(const struct check_state *st, const struct observation *o, const struct decision *d,
+                         const struct config *cfg)
+{
+    if (o->latency_known)
+        log_info("Current processing latency: %.2fs", o->latency_s);
+    if (d->verdict == VERDICT_VIOLATION && st->forced == FORCED_AUTO) {
+        long long n = (long long)st->violations + 1;
+        if (o->health_probed && !o->healthy)
+            log_warn("Primary unhealthy (%s): violation %lld/%lld", o->why_unhealthy ? o->why_unhealthy : "?", n,
+                     (long long)cfg->consecutive_violations);
+        else if (o->latency_s > (double)cfg->latency_threshold_seconds)
+            log_warn("Latency violation %lld/%lld: %.2fs > %llds", n, (long long)cfg->consecutive_violations,
+                     o->latency_s, (long long)cfg->latency_threshold_seconds);
+        else
+            log_warn("Lag violation %lld/%lld: %lld messages > %lld", n, (long long)cfg->consecutive_violations,
+                     (long long)o->lag, (long long)cfg->max_primary_lag_messages);
+    } else if (d->verdict == VERDICT_RECOVERY) {
+        log_info("Primary processing path is healthy (%lld/%lld)", (long long)st->recoveries + 1,
+                 (long long)cfg->consecutive_recoveries);
+    } else if (d->verdict == VERDICT_HEALTHY && st->mode == MODE_PRIMARY && st->forced == FORCED_AUTO) {
+        log_info("Primary processing path is healthy");
+    }
+    if (d->changed_mode)
+        log_warn("%s", d->next.mode == MODE_FALLBACK ? "TRIGGERING FALLBACK MODE" : "RESUMING PRIMARY PROCESSING MODE");
+}
+
+int check_run(const struct config *cfg, const char *config_path)
+{
+    const struct thresholds t = {
+        .latency_threshold_s = (double)cfg->latency_threshold_seconds,
+        .resume_threshold_s = (double)cfg->resume_threshold_seconds,
+        .consecutive_violations = cfg->consecutive_violations,
+        .consecutive_recoveries = cfg->consecutive_recoveries,
+        .max_lag = cfg->max_primary_lag_messages,
+    };
+    int64_t now = now_wall_ms(); /* the one clock reading of this check */
+    char err[1024], probe_errs[1024], why[512], since[40], launch_err[512] = "";
+    struct check_state st;
+    struct observation obs;
+    struct decision d;
+    const char *action = "none";
+    struct store *s = store_open(cfg->state_database, err, sizeof err);
+    int code = 0;
+
+    if (s == NULL) {
+        log_err("%s", err);
+        return EX_CONFIG;
+    }
+    probe_all(cfg, now, &obs, why, sizeof why, probe_errs, sizeof probe_errs);
+    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, since, sizeof since, err, sizeof err) != 0)
+        goto fail;
+    decide(&st, &obs, &t, &d);
+    log_decision(&st, &obs, &d, cfg);
+    if (d.verdict == VERDICT_UNKNOWN) {
+        log_err("check incomplete, no counter moved: %s", probe_errs);
+        code = EX_UNAVAILABLE;
+    }
+    if (d.launch_runner) {
+        action = launch_runner(cfg, config_path, launch_err, sizeof launch_err);
+        if (strcmp(action, "launch failed") == 0) {
+            log_err("cannot launch the runner: %s", launch_err);
+            code = EX_UNAVAILABLE;
+        } else {
+            log_info("%s", strcmp(action, "launched") == 0 ? "Starting fallback runner"
+                                                             : "Fallback runner still running; not starting another");
+        }
+    }
+    if (launch_err[0] && strlen(probe_errs) + strlen(launch_err) + 3 < sizeof probe_errs)
+        snprintf(probe_errs + strlen(probe_errs), sizeof probe_errs - strlen(probe_errs), "%s%s",
+                 probe_errs[0] ? "; " : "", launch_err);
+    if (store_check_insert(s, now, &obs, &d, action, probe_errs, err, sizeof err) != 0 ||
+        (d.changed_mode &&
+         store_transition_insert(s, now, st.mode, d.next.mode, d.next.forced, d.reason, err, sizeof err) != 0) ||
+        store_state_put(s, &d.next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
+        goto fail;
+    store_close(s);
+    return code;
+fail:
+    log_err("%s", err);
+    store_rollback(s);
+    store_close(s);
+    return EX_SOFTWARE;
+}

@@ -1,0 +1,124 @@
+/* decide.c -- the checker's state machine, pure. */
+#include "decide.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *mode_name(enum mode m) { return m == MODE_FALLBACK ? "fallback" : "primary"; }
+
+const char *forced_name(enum forced f)
+{
+    return f == FORCED_FALLBACK ? "fallback" : f == FORCED_PRIMARY ? "primary" : "auto";
+}
+
+const char *verdict_name(enum verdict v)
+{
+    static const char *const names[] = { "healthy", "violation", "recovery", "not_recovered", "unknown" };
+    return names[v];
+}
+
+int mode_parse(const char *s, enum mode *m)
+{
+    if (strcmp(s, "primary") == 0)
+        *m = MODE_PRIMARY;
+    else if (strcmp(s, "fallback") == 0)
+        *m = MODE_FALLBACK;
+    else
+        return -1;
+    return 0;
+}
+
+int forced_parse(const char *s, enum forced *f)
+{
+    if (strcmp(s, "auto") == 0)
+        *f = FORCED_AUTO;
+    else if (strcmp(s, "fallback") == 0)
+        *f = FORCED_FALLBACK;
+    else if (strcmp(s, "primary") == 0)
+        *f = FORCED_PRIMARY;
+    else
+        return -1;
+    return 0;
+}
+
+/* Unknown when a probe that was asked for could not be made. */
+static int obs_unknown(const struct observation *o)
+{
+    return !o->latency_known || (o->health_probed && !o->health_known) || (o->lag_probed && !o->lag_known);
+}
+
+static int obs_healthy(const struct observation *o) { return !o->health_probed || o->healthy; }
+
+/* Why a primary-mode observation is a violation, or NULL when it is not. */
+static const char *violation(const struct observation *o, const struct thresholds *t, char *buf, size_t bufsz)
+{
+    if (!obs_healthy(o)) {
+        snprintf(buf, bufsz, "primary unhealthy: %s", o->why_unhealthy ? o->why_unhealthy : "no running job");
+        return buf;
+    }
+    if (o->latency_s > t->latency_threshold_s) {
+        snprintf(buf, bufsz, "latency %.2fs > %.0fs", o->latency_s, t->latency_threshold_s);
+        return buf;
+    }
+    if (t->max_lag > 0 && o->lag_probed && o->lag > t->max_lag) {
+        snprintf(buf, bufsz, "lag %lld messages > %lld", (long long)o->lag, (long long)t->max_lag);
+        return buf;
+    }
+    return NULL;
+}
+
+void decide(const struct check_state *s, const struct observation *o, const struct thresholds *t,
+            struct decision *d)
+{
+    char why[200];
+
+    memset(d, 0, sizeof *d);
+    d->next = *s;
+    if (s->forced != FORCED_AUTO) {
+        d->next.mode = s->forced == FORCED_FALLBACK ? MODE_FALLBACK : MODE_PRIMARY;
+        d->verdict = obs_unknown(o) ? VERDICT_UNKNOWN : violation(o, t, why, sizeof why) ? VERDICT_VIOLATION
+                                                                                         : VERDICT_HEALTHY;
+        snprintf(d->reason, sizeof d->reason, "mode forced to %s", forced_name(s->forced));
+    } else if (obs_unknown(o)) {
+        d->verdict = VERDICT_UNKNOWN;
+        snprintf(d->reason, sizeof d->reason, "observation incomplete: no counter moves");
+    } else if (s->mode == MODE_PRIMARY) {
+        d->next.recoveries = 0;
+        if (violation(o, t, why, sizeof why)) {
+            d->verdict = VERDICT_VIOLATION;
+            d->next.violations = s->violations + 1;
+            snprintf(d->reason, sizeof d->reason, "%s (%lld/%lld)", why, (long long)d->next.violations,
+                     (long long)t->consecutive_violations);
+            if (d->next.violations >= t->consecutive_violations) {
+                d->next.mode = MODE_FALLBACK;
+                d->next.violations = 0;
+            }
+        } else {
+            d->verdict = VERDICT_HEALTHY;
+            d->next.violations = 0;
+            snprintf(d->reason, sizeof d->reason, "latency %.2fs", o->latency_s);
+        }
+    } else {
+        d->next.violations = 0;
+        if (obs_healthy(o) && o->latency_s < t->resume_threshold_s) {
+            d->verdict = VERDICT_RECOVERY;
+            d->next.recoveries = s->recoveries + 1;
+            snprintf(d->reason, sizeof d->reason, "healthy, latency %.2fs < %.0fs (%lld/%lld)", o->latency_s,
+                     t->resume_threshold_s, (long long)d->next.recoveries, (long long)t->consecutive_recoveries);
+            if (d->next.recoveries >= t->consecutive_recoveries) {
+                d->next.mode = MODE_PRIMARY;
+                d->next.recoveries = 0;
+            }
+        } else {
+            d->verdict = VERDICT_NOT_RECOVERED;
+            d->next.recoveries = 0;
+            if (!obs_healthy(o))
+                snprintf(d->reason, sizeof d->reason, "primary unhealthy: %s",
+                         o->why_unhealthy ? o->why_unhealthy : "no running job");
+            else
+                snprintf(d->reason, sizeof d->reason, "latency %.2fs >= %.0fs", o->latency_s, t->resume_threshold_s);
+        }
+    }
+    d->changed_mode = d->next.mode != s->mode;
+    d->launch_runner = d->next.mode == MODE_FALLBACK;
+}

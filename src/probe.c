@@ -1,0 +1,156 @@
+/* probe.c -- Flink health, InfluxDB latency and Kafka lag for one check. */
+#include "probe.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "influx.h"
+#include "kafka.h"
+#include "log.h"
+
+/* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
+ * request timed out (as opposed to being refused or answered badly). */
+static int flink_get(const char *base, const char *path, long timeout_s, struct buf *body, int *timed_out,
+                     char *why, size_t whysz)
+{
+    CURL *h = curl_easy_init();
+    struct buf url = { 0 };
+    long status = 0;
+    CURLcode rc = CURLE_FAILED_INIT;
+    size_t base_len = strlen(base);
+
+    while (base_len > 0 && base[base_len - 1] == '/')
+        base_len--;
+    *timed_out = 0;
+    if (h && buf_printf(&url, "%.*s%s", (int)base_len, base, path) == 0 &&
+        http_setup(h, timeout_s, NULL, body) == 0 && curl_easy_setopt(h, CURLOPT_URL, url.data) == CURLE_OK) {
+        rc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    }
+    if (rc != CURLE_OK)
+        snprintf(why, whysz, "JobManager %s: %s", url.data ? url.data : base, curl_easy_strerror(rc));
+    else if (status != 200)
+        snprintf(why, whysz, "JobManager %s answered %ld", url.data, status);
+    *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    buf_free(&url);
+    curl_easy_cleanup(h);
+    return rc == CURLE_OK && status == 200 ? 0 : -1;
+}
+
+int probe_flink_jobs(const char *json, size_t len, char *why, size_t whysz)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    json_t *jobs = json_object_get(root, "jobs");
+    size_t i, running = 0;
+    json_t *job;
+    int healthy = 0;
+
+    if (!json_is_array(jobs)) {
+        snprintf(why, whysz, "/jobs/overview has no job list");
+        json_decref(root);
+        return 0;
+    }
+    json_array_foreach(jobs, i, job) {
+        const char *state = json_string_value(json_object_get(job, "state"));
+        const char *name = json_string_value(json_object_get(job, "name"));
+        if (state == NULL)
+            continue;
+        if (strcmp(state, "FAILING") == 0 || strcmp(state, "RESTARTING") == 0) {
+            snprintf(why, whysz, "job %s is %s", name ? name : "?", state);
+            json_decref(root);
+            return 0;
+        }
+        running += strcmp(state, "RUNNING") == 0;
+    }
+    healthy = running > 0;
+    if (!healthy)
+        snprintf(why, whysz, "no job is RUNNING");
+    json_decref(root);
+    return healthy;
+}
+
+int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
+{
+    struct buf body = { 0 };
+    json_error_t jerr;
+    json_t *root;
+    int timed_out, rc;
+
+    if (flink_get(base_url, "/overview", timeout_s, &body, &timed_out, why, whysz) != 0) {
+        buf_free(&body);
+        return timed_out ? -1 : 0;
+    }
+    root = json_loadb(body.data, body.len, 0, &jerr);
+    json_t *jr = json_object_get(root, "jobs-running");
+    if (!json_is_integer(jr) || json_integer_value(jr) <= 0) {
+        snprintf(why, whysz, "%s", json_is_integer(jr) ? "no job running" : "/overview has no jobs-running");
+        json_decref(root);
+        buf_free(&body);
+        return 0;
+    }
+    json_decref(root);
+    buf_reset(&body);
+    /* jobs-running also counts RESTARTING and FAILING jobs */
+    if (flink_get(base_url, "/jobs/overview", timeout_s, &body, &timed_out, why, whysz) != 0) {
+        buf_free(&body);
+        return timed_out ? -1 : 0;
+    }
+    rc = probe_flink_jobs(body.data, body.len, why, whysz);
+    buf_free(&body);
+    return rc;
+}
+
+static void add_err(char *errs, size_t errsz, const char *msg)
+{
+    size_t len = strlen(errs);
+
+    if (len + 3 < errsz)
+        snprintf(errs + len, errsz - len, "%s%s", len ? "; " : "", msg);
+}
+
+void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs, char *why, size_t whysz,
+               char *errs, size_t errsz)
+{
+    char err[512];
+
+    memset(obs, 0, sizeof *obs);
+    errs[0] = '\0';
+    why[0] = '\0';
+    if (cfg->flink_url[0]) {
+        int h = probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, whysz);
+        obs->health_probed = 1;
+        obs->health_known = h >= 0;
+        obs->healthy = h == 1;
+        if (h < 0)
+            add_err(errs, errsz, why);
+        else if (h == 0)
+            obs->why_unhealthy = why;
+    }
+
+    struct influx *ix = influx_open(cfg, err, sizeof err);
+    int64_t last_ms;
+    int found;
+    if (ix == NULL ||
+        influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
+                         cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, &found, err,
+                         sizeof err) != 0) {
+        add_err(errs, errsz, err);
+    } else {
+        obs->latency_known = 1;
+        /* no point in the lookback window: at least the lookback */
+        obs->latency_s = found ? (double)(now_ms - last_ms) / 1000.0 : (double)cfg->lookback_seconds;
+    }
+    influx_close(ix);
+
+    if (cfg->max_primary_lag_messages > 0) {
+        obs->lag_probed = 1;
+        if (kafka_group_lag(cfg, cfg->primary_group, (int)cfg->probe_timeout_seconds * 1000, &obs->lag, err,
+                            sizeof err) == 0)
+            obs->lag_known = 1;
+        else
+            add_err(errs, errsz, err);
+    }
+}

@@ -1,0 +1,30 @@
+/* probe.h -- what one check observes: the primary's health (Flink's REST
+ * API), its latency (the newest point it wrote to InfluxDB) and, optionally,
+ * its consumer group's lag (Kafka). Each probe has its own timeout, so a
+ * check always ends well inside its interval; a probe that cannot be made
+ * leaves its part of the observation unknown, with the reason in err. */
+#ifndef SPILLWAY_PROBE_H
+#define SPILLWAY_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "decide.h"
+
+/* Fill obs from every configured probe, with now_ms as "now" (the clock is
+ * read once per check). errs receives the reasons of the probes that failed,
+ * "; "-separated (empty when none). why holds obs->why_unhealthy. */
+void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs, char *why, size_t whysz,
+               char *errs, size_t errsz);
+
+/* Flink: healthy when /overview counts a running job and no job listed by
+ * /jobs/overview is FAILING or RESTARTING (jobs-running counts those too).
+ * Returns 1 healthy, 0 unhealthy (reason in why), -1 unknown (timeout). */
+int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz);
+
+/* Classify one Flink /jobs/overview document (pure, for the tests):
+ * returns 1 when some job is RUNNING and none is FAILING or RESTARTING. */
+int probe_flink_jobs(const char *json, size_t len, char *why, size_t whysz);
+
+#endif

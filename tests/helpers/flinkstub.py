@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""flinkstub.py -- Flink's REST API as far as spillway's checker reads it.
+
+GET /overview      {"jobs-running": N, ...}: like Flink, N counts every job
+                   that is not finished, failed or cancelled, so a job in a
+                   restart loop still counts as running.
+GET /jobs/overview {"jobs": [{"jid", "name", "state", ...}]}
+
+--control FILE, re-read on every request (absent or empty = one RUNNING job):
+  {"state": "RESTARTING"}   the job's state (RUNNING, RESTARTING, FAILING,
+                            FAILED, CANCELED, FINISHED, ...)
+  {"status": 500}           answer every request with that status
+  {"delay_ms": 2000}        answer late (for probe timeouts)
+Binds 127.0.0.1 on a free port and writes it to --port-file.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NOT_RUNNING = {"FINISHED", "FAILED", "CANCELED"}
+
+
+def control(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        return json.loads(text) if text else {}
+    except (OSError, ValueError):
+        return {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    control_path = None
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        c = control(self.control_path)
+        if c.get("delay_ms"):
+            time.sleep(c["delay_ms"] / 1000.0)
+        if c.get("status"):
+            return self.reply(int(c["status"]), {"errors": ["stub failure"]})
+        state = c.get("state", "RUNNING")
+        running = 0 if state in NOT_RUNNING else 1
+        now = int(time.time() * 1000)
+        if self.path == "/overview":
+            return self.reply(200, {"taskmanagers": 1, "slots-total": 4, "slots-available": 3,
+                                    "jobs-running": running, "jobs-finished": int(state == "FINISHED"),
+                                    "jobs-cancelled": int(state == "CANCELED"), "jobs-failed": int(state == "FAILED"),
+                                    "flink-version": "1.17.1", "flink-commit": "2750d5c"})
+        if self.path == "/jobs/overview":
+            return self.reply(200, {"jobs": [{"jid": "a1b2c3", "name": "Nurse Stress Prediction", "state": state,
+                                              "start-time": now - 60000, "end-time": -1, "duration": 60000,
+                                              "last-modification": now}]})
+        self.reply(404, {"errors": ["Not found: " + self.path]})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--control", default="")
+    a = ap.parse_args()
+    Handler.control_path = a.control
+    ThreadingHTTPServer.request_queue_size = 128
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(tmp, a.port_file)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+#!/bin/bash
+# The checker against the Flink stub and a real influxd holding the primary's
+# points at chosen ages: trips after exactly N violations, resets, resumes,
+# treats what it cannot observe as unknown, obeys forced modes, launches the
+# runner only when none holds the lock, and keeps a consistent count under
+# twenty concurrent checks.
+source "$(dirname "$0")/../lib/sandbox.sh"
+source "$(dirname "$0")/../lib/spillway.sh"
+sandbox_init
+start_influxd
+start_flinkstub
+KAFKA_BOOTSTRAP=127.0.0.1:9 ML_URL=http://127.0.0.1:9 write_config "$SANDBOX/c.ini" \
+    "$(printf '[check]\nflink_url = %s\nrunner_command = echo launched >> %s/launches\nprobe_timeout_seconds = 1' \
+        "$FLINK_URL" "$SANDBOX")"
+launches() { if [[ -f $SANDBOX/launches ]]; then wc -l <"$SANDBOX/launches"; else echo 0; fi; }
+state() { sql "select mode, forced, violations, recoveries from state"; }
+last_check() { sql "select verdict, action from checks order by id desc limit 1"; }
+
+primary_point 5
+run_check "$SANDBOX/c.ini"
+is "$CHECK_RC" 0 "a healthy check exits 0"
+ok "it logs the reference's latency line" grep -qE "^spillway: Current processing latency: [56]\.[0-9]{2}s$" "$CHECK_ERR"
+is "$(state)" "primary|auto|0|0" "primary mode, no violation"
+is "$(last_check)" "healthy|none" "recorded as healthy"
+
+primary_reset
+primary_point 400
+run_check "$SANDBOX/c.ini"
+is "$(state)" "primary|auto|1|0" "a stale primary: violation 1"
+ok "logged as the reference does" grep -qE "Latency violation 1/3: 40[0-9]\.[0-9]{2}s > 300s$" "$CHECK_ERR"
+run_check "$SANDBOX/c.ini"
+is "$(state)" "primary|auto|2|0" "violation 2"
+primary_reset
+primary_point 5
+run_check "$SANDBOX/c.ini"
+is "$(state)" "primary|auto|0|0" "a healthy check in between resets the count"
+
+primary_reset
+primary_point 400
+run_check "$SANDBOX/c.ini"
+run_check "$SANDBOX/c.ini"
+is "$(state)|$(launches)" "primary|auto|2|0|0" "two violations do not trip"
+run_check "$SANDBOX/c.ini"
+is "$(state)" "fallback|auto|0|0" "the third trips fallback mode"
+ok "TRIGGERING FALLBACK MODE is logged" grep -q "TRIGGERING FALLBACK MODE" "$CHECK_ERR"
+is "$(launches)" 1 "and the runner is launched by the tripping check"
+is "$(sql "select from_mode, to_mode from transitions")" "primary|fallback" "the transition is recorded"
+ok "with its reason" grep -qE "latency 40[0-9]\.[0-9]{2}s > 300s \(3/3\)" <(sql "select reason from transitions")
+run_check "$SANDBOX/c.ini"
+is "$(last_check)|$(launches)" "not_recovered|launched|2" "in fallback mode every check launches the runner"
+
+exec 9>"$SANDBOX/state.db.lock"
+flock -n 9
+run_check "$SANDBOX/c.ini"
+is "$(last_check)|$(launches)" "not_recovered|runner busy|2" "not while a runner holds the lock"
+exec 9>&-
+
+primary_reset
+primary_point 5
+run_check "$SANDBOX/c.ini"
+is "$(state)" "primary|auto|0|0" "a recovery resumes primary mode (consecutive_recoveries = 1)"
+ok "RESUMING PRIMARY PROCESSING MODE is logged" grep -q "RESUMING PRIMARY PROCESSING MODE" "$CHECK_ERR"
+is "$(launches)" 2 "and launches nothing"
+
+flink_control '{"state": "RESTARTING"}'
+run_check "$SANDBOX/c.ini"
+is "$(state)" "primary|auto|1|0" "a job in a restart loop is a violation, though jobs-running counts it"
+ok "naming the job's state" grep -q "Primary unhealthy (job Nurse Stress Prediction is RESTARTING): violation 1/3" "$CHECK_ERR"
+flink_control ''
+
+primary_reset
+run_check "$SANDBOX/c.ini"
+ok "no primary point in the lookback window: latency is the lookback" \
+    grep -q "Current processing latency: 600.00s" "$CHECK_ERR"
+is "$(state)" "primary|auto|2|0" "and a violation"
+
+stop_influxd
+run_check "$SANDBOX/c.ini"
+is "$CHECK_RC" 69 "InfluxDB unreachable: exit 69"
+is "$(state)" "primary|auto|2|0" "no counter moved"
+is "$(last_check)" "unknown|none" "recorded as unknown"
+ok "with the reason" grep -q "InfluxDB http://127.0.0.1:$INFLUX_PORT" <(sql "select error from checks order by id desc limit 1")
+restart_influxd
+flink_control '{"delay_ms": 2500}'
+run_check "$SANDBOX/c.ini"
+is "$CHECK_RC|$(state)" "69|primary|auto|2|0" "Flink timing out: unknown too, nothing moved"
+flink_control ''
+
+# forced modes
+"$SPILLWAY" -c "$SANDBOX/c.ini" force fallback --reason "maintenance of the Flink cluster" 2>/dev/null
+is "$(state)" "fallback|fallback|0|0" "force fallback"
+ok "recorded with who and why" grep -qE "^force fallback by [a-z_-]+: maintenance of the Flink cluster$" \
+    <(sql "select reason from transitions order by id desc limit 1")
+primary_reset
+primary_point 5
+run_check "$SANDBOX/c.ini"
+is "$(state)|$(launches)" "fallback|fallback|0|0|3" "a healthy primary does not undo it; the runner is launched"
+"$SPILLWAY" -c "$SANDBOX/c.ini" force primary 2>/dev/null
+primary_reset
+primary_point 400
+run_check "$SANDBOX/c.ini"
+run_check "$SANDBOX/c.ini"
+run_check "$SANDBOX/c.ini"
+is "$(state)|$(launches)" "primary|primary|0|0|3" "force primary: three violations trip nothing"
+"$SPILLWAY" -c "$SANDBOX/c.ini" force auto 2>/dev/null
+is "$(state)" "primary|auto|0|0" "force auto hands back to the checker"
+"$SPILLWAY" -c "$SANDBOX/c.ini" force sideways 2>/dev/null && rc=0 || rc=$?
+is "$rc" 64 "force with an unknown mode: exit 64"
+
+# status
+"$SPILLWAY" -c "$SANDBOX/c.ini" status >"$SANDBOX/status.txt" 2>&1 && rc=0 || rc=$?
+is "$rc" 0 "status exits 0"
+ok "status shows the mode" grep -qE "^mode: +primary since 20" "$SANDBOX/status.txt"
+ok "status shows the counters" grep -q "violations 0/3, recoveries 0/1" "$SANDBOX/status.txt"
+ok "status shows the transitions" grep -q "fallback -> primary: force primary" "$SANDBOX/status.txt"
+"$SPILLWAY" -c "$SANDBOX/c.ini" status --json >"$SANDBOX/status.json"
+is "$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["state"]["mode"], s["state"]["forced"], len(s["checks"]), s["quarantine"]["total"], s["transitions"][0]["to_mode"])' "$SANDBOX/status.json")" \
+    "primary auto 10 0 primary" "status --json is parsable and says the same"
+
+# twenty concurrent checks, all seeing a stale primary
+checks_before=$(sql "select count(*) from checks")
+trans_before=$(sql "select count(*) from transitions")
+launches_before=$(launches)
+pids=()
+for i in $(seq 20); do
+    "$SPILLWAY" -c "$SANDBOX/c.ini" check >/dev/null 2>&1 &
+    pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+is "$failed" 0 "twenty concurrent checks all succeed"
+is "$(( $(sql "select count(*) from checks") - checks_before ))" 20 "twenty checks rows"
+is "$(sql "select verdict, count(*) from checks where id > $checks_before group by verdict order by verdict" | tr '\n' ' ')" \
+    "not_recovered|17 violation|3 " "exactly three violations, then seventeen checks in fallback mode"
+is "$(( $(sql "select count(*) from transitions") - trans_before ))|$(state)" "1|fallback|auto|0|0" \
+    "one transition, and a consistent state"
+is "$(( $(launches) - launches_before ))" 18 "the runner launched by the tripping check and each later one"
+done_testing
