@@ -4,6 +4,10 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR     ?= $(PREFIX)/share/doc/spillway
+UNITS_SYSTEMD := $(wildcard systemd/*.service systemd/*.timer systemd/*.path)
 DESTDIR    ?=
 
 PKGS     := rdkafka avro-c libcurl inih sqlite3 jansson
@@ -72,6 +76,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" test
 
 bench: deps $(BIN) $(BUILD)/tests/mockcluster
+	bench/check.sh
 	bench/drain.sh
 
 demo: deps $(BIN) $(BUILD)/tests/mockcluster
@@ -81,6 +86,12 @@ install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/spillway
 	install -D -m 0644 man/spillway.1 $(DESTDIR)$(MANDIR)/man1/spillway.1
 	install -D -m 0644 etc/nurse_sensor_event.avsc $(DESTDIR)$(SYSCONFDIR)/spillway/nurse_sensor_event.avsc
+	@for u in $(UNITS_SYSTEMD); do \
+	  sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' $$u >$(BUILD)/unit.tmp && \
+	  install -D -m 0644 $(BUILD)/unit.tmp $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done; rm -f $(BUILD)/unit.tmp
+	install -D -m 0644 systemd/spillway.sysusers $(DESTDIR)$(SYSUSERSDIR)/spillway.conf
+	install -D -m 0644 etc/spillway.cron $(DESTDIR)$(DOCDIR)/spillway.cron
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini"; \
 	else install -D -m 0640 etc/spillway.ini $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini; fi

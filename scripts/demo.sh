@@ -1,11 +1,14 @@
 #!/bin/bash
-# demo.sh -- spillway's main job on a local sandbox, start to finish.
+# demo.sh -- spillway's whole story on a local sandbox, in well under a minute.
 #
 # Starts, on 127.0.0.1 and in a temp dir: librdkafka's mock Kafka cluster
-# (topic stress-topic, 2 partitions), a real influxd, and the ML stub. Produces
-# sample sensor events in the reference Avro schema, runs `spillway drain`
-# once, shows the points it wrote with InfluxDB's own CLI, and the run it
-# recorded. Everything stops when it ends. Run it with `make demo`.
+# (topic stress-topic, 2 partitions), a real influxd, the ML stub and the
+# Flink REST stub. Produces a backlog of sensor events in the reference Avro
+# schema. Then: the primary is healthy; its Flink job goes into a restart
+# loop; three checks trip fallback mode and the third launches the runner,
+# which drains the backlog into InfluxDB; the primary recovers and the next
+# check resumes primary mode; `spillway status` shows it all. Everything
+# stops when it ends. Run it with `make demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/sandbox.sh
@@ -13,40 +16,50 @@ source tests/lib/spillway.sh
 sandbox_init
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+check() { echo "\$ spillway check"; "$SPILLWAY" -c "$SANDBOX/spillway.ini" check || true; }
 
-say "starting a sandbox in $SANDBOX: mock Kafka, influxd, ML stub"
+say "starting a sandbox in $SANDBOX: mock Kafka, influxd, ML stub, Flink stub"
 start_mock "$TOPIC:2"
 start_influxd
 start_mlstub
-echo "kafka $KAFKA_BOOTSTRAP, influxdb $INFLUX_URL, ml $ML_URL"
+start_flinkstub
+echo "kafka $KAFKA_BOOTSTRAP, influxdb $INFLUX_URL, ml $ML_URL, flink $FLINK_URL"
 
-say "producing 6 nurses x 1000 sensor events (python-avro, confluent-kafka)"
+say "producing a backlog: 6 nurses x 1000 sensor events (python-avro, confluent-kafka)"
 gen demo --nurses 6 --per-nurse 1000 --rate 10 --seed 7
 produce demo
 echo "$(valid_count "$SANDBOX/demo.manifest") messages on $TOPIC; offsets: $(high_watermarks)"
+BATCH_SIZE=100000 write_config "$SANDBOX/spillway.ini" "$(printf '[check]\nflink_url = %s' "$FLINK_URL")"
+echo "config: $SANDBOX/spillway.ini"
 
-BATCH_SIZE=100000 write_config "$SANDBOX/spillway.ini"
-say "the config ($SANDBOX/spillway.ini)"
-grep -v '^$' "$SANDBOX/spillway.ini"
+say "the primary is healthy: its newest point is 4 s old"
+primary_point 4
+check
 
-say "spillway drain"
-"$SPILLWAY" -c "$SANDBOX/spillway.ini" drain
+say "its Flink job goes into a restart loop: three checks trip fallback mode"
+flink_control '{"state": "RESTARTING"}'
+check
+check
+check
+
+say "the runner the third check launched drains the backlog"
+run_finished() { [[ $(sql "select count(*) from runs where outcome != 'running'") -ge 1 ]]; }
+wait_until 0 "the runner" 60 run_finished
+runner_gone() { ! pgrep -f "[s]pillway -c $SANDBOX/spillway.ini drain" >/dev/null; }
+eventually 30 runner_gone || true
 
 say "the points in InfluxDB (influx CLI)"
 command influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
-    'SELECT "id", "count", "HR", "TEMP", "stress_level" FROM "nurse_stress" WHERE "source" = '"'"'dask-fallback'"'"' LIMIT 12'
+    'SELECT "id", "count", "HR", "TEMP", "stress_level" FROM "nurse_stress" WHERE "source" = '"'"'dask-fallback'"'"' LIMIT 8'
+echo "sum of count: $(sum_count) (messages: $(valid_count "$SANDBOX/demo.manifest")); committed: $(committed)"
 
-say "the dashboards' query: mean stress per nurse per minute"
-command influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
-    'SELECT mean("stress_level") FROM "nurse_stress" WHERE source='"'"'dask-fallback'"'"' AND time >= '"'"'2026-11-21T10:00:00Z'"'"' AND time < '"'"'2026-11-21T10:02:00Z'"'"' GROUP BY time(1m), "id"' |
-    head -n 16
+say "the primary recovers: the next check resumes primary mode"
+flink_control ''
+primary_reset
+primary_point 2
+check
 
-say "the run, as recorded in $SANDBOX/state.db"
-sqlite3 -header -column "$SANDBOX/state.db" \
-    'SELECT id, started_at, outcome, ended_by, messages, quarantined, aggregates, points, offsets FROM runs'
-
-say "committed offsets of dask-fallback-consumer: $(committed)"
-say "a second run finds nothing left to do"
-"$SPILLWAY" -c "$SANDBOX/spillway.ini" drain
+say "spillway status"
+"$SPILLWAY" -c "$SANDBOX/spillway.ini" status
 echo
 echo "demo done; the sandbox is removed on exit (KEEP_SANDBOX=1 keeps it)."

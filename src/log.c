@@ -44,8 +44,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (log_journal)
-        fprintf(stderr, "<%d>%s%s\n", (int)level, names[level], line);
+    if (log_journal) /* the priority says the level */
+        fprintf(stderr, "<%d>%s\n", (int)level, line);
     else
         fprintf(stderr, "spillway: %s%s\n", names[level], line);
 }

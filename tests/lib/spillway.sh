@@ -105,3 +105,14 @@ run_check() {
 
 # primary_reset: forget every point the primary wrote.
 primary_reset() { influx query 'DROP MEASUREMENT "flink_events"' >/dev/null 2>&1 || true; }
+
+# eventually SECONDS CMD...: polls CMD until it succeeds (status 0) or
+# SECONDS pass (status 1); for conditions another process brings about.
+eventually() {
+    local deadline=$(( $(_now_us) + $1 * 1000000 ))
+    shift
+    until "$@"; do
+        (( $(_now_us) < deadline )) || return 1
+        sleep 0.05
+    done
+}

@@ -8,16 +8,21 @@ dest=$SANDBOX/root
 # under make asan the ASan build is installed, not relinked)
 read -r -a makevars <<<"${SPILLWAY_MAKEVARS:-}"
 ok "make install succeeds" make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}"
-for f in usr/bin/spillway usr/share/man/man1/spillway.1 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc; do
+for f in usr/bin/spillway usr/share/man/man1/spillway.1 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc \
+    usr/lib/systemd/system/spillway-check.service usr/lib/systemd/system/spillway-check.timer \
+    usr/lib/systemd/system/spillway-drain.service usr/lib/systemd/system/spillway-drain.path \
+    usr/lib/sysusers.d/spillway.conf usr/share/doc/spillway/spillway.cron; do
     ok "installs /$f" test -f "$dest/$f"
 done
 is "$(stat -c %a "$dest/usr/bin/spillway")" 755 "the binary is 0755"
 is "$(stat -c %a "$dest/etc/spillway/spillway.ini")" 640 "the config is 0640 (it may hold secrets)"
 ok "the installed binary runs" "$dest/usr/bin/spillway" --version
+ok "units run the installed binary" grep -qx "ExecStart=/usr/bin/spillway -c /etc/spillway/spillway.ini check" \
+    "$dest/usr/lib/systemd/system/spillway-check.service"
 echo "; mine" >>"$dest/etc/spillway/spillway.ini"
 make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}" >/dev/null
 ok "a second install keeps the operator's config" grep -q "; mine" "$dest/etc/spillway/spillway.ini"
 is "$(cd "$dest" && find . -type f | sort | tr '\n' ' ')" \
-    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/share/man/man1/spillway.1 " \
+    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/lib/systemd/system/spillway-check.service ./usr/lib/systemd/system/spillway-check.timer ./usr/lib/systemd/system/spillway-drain.path ./usr/lib/systemd/system/spillway-drain.service ./usr/lib/sysusers.d/spillway.conf ./usr/share/doc/spillway/spillway.cron ./usr/share/man/man1/spillway.1 " \
     "and nothing else"
 done_testing

@@ -117,6 +117,18 @@ ok "status shows the transitions" grep -q "fallback -> primary: force primary" "
 is "$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["state"]["mode"], s["state"]["forced"], len(s["checks"]), s["quarantine"]["total"], s["transitions"][0]["to_mode"])' "$SANDBOX/status.json")" \
     "primary auto 10 0 primary" "status --json is parsable and says the same"
 
+# under systemd, stderr is the journal: lines carry <N> priority prefixes
+primary_reset
+primary_point 400
+: >"$SANDBOX/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$SANDBOX/journal") "$SPILLWAY" -c "$SANDBOX/c.ini" check 2>>"$SANDBOX/journal"
+ok "with \$JOURNAL_STREAM naming stderr, info lines carry <6>" \
+    grep -qE "^<6>Current processing latency: 40[0-9]\.[0-9]{2}s$" "$SANDBOX/journal"
+ok "and warnings <4>" grep -qE "^<4>Latency violation 1/3: 40[0-9]\.[0-9]{2}s > 300s$" "$SANDBOX/journal"
+JOURNAL_STREAM=1:2 "$SPILLWAY" -c "$SANDBOX/c.ini" check 2>"$SANDBOX/plain"
+ok "a \$JOURNAL_STREAM that is not stderr is ignored" grep -q "^spillway: warning: Latency violation 2/3" "$SANDBOX/plain"
+"$SPILLWAY" -c "$SANDBOX/c.ini" force auto 2>/dev/null
+
 # twenty concurrent checks, all seeing a stale primary
 checks_before=$(sql "select count(*) from checks")
 trans_before=$(sql "select count(*) from transitions")
