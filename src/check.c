@@ -13,6 +13,7 @@
 #include "decide.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "store.h"
 #include "util.h"
@@ -161,6 +162,8 @@ int check_run(const struct config *cfg, const char *config_path)
          store_transition_insert(s, now, st.mode, d.next.mode, d.next.forced, d.reason, err, sizeof err) != 0) ||
         store_state_put(s, &d.next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
         goto fail;
+    if (cfg->metrics_textfile[0] && metrics_write(cfg->metrics_textfile, s, err, sizeof err) != 0)
+        log_warn("%s", err);
     store_close(s);
     return code;
 fail:

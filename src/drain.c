@@ -18,6 +18,7 @@
 #include "lineproto.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "ml.h"
 #include "store.h"
 #include "window.h"
@@ -333,6 +334,8 @@ static void finish_run(struct run *r, int code, struct kafka *k, int committed)
         sum.offsets_json = ranges.data;
     if (store_run_end(r->store, r->run_id, &sum, err, sizeof err) != 0)
         log_err("%s", err);
+    else if (r->cfg->metrics_textfile[0] && metrics_write(r->cfg->metrics_textfile, r->store, err, sizeof err) != 0)
+        log_warn("%s", err);
     buf_free(&ranges);
 }
 

@@ -44,3 +44,17 @@ long http_backoff_ms(int attempt)
 
     return ms > 5000 ? 5000 : ms;
 }
+
+CURLcode http_get(const char *url, long timeout_seconds, const char *ca_file, struct buf *body, long *status)
+{
+    CURL *h = curl_easy_init();
+    CURLcode rc = CURLE_FAILED_INIT;
+
+    *status = 0;
+    if (h && http_setup(h, timeout_seconds, ca_file, body) == 0 && curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK) {
+        rc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    }
+    curl_easy_cleanup(h);
+    return rc;
+}

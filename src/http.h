@@ -28,4 +28,8 @@ enum http_class http_classify(CURLcode rc, long status);
  * capped at 5 s. */
 long http_backoff_ms(int attempt);
 
+/* GET url (timeout in seconds) into body. Returns libcurl's code; *status
+ * receives the HTTP status, 0 when no answer came. */
+CURLcode http_get(const char *url, long timeout_seconds, const char *ca_file, struct buf *body, long *status);
+
 #endif

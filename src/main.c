@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "check.h"
+#include "doctor.h"
 #include "drain.h"
 #include "log.h"
 #include "status.h"
@@ -28,6 +29,7 @@ static void usage(FILE *out)
             "  status [--json]            mode, counters, recent checks, runs and transitions\n"
             "  force fallback|primary|auto [--reason TEXT]\n"
             "                             override the checker's decision, until force auto\n"
+            "  doctor                     check config, schema, state, Kafka, InfluxDB, ML, Flink\n"
             "\n"
             "options:\n"
             "  -c, --config FILE   configuration (default $SPILLWAY_CONFIG, else %s)\n"
@@ -86,7 +88,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     int nargs = strcmp(cmd, "force") == 0 ? 2 : 1;
-    if (strcmp(cmd, "drain") && strcmp(cmd, "check") && strcmp(cmd, "status") && strcmp(cmd, "force")) {
+    if (strcmp(cmd, "drain") && strcmp(cmd, "check") && strcmp(cmd, "status") && strcmp(cmd, "force") &&
+        strcmp(cmd, "doctor")) {
         fprintf(stderr, "spillway: unknown command \"%s\"\n", cmd);
         usage(stderr);
         return EX_USAGE;
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
         rc = check_run(&cfg, config_path);
     else if (strcmp(cmd, "status") == 0)
         rc = status_run(&cfg, json);
+    else if (strcmp(cmd, "doctor") == 0)
+        rc = doctor_run(&cfg);
     else
         rc = force_run(&cfg, argv[optind + 1], reason);
     config_free(&cfg);

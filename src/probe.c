@@ -12,30 +12,26 @@
 
 /* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
  * request timed out (as opposed to being refused or answered badly). */
+/* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
+ * request timed out (as opposed to being refused or answered badly). */
 static int flink_get(const char *base, const char *path, long timeout_s, struct buf *body, int *timed_out,
                      char *why, size_t whysz)
 {
-    CURL *h = curl_easy_init();
     struct buf url = { 0 };
     long status = 0;
-    CURLcode rc = CURLE_FAILED_INIT;
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
     size_t base_len = strlen(base);
 
     while (base_len > 0 && base[base_len - 1] == '/')
         base_len--;
-    *timed_out = 0;
-    if (h && buf_printf(&url, "%.*s%s", (int)base_len, base, path) == 0 &&
-        http_setup(h, timeout_s, NULL, body) == 0 && curl_easy_setopt(h, CURLOPT_URL, url.data) == CURLE_OK) {
-        rc = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    }
+    if (buf_printf(&url, "%.*s%s", (int)base_len, base, path) == 0)
+        rc = http_get(url.data, timeout_s, NULL, body, &status);
     if (rc != CURLE_OK)
         snprintf(why, whysz, "JobManager %s: %s", url.data ? url.data : base, curl_easy_strerror(rc));
     else if (status != 200)
         snprintf(why, whysz, "JobManager %s answered %ld", url.data, status);
     *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     buf_free(&url);
-    curl_easy_cleanup(h);
     return rc == CURLE_OK && status == 200 ? 0 : -1;
 }
 

@@ -11,7 +11,8 @@ start_flinkstub
 gen backlog --nurses 3 --per-nurse 300 --seed 5
 produce backlog
 N=$(valid_count "$SANDBOX/backlog.manifest")
-BATCH_SIZE=100000 write_config "$SANDBOX/s.ini" "$(printf '[check]\nflink_url = %s' "$FLINK_URL")"
+BATCH_SIZE=100000 write_config "$SANDBOX/s.ini" \
+    "$(printf '[check]\nflink_url = %s\n[metrics]\ntextfile = %s/spillway.prom' "$FLINK_URL" "$SANDBOX")"
 primary_point 5
 
 flink_control '{"state": "RESTARTING"}'
@@ -42,4 +43,12 @@ is "$(sql "select action from checks order by id desc limit 1")|$(sql "select co
 "$SPILLWAY" -c "$SANDBOX/s.ini" status >"$SANDBOX/status.txt"
 ok "status shows the run" grep -qE "^  1 +20[0-9-]+T[0-9:.]+Z +ok +eof +$N " "$SANDBOX/status.txt"
 ok "and both transitions" bash -c "grep -q 'primary -> fallback: primary unhealthy' '$SANDBOX/status.txt' && grep -q 'fallback -> primary: healthy' '$SANDBOX/status.txt'"
+
+# the node_exporter textfile, rewritten after every check and run
+prom=$SANDBOX/spillway.prom
+ok "the metrics file is there, and no temporary file" bash -c "test -s '$prom' && ! test -e '$prom.tmp'"
+is "$(grep -E '^spillway_mode\{|^spillway_checks_total |^spillway_transitions_total |^spillway_last_run_messages |^spillway_runs_total\{outcome="ok"\}' "$prom" | tr '\n' ' ')" \
+    "spillway_mode{mode=\"primary\"} 1 spillway_mode{mode=\"fallback\"} 0 spillway_checks_total 4 spillway_transitions_total 2 spillway_last_run_messages $N spillway_runs_total{outcome=\"ok\"} 1 " \
+    "it shows the mode, the checks, the transitions and the last run"
+ok "every sample line is name{labels} value" bash -c "! grep -vE '^#|^[a-z_]+(\{[a-z]+=\"[a-z]+\"\})? -?[0-9.e+-]+$' '$prom'"
 done_testing

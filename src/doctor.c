@@ -1,0 +1,123 @@
+/* doctor.c -- `spillway doctor`: what is wrong, one line each. */
+#include "doctor.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "decode.h"
+#include "http.h"
+#include "influx.h"
+#include "kafka.h"
+#include "lock.h"
+#include "probe.h"
+#include "store.h"
+#include "util.h"
+
+static int doctor_line(int ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int doctor_line(int ok, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%-4s %-9s ", ok ? "ok" : "FAIL", what);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    return ok;
+}
+
+/* The ML service's /health, on the endpoint's scheme, host and port. */
+static int doctor_ml(const struct config *cfg)
+{
+    const char *host = strstr(cfg->ml_endpoint, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    int base_len = path ? (int)(path - cfg->ml_endpoint) : (int)strlen(cfg->ml_endpoint);
+    struct buf url = { 0 }, body = { 0 };
+    long status;
+    CURLcode rc;
+    int ok;
+
+    if (buf_printf(&url, "%.*s/health", base_len, cfg->ml_endpoint) != 0)
+        return doctor_line(0, "ml", "out of memory");
+    rc = http_get(url.data, (long)cfg->probe_timeout_seconds, NULL, &body, &status);
+    ok = rc == CURLE_OK && status == 200 && body.data && strstr(body.data, "\"ok\"");
+    if (rc != CURLE_OK)
+        doctor_line(0, "ml", "%s: %s", url.data, curl_easy_strerror(rc));
+    else
+        doctor_line(ok, "ml", "%s answered %ld: %.80s", url.data, status, body.data ? body.data : "");
+    buf_free(&url);
+    buf_free(&body);
+    return ok;
+}
+
+int doctor_run(const struct config *cfg)
+{
+    char err[1024], why[512], lock_path[4096];
+    int config_bad = 0, unreachable = 0;
+
+    doctor_line(1, "config", "%s", cfg->path);
+
+    struct decoder *dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields,
+                                       err, sizeof err);
+    if (dec)
+        doctor_line(1, "schema", "%s: id %s, time %s, %zu numeric fields", cfg->schema, cfg->id_field,
+                    cfg->time_field, cfg->nfields);
+    else
+        config_bad = !doctor_line(0, "schema", "%s", err);
+    decoder_close(dec);
+
+    struct store *s = store_open(cfg->state_database, err, sizeof err);
+    int fd = -1;
+    if (s == NULL || lock_runner_path(cfg->state_database, lock_path, sizeof lock_path) != 0 ||
+        (fd = lock_try(lock_path, err, sizeof err)) == -1) {
+        config_bad = !doctor_line(0, "state", "%s", err);
+    } else {
+        doctor_line(1, "state", "%s (a runner is %s)", cfg->state_database, fd == -2 ? "running" : "not running");
+        lock_release(fd);
+    }
+    store_close(s);
+
+    int64_t lag, backlog;
+    if (kafka_group_lag(cfg, cfg->primary_group, (int)cfg->probe_timeout_seconds * 1000, &lag, err, sizeof err) == 0 &&
+        kafka_group_lag(cfg, config_kafka_prop(cfg, "group.id"), (int)cfg->probe_timeout_seconds * 1000, &backlog,
+                        err, sizeof err) == 0)
+        doctor_line(1, "kafka", "%s: topic %s; %s is %" PRId64 " messages behind, %s %" PRId64,
+                    config_kafka_prop(cfg, "bootstrap.servers"), cfg->topic, cfg->primary_group, lag,
+                    config_kafka_prop(cfg, "group.id"), backlog);
+    else
+        unreachable = !doctor_line(0, "kafka", "%s", err);
+
+    struct influx *ix = influx_open(cfg, err, sizeof err);
+    int64_t last_ms;
+    int found;
+    if (ix && influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
+                               cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, &found, err,
+                               sizeof err) == 0) {
+        if (found)
+            doctor_line(1, "influxdb", "%s/%s: the primary's newest point is %.1fs old", cfg->influx_url,
+                        cfg->influx_database, (double)(now_wall_ms() - last_ms) / 1000.0);
+        else
+            doctor_line(1, "influxdb", "%s/%s: no point of the primary in the last %llds", cfg->influx_url,
+                        cfg->influx_database, (long long)cfg->lookback_seconds);
+    } else {
+        unreachable = !doctor_line(0, "influxdb", "%s", err);
+    }
+    influx_close(ix);
+
+    unreachable |= !doctor_ml(cfg);
+
+    if (cfg->flink_url[0]) {
+        int h = probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, sizeof why);
+        if (h == 1)
+            doctor_line(1, "flink", "%s: a job is running", cfg->flink_url);
+        else
+            unreachable |= !doctor_line(0, "flink", "%s: %s", cfg->flink_url, why);
+    } else {
+        doctor_line(1, "flink", "no flink_url: health not probed");
+    }
+    return unreachable ? EX_UNAVAILABLE : config_bad ? EX_CONFIG : 0;
+}

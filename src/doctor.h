@@ -1,0 +1,13 @@
+/* doctor.h -- `spillway doctor`: one line per thing spillway depends on:
+ * config, schema, state file, Kafka, InfluxDB, the ML service, Flink. */
+#ifndef SPILLWAY_DOCTOR_H
+#define SPILLWAY_DOCTOR_H
+
+#include "config.h"
+
+/* Print "ok   WHAT  detail" or "FAIL WHAT  reason" per check on stdout.
+ * Returns 0 when all are ok, 78 when the schema or state is wrong (and
+ * nothing is unreachable), 69 when a service is unreachable. */
+int doctor_run(const struct config *cfg);
+
+#endif

@@ -1,0 +1,121 @@
+/* metrics.c -- node_exporter textfile output from the state database. */
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+/* One row with everything; times as epoch seconds. */
+static const char metrics_sql[] =
+    "SELECT s.mode, s.forced, s.violations, s.recoveries,"
+    "  (julianday(s.since) - 2440587.5) * 86400.0 AS mode_since,"
+    "  (SELECT count(*) FROM checks) AS checks,"
+    "  (SELECT count(*) FROM checks WHERE verdict = 'unknown') AS checks_unknown,"
+    "  (SELECT count(*) FROM transitions) AS transitions,"
+    "  c.latency_s, c.lag, c.verdict = 'unknown' AS last_unknown,"
+    "  (julianday(c.at) - 2440587.5) * 86400.0 AS check_at,"
+    "  (SELECT count(*) FROM runs WHERE outcome = 'ok') AS runs_ok,"
+    "  (SELECT count(*) FROM runs WHERE outcome = 'failed') AS runs_failed,"
+    "  (SELECT count(*) FROM runs WHERE outcome = 'abandoned') AS runs_abandoned,"
+    "  r.messages, r.points, r.quarantined, r.exit_code,"
+    "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
+    "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
+    "  (SELECT count(*) FROM quarantine) AS quarantine"
+    " FROM state s"
+    " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
+    " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";
+
+static int metric(struct buf *b, json_t *row, const char *col, const char *name, const char *type, const char *help)
+{
+    json_t *v = json_object_get(row, col);
+    char num[40];
+
+    if (!json_is_number(v))
+        return 0; /* unknown: leave the metric out rather than invent a value */
+    fmt_double(num, sizeof num, json_number_value(v));
+    return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, type, name, num);
+}
+
+int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
+{
+    static const struct {
+        const char *col, *name, *type, *help;
+    } rows[] = {
+        { "violations", "spillway_violations", "gauge", "Violations in a row (primary mode)." },
+        { "recoveries", "spillway_recoveries", "gauge", "Recoveries in a row (fallback mode)." },
+        { "mode_since", "spillway_mode_since_timestamp_seconds", "gauge", "When the current mode began." },
+        { "checks", "spillway_checks_total", "counter", "Checks recorded." },
+        { "checks_unknown", "spillway_checks_unknown_total", "counter", "Checks whose probes could not be made." },
+        { "transitions", "spillway_transitions_total", "counter", "Mode changes and forced overrides." },
+        { "latency_s", "spillway_primary_latency_seconds", "gauge", "The primary's latency at the last check." },
+        { "lag", "spillway_primary_lag_messages", "gauge", "The primary group's lag at the last check." },
+        { "last_unknown", "spillway_last_check_unknown", "gauge", "1 when the last check could not observe." },
+        { "check_at", "spillway_last_check_timestamp_seconds", "gauge", "When the last check ran." },
+        { "messages", "spillway_last_run_messages", "gauge", "Messages consumed by the last run." },
+        { "points", "spillway_last_run_points", "gauge", "Points written by the last run." },
+        { "quarantined", "spillway_last_run_quarantined", "gauge", "Messages and aggregates it quarantined." },
+        { "exit_code", "spillway_last_run_exit_code", "gauge", "Its exit code (0 ok, 69 unavailable, ...)." },
+        { "run_at", "spillway_last_run_timestamp_seconds", "gauge", "When the last run ended." },
+        { "run_seconds", "spillway_last_run_duration_seconds", "gauge", "How long it took." },
+        { "quarantine", "spillway_quarantine_total", "counter", "Quarantined messages and aggregates." },
+    };
+    json_t *all = store_query_json(s, metrics_sql, err, errsz);
+    json_t *row = json_array_get(all, 0);
+    struct buf b = { 0 }, tmp = { 0 };
+    FILE *fp = NULL;
+    int rc = -1;
+
+    if (row == NULL) {
+        if (all)
+            snprintf(err, errsz, "metrics: no state row");
+        goto out;
+    }
+    const char *mode = json_string_value(json_object_get(row, "mode"));
+    const char *forced = json_string_value(json_object_get(row, "forced"));
+    if (buf_printf(&b,
+                   "# HELP spillway_mode 1 for the current mode.\n# TYPE spillway_mode gauge\n"
+                   "spillway_mode{mode=\"primary\"} %d\nspillway_mode{mode=\"fallback\"} %d\n"
+                   "# HELP spillway_forced 1 when the mode is forced (spillway force).\n"
+                   "# TYPE spillway_forced gauge\nspillway_forced %d\n",
+                   strcmp(mode, "primary") == 0, strcmp(mode, "fallback") == 0, strcmp(forced, "auto") != 0))
+        goto oom;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (metric(&b, row, rows[i].col, rows[i].name, rows[i].type, rows[i].help) != 0)
+            goto oom;
+    if (buf_printf(&b,
+                   "# HELP spillway_runs_total Runs by outcome.\n# TYPE spillway_runs_total counter\n"
+                   "spillway_runs_total{outcome=\"ok\"} %lld\nspillway_runs_total{outcome=\"failed\"} %lld\n"
+                   "spillway_runs_total{outcome=\"abandoned\"} %lld\n",
+                   (long long)json_integer_value(json_object_get(row, "runs_ok")),
+                   (long long)json_integer_value(json_object_get(row, "runs_failed")),
+                   (long long)json_integer_value(json_object_get(row, "runs_abandoned"))) ||
+        buf_printf(&tmp, "%s.tmp", path))
+        goto oom;
+    if ((fp = fopen(tmp.data, "w")) == NULL || fwrite(b.data, 1, b.len, fp) != b.len) {
+        snprintf(err, errsz, "metrics: cannot write %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    if (fclose(fp) != 0) {
+        fp = NULL;
+        snprintf(err, errsz, "metrics: cannot write %s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    fp = NULL;
+    if (rename(tmp.data, path) != 0) {
+        snprintf(err, errsz, "metrics: cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errsz, "out of memory");
+out:
+    if (fp)
+        fclose(fp);
+    json_decref(all);
+    buf_free(&b);
+    buf_free(&tmp);
+    return rc;
+}
