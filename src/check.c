@@ -127,7 +127,8 @@ int check_run(const struct config *cfg, const char *config_path)
     struct check_state st;
     struct observation obs;
     struct decision d;
-    const char *action = "none";
+    const char *action;
+    int64_t check_id;
     struct store *s = store_open(cfg->state_database, err, sizeof err);
     int code = 0;
 
@@ -144,6 +145,14 @@ int check_run(const struct config *cfg, const char *config_path)
         log_err("check incomplete, no counter moved: %s", probe_errs);
         code = EX_UNAVAILABLE;
     }
+    /* the decision is committed before anything is launched: the write
+     * lock is never held across an outside command */
+    if (store_check_insert(s, now, &obs, &d, d.launch_runner ? "launching" : "none", probe_errs, &check_id, err,
+                           sizeof err) != 0 ||
+        (d.changed_mode &&
+         store_transition_insert(s, now, st.mode, d.next.mode, d.next.forced, d.reason, err, sizeof err) != 0) ||
+        store_state_put(s, &d.next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
+        goto fail;
     if (d.launch_runner) {
         action = launch_runner(cfg, config_path, launch_err, sizeof launch_err);
         if (strcmp(action, "launch failed") == 0) {
@@ -153,15 +162,9 @@ int check_run(const struct config *cfg, const char *config_path)
             log_info("%s", strcmp(action, "launched") == 0 ? "Starting fallback runner"
                                                              : "Fallback runner still running; not starting another");
         }
+        if (store_check_action(s, check_id, action, launch_err, err, sizeof err) != 0)
+            log_err("%s", err);
     }
-    if (launch_err[0] && strlen(probe_errs) + strlen(launch_err) + 3 < sizeof probe_errs)
-        snprintf(probe_errs + strlen(probe_errs), sizeof probe_errs - strlen(probe_errs), "%s%s",
-                 probe_errs[0] ? "; " : "", launch_err);
-    if (store_check_insert(s, now, &obs, &d, action, probe_errs, err, sizeof err) != 0 ||
-        (d.changed_mode &&
-         store_transition_insert(s, now, st.mode, d.next.mode, d.next.forced, d.reason, err, sizeof err) != 0) ||
-        store_state_put(s, &d.next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
-        goto fail;
     if (cfg->metrics_textfile[0] && metrics_write(cfg->metrics_textfile, s, err, sizeof err) != 0)
         log_warn("%s", err);
     store_close(s);

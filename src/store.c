@@ -327,7 +327,7 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
 }
 
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
-                       const char *action, const char *error, char *err, size_t errsz)
+                       const char *action, const char *error, int64_t *check_id, char *err, size_t errsz)
 {
     char at[32];
     sqlite3_stmt *q;
@@ -357,7 +357,29 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
         sqlite3_bind_text(q, 12, error, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
+    *check_id = sqlite3_last_insert_rowid(s->db);
     return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "insert check");
+}
+
+int store_check_action(struct store *s, int64_t check_id, const char *action, const char *error, char *err,
+                       size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE checks SET action = ?,"
+                           " error = CASE WHEN ?2 IS NULL THEN error WHEN error IS NULL THEN ?2 ELSE error || '; ' || ?2 END"
+                           " WHERE id = ?",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, action, -1, SQLITE_STATIC);
+    if (error && error[0])
+        sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, check_id);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "update check");
 }
 
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,

@@ -61,9 +61,13 @@ int store_state_get(struct store *s, struct check_state *st, char *since, size_t
 /* Store st; since_ms becomes the mode's start only when the mode changes. */
 int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz);
 
-/* One row per check: the observation, the decision and what was done. */
+/* One row per check: the observation, the decision and what was done;
+ * *check_id receives its id. store_check_action() records, later, what
+ * launching the runner did, and why it failed. */
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
-                       const char *action, const char *error, char *err, size_t errsz);
+                       const char *action, const char *error, int64_t *check_id, char *err, size_t errsz);
+int store_check_action(struct store *s, int64_t check_id, const char *action, const char *error, char *err,
+                       size_t errsz);
 /* One row per mode change or forced override, with its reason. */
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
                             const char *reason, char *err, size_t errsz);

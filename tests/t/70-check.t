@@ -147,4 +147,11 @@ is "$(sql "select verdict, count(*) from checks where id > $checks_before group 
 is "$(( $(sql "select count(*) from transitions") - trans_before ))|$(state)" "1|fallback|auto|0|0" \
     "one transition, and a consistent state"
 is "$(( $(launches) - launches_before ))" 18 "the runner launched by the tripping check and each later one"
+
+# a runner_command that fails: the check says so, records it, exits 69
+sed -i 's|^runner_command = .*|runner_command = exit 3|' "$SANDBOX/c.ini"
+run_check "$SANDBOX/c.ini"
+is "$CHECK_RC|$(last_check)" "69|not_recovered|launch failed" "a failing runner_command: exit 69, recorded"
+ok "with the command and its status" grep -q 'runner_command "exit 3" failed (status 3)' \
+    <(sql "select error from checks order by id desc limit 1")
 done_testing
