@@ -3,9 +3,14 @@
 # Idempotent: when every package is present it installs nothing and says so.
 set -eu
 
+# build: compiler and the libraries; tests: influxd, the Python test tools
+# (python-avro and confluent-kafka encode and produce the test data), the
+# sqlite3 CLI, systemd-analyze (unit checks), valgrind, pgrep (procps);
+# bench: kcat and GNU time.
 PACKAGES="build-essential pkg-config
 librdkafka-dev libavro-dev libcurl4-openssl-dev libinih-dev libsqlite3-dev libjansson-dev
-influxdb kcat curl sqlite3 perl python3 python3-avro python3-confluent-kafka"
+influxdb kcat curl sqlite3 perl python3 python3-avro python3-confluent-kafka
+systemd valgrind procps time"
 
 missing=""
 for p in $PACKAGES; do
