@@ -25,6 +25,9 @@
 
 static volatile sig_atomic_t drain_stop;
 
+/* Quarantined messages logged one by one per run; the rest are counted. */
+#define QUARANTINE_LOG_MAX 20
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -55,8 +58,10 @@ static int quarantine_message(struct run *r, const rd_kafka_message_t *m, const 
 {
     char err[512];
 
-    r->quarantined++;
-    log_warn("quarantined %s [%" PRId32 "] offset %" PRId64 ": %s", r->cfg->topic, m->partition, m->offset, why);
+    /* a flood of garbage must not flood the log: name the first few, count
+     * the rest (every one is in the quarantine table) */
+    if (++r->quarantined <= QUARANTINE_LOG_MAX)
+        log_warn("quarantined %s [%" PRId32 "] offset %" PRId64 ": %s", r->cfg->topic, m->partition, m->offset, why);
     if (r->store == NULL)
         return 0;
     if (store_quarantine(r->store, r->run_id, now_wall_ms(), "message", r->cfg->topic, m->partition, m->offset,
@@ -411,6 +416,9 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     log_info("Collected %" PRId64 " messages in %.2fs (group join %.2fs, %" PRId64 " quarantined, ended by %s)",
              r.messages, (double)(t_consumed - t0) / 1000.0, (double)(t_assigned - t0) / 1000.0, r.quarantined,
              r.ended_by ? r.ended_by : "error");
+    if (r.quarantined > QUARANTINE_LOG_MAX)
+        log_warn("... and %" PRId64 " more quarantined messages (sqlite3 %s 'SELECT * FROM quarantine')",
+                 r.quarantined - QUARANTINE_LOG_MAX, cfg->state_database);
     if (code != 0)
         goto fail;
 

@@ -90,4 +90,13 @@ is "$(sql "select messages, quarantined from runs order by id desc limit 1")" "$
 is "$(point_count)" "$points" "and wrote the same points over the old ones"
 is "$(sql "select count(*) from quarantine")" "$BAD" "re-reading the same messages keeps one quarantine row each"
 is "$(sum_count)" "$GOOD" "and rewrites the same points: the sum of count is unchanged"
+
+# a flood of garbage: every message kept, the log names only the first 20
+for i in $(seq 30); do printf '{"key": "k%d", "raw_hex": "ff%02x"}\n' "$i" "$i"; done >"$SANDBOX/flood.jsonl"
+produce flood
+before=$(sql "select count(*) from quarantine")
+run_drain "$SANDBOX/s.ini"
+is "$(( $(sql "select count(*) from quarantine") - before ))" 30 "thirty garbage messages: thirty quarantine rows"
+is "$(grep -c 'quarantined stress-topic' "$DRAIN_ERR")" 20 "the log names the first twenty"
+ok "and counts the rest" grep -q "\.\.\. and 10 more quarantined messages" "$DRAIN_ERR"
 done_testing
