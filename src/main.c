@@ -1,5 +1,4 @@
 /* main.c -- spillway: command-line parsing and dispatch to the commands. */
-#include <avro.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>

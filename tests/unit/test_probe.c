@@ -1,0 +1,28 @@
+/* test_probe.c -- Flink's job list judged: a job in a restart loop is
+ * unhealthy even though /overview counts it as running. */
+#include "probe.h"
+#include "tap.h"
+
+static int judge(const char *json, char *why)
+{
+    return probe_flink_jobs(json, strlen(json), why, 256);
+}
+
+int main(void)
+{
+    char why[256];
+
+    is_int(judge("{\"jobs\":[{\"name\":\"stress\",\"state\":\"RUNNING\"}]}", why), 1, "one RUNNING job: healthy");
+    is_int(judge("{\"jobs\":[{\"name\":\"stress\",\"state\":\"RESTARTING\"}]}", why), 0, "RESTARTING: unhealthy");
+    is_str(why, "job stress is RESTARTING", "naming the job and its state");
+    is_int(judge("{\"jobs\":[{\"name\":\"a\",\"state\":\"RUNNING\"},{\"name\":\"b\",\"state\":\"FAILING\"}]}", why), 0,
+           "one RUNNING and one FAILING: unhealthy");
+    is_int(judge("{\"jobs\":[{\"name\":\"old\",\"state\":\"FAILED\"},{\"name\":\"new\",\"state\":\"RUNNING\"}]}", why),
+           1, "an old FAILED job in the history beside a RUNNING one: healthy");
+    is_int(judge("{\"jobs\":[{\"name\":\"old\",\"state\":\"CANCELED\"}]}", why), 0, "nothing RUNNING: unhealthy");
+    is_str(why, "no job is RUNNING", "saying so");
+    is_int(judge("{\"jobs\":[]}", why), 0, "no job at all: unhealthy");
+    is_int(judge("<html>", why), 0, "not JSON: unhealthy");
+    is_str(why, "/jobs/overview has no job list", "saying what was missing");
+    return tap_done();
+}
