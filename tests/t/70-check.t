@@ -19,7 +19,7 @@ last_check() { sql "select verdict, action from checks order by id desc limit 1"
 primary_point 5
 run_check "$SANDBOX/c.ini"
 is "$CHECK_RC" 0 "a healthy check exits 0"
-ok "it logs the reference's latency line" grep -qE "^spillway: Current processing latency: [56]\.[0-9]{2}s$" "$CHECK_ERR"
+ok "it logs the reference's latency line" grep -qE "^spillway: Current processing latency: [5-9]\.[0-9]{2}s$" "$CHECK_ERR"
 is "$(state)" "primary|auto|0|0" "primary mode, no violation"
 is "$(last_check)" "healthy|none" "recorded as healthy"
 
