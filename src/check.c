@@ -123,7 +123,7 @@ int check_run(const struct config *cfg, const char *config_path)
         .max_lag = cfg->max_primary_lag_messages,
     };
     int64_t now = now_wall_ms(); /* the one clock reading of this check */
-    char err[1024], probe_errs[1024], why[512], since[40], launch_err[512] = "";
+    char err[1024], probe_errs[1024], why[512], launch_err[512] = "";
     struct check_state st;
     struct observation obs;
     struct decision d;
@@ -137,7 +137,7 @@ int check_run(const struct config *cfg, const char *config_path)
         return EX_CONFIG;
     }
     probe_all(cfg, now, &obs, why, sizeof why, probe_errs, sizeof probe_errs);
-    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, since, sizeof since, err, sizeof err) != 0)
+    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, err, sizeof err) != 0)
         goto fail;
     decide(&st, &obs, &t, &d);
     log_decision(&st, &obs, &d, cfg);

@@ -113,7 +113,7 @@ int force_run(const struct config *cfg, const char *what, const char *reason)
 {
     struct check_state st, next;
     enum forced f;
-    char err[1024], since[40], why[512];
+    char err[1024], why[512];
     struct passwd *pw = getpwuid(getuid());
     int64_t now = now_wall_ms();
     struct store *s;
@@ -126,7 +126,7 @@ int force_run(const struct config *cfg, const char *what, const char *reason)
         log_err("%s", err);
         return EX_CONFIG;
     }
-    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, since, sizeof since, err, sizeof err) != 0)
+    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, err, sizeof err) != 0)
         goto fail;
     next = st;
     next.forced = f;

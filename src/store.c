@@ -86,22 +86,37 @@ static int store_fail(struct store *s, char *err, size_t errsz, const char *what
     return -1;
 }
 
-static int store_migrate(struct store *s, char *err, size_t errsz)
+static int store_version(struct store *s, int *version)
 {
     sqlite3_stmt *st;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Read the schema version without a lock (every check, run and status opens
+ * the file; none should queue behind another for this), and take the write
+ * lock only to migrate, reading the version again under it: two processes
+ * opening an old file must not both migrate. */
+static int store_migrate(struct store *s, char *err, size_t errsz)
+{
     int version;
 
-    /* IMMEDIATE: two processes opening a new file must not both migrate */
+    if (store_version(s, &version) != 0)
+        return store_fail(s, err, errsz, "read the schema version");
+    if (version == NMIGRATIONS)
+        return 0;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "begin");
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    if (store_version(s, &version) != 0)
         goto fail;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        goto fail;
-    }
-    version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
     if (version > NMIGRATIONS) {
         snprintf(err, errsz, "state database has schema version %d, newer than this spillway (%d)",
                  version, NMIGRATIONS);
@@ -123,6 +138,15 @@ fail:
     store_fail(s, err, errsz, "migrate");
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+/* Run a prepared statement that returns no rows, and finalize it. */
+static int store_done(struct store *s, sqlite3_stmt *q, const char *what, char *err, size_t errsz)
+{
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_fail(s, err, errsz, what);
+
+    sqlite3_finalize(q);
+    return rc;
 }
 
 struct store *store_open(const char *path, char *err, size_t errsz)
@@ -147,13 +171,6 @@ struct store *store_open(const char *path, char *err, size_t errsz)
     }
     if (store_migrate(s, err, errsz) != 0)
         goto fail;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &s->quarantine, NULL) != SQLITE_OK) {
-        store_fail(s, err, errsz, "prepare");
-        goto fail;
-    }
     return s;
 fail:
     sqlite3_close(s->db);
@@ -174,7 +191,6 @@ int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t 
 {
     char at[32];
     sqlite3_stmt *st;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, now_ms);
     if (sqlite3_prepare_v2(s->db,
@@ -184,10 +200,9 @@ int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t 
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, err, errsz, "abandon stale runs");
+    if (store_done(s, st, "abandon stale runs", err, errsz) != 0)
+        return -1;
+    return sqlite3_changes(s->db);
     return sqlite3_changes(s->db);
 }
 
@@ -195,7 +210,6 @@ int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_i
 {
     char at[32];
     sqlite3_stmt *st;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, started_ms);
     if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started_at, pid, outcome) VALUES (?, ?, 'running')", -1,
@@ -203,10 +217,8 @@ int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_i
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, pid);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, err, errsz, "insert run");
+    if (store_done(s, st, "insert run", err, errsz) != 0)
+        return -1;
     *run_id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -215,7 +227,6 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
 {
     char at[32];
     sqlite3_stmt *st;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, sum->ended_ms);
     if (sqlite3_prepare_v2(s->db,
@@ -236,10 +247,7 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     sqlite3_bind_text(st, 10, sum->error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, sum->peak_rss_kib);
     sqlite3_bind_int64(st, 12, run_id);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(s, err, errsz, "update run");
+    return store_done(s, st, "update run", err, errsz);
     return 0;
 }
 
@@ -251,6 +259,14 @@ int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char 
     char at[32];
     int rc;
 
+    /* prepared once, on first use: most commands never quarantine */
+    if (st == NULL &&
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &s->quarantine, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    st = s->quarantine;
     fmt_iso_ms(at, sizeof at, at_ms);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -283,19 +299,18 @@ int store_begin(struct store *s, char *err, size_t errsz) { return store_exec(s,
 int store_commit(struct store *s, char *err, size_t errsz) { return store_exec(s, "COMMIT", err, errsz); }
 void store_rollback(struct store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
 
-int store_state_get(struct store *s, struct check_state *st, char *since, size_t sincesz, char *err, size_t errsz)
+int store_state_get(struct store *s, struct check_state *st, char *err, size_t errsz)
 {
     sqlite3_stmt *q;
     int rc = -1;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT mode, forced, violations, recoveries, since FROM state WHERE id = 1", -1,
+    if (sqlite3_prepare_v2(s->db, "SELECT mode, forced, violations, recoveries FROM state WHERE id = 1", -1,
                            &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     if (sqlite3_step(q) == SQLITE_ROW && mode_parse((const char *)sqlite3_column_text(q, 0), &st->mode) == 0 &&
         forced_parse((const char *)sqlite3_column_text(q, 1), &st->forced) == 0) {
         st->violations = sqlite3_column_int64(q, 2);
         st->recoveries = sqlite3_column_int64(q, 3);
-        snprintf(since, sincesz, "%s", (const char *)sqlite3_column_text(q, 4));
         rc = 0;
     } else {
         snprintf(err, errsz, "state database: the state row is missing or damaged");
@@ -308,7 +323,6 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
 {
     char at[32];
     sqlite3_stmt *q;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, since_ms);
     if (sqlite3_prepare_v2(s->db,
@@ -321,9 +335,7 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
     sqlite3_bind_int64(q, 3, st->violations);
     sqlite3_bind_int64(q, 4, st->recoveries);
     sqlite3_bind_text(q, 5, at, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "update state");
+    return store_done(s, q, "update state", err, errsz);
 }
 
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
@@ -331,7 +343,6 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
 {
     char at[32];
     sqlite3_stmt *q;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, at_ms);
     if (sqlite3_prepare_v2(s->db,
@@ -355,17 +366,16 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
     sqlite3_bind_text(q, 11, d->reason, -1, SQLITE_STATIC);
     if (error && error[0])
         sqlite3_bind_text(q, 12, error, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    if (store_done(s, q, "insert check", err, errsz) != 0)
+        return -1;
     *check_id = sqlite3_last_insert_rowid(s->db);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "insert check");
+    return 0;
 }
 
 int store_check_action(struct store *s, int64_t check_id, const char *action, const char *error, char *err,
                        size_t errsz)
 {
     sqlite3_stmt *q;
-    int rc;
 
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE checks SET action = ?,"
@@ -377,9 +387,7 @@ int store_check_action(struct store *s, int64_t check_id, const char *action, co
     if (error && error[0])
         sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, check_id);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "update check");
+    return store_done(s, q, "update check", err, errsz);
 }
 
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
@@ -387,7 +395,6 @@ int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum
 {
     char at[32];
     sqlite3_stmt *q;
-    int rc;
 
     fmt_iso_ms(at, sizeof at, at_ms);
     if (sqlite3_prepare_v2(s->db,
@@ -399,9 +406,7 @@ int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum
     sqlite3_bind_text(q, 3, mode_name(to), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, forced_name(forced), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "insert transition");
+    return store_done(s, q, "insert transition", err, errsz);
 }
 
 json_t *store_query_json(struct store *s, const char *sql, char *err, size_t errsz)

@@ -56,8 +56,8 @@ int store_begin(struct store *s, char *err, size_t errsz);
 int store_commit(struct store *s, char *err, size_t errsz);
 void store_rollback(struct store *s);
 
-/* The checker's state row; since receives when the mode began (ISO 8601). */
-int store_state_get(struct store *s, struct check_state *st, char *since, size_t sincesz, char *err, size_t errsz);
+/* The checker's state row. */
+int store_state_get(struct store *s, struct check_state *st, char *err, size_t errsz);
 /* Store st; since_ms becomes the mode's start only when the mode changes. */
 int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz);
 

@@ -148,6 +148,19 @@ is "$(( $(sql "select count(*) from transitions") - trans_before ))|$(state)" "1
     "one transition, and a consistent state"
 is "$(( $(launches) - launches_before ))" 18 "the runner launched by the tripping check and each later one"
 
+# a brand-new state file opened by ten processes at once: migrated once
+sed "s|^database = .*|database = $SANDBOX/fresh.db|" "$SANDBOX/c.ini" >"$SANDBOX/fresh.ini"
+pids=()
+for i in $(seq 10); do
+    "$SPILLWAY" -c "$SANDBOX/fresh.ini" status --json >/dev/null 2>"$SANDBOX/fresh.$i.err" &
+    pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+is "$failed" 0 "ten commands opening a new state file at once all succeed"
+is "$(sqlite3 "$SANDBOX/fresh.db" 'PRAGMA user_version; SELECT count(*) FROM state;' | tr '\n' ' ')" "2 1 " \
+    "the schema is at version 2 with one state row"
+
 # a runner_command that fails: the check says so, records it, exits 69
 sed -i 's|^runner_command = .*|runner_command = exit 3|' "$SANDBOX/c.ini"
 run_check "$SANDBOX/c.ini"
