@@ -90,22 +90,28 @@ static const char *launch_runner(const struct config *cfg, const char *config_pa
 static void log_decision(const struct check_state *st, const struct observation *o, const struct decision *d,
                          const struct config *cfg)
 {
+    long long n = (long long)d->count, of = (long long)cfg->consecutive_violations;
+
     if (o->latency_known)
         log_info("Current processing latency: %.2fs", o->latency_s);
     if (d->verdict == VERDICT_VIOLATION && st->forced == FORCED_AUTO) {
-        long long n = (long long)st->violations + 1;
-        if (o->health_probed && !o->healthy)
-            log_warn("Primary unhealthy (%s): violation %lld/%lld", o->why_unhealthy ? o->why_unhealthy : "?", n,
-                     (long long)cfg->consecutive_violations);
-        else if (o->latency_s > (double)cfg->latency_threshold_seconds)
-            log_warn("Latency violation %lld/%lld: %.2fs > %llds", n, (long long)cfg->consecutive_violations,
-                     o->latency_s, (long long)cfg->latency_threshold_seconds);
-        else
-            log_warn("Lag violation %lld/%lld: %lld messages > %lld", n, (long long)cfg->consecutive_violations,
-                     (long long)o->lag, (long long)cfg->max_primary_lag_messages);
+        switch (d->cause) {
+        case CAUSE_UNHEALTHY:
+            log_warn("Primary unhealthy (%s): violation %lld/%lld", o->why_unhealthy, n, of);
+            break;
+        case CAUSE_LATENCY:
+            log_warn("Latency violation %lld/%lld: %.2fs > %llds", n, of, o->latency_s,
+                     (long long)cfg->latency_threshold_seconds);
+            break;
+        case CAUSE_LAG:
+            log_warn("Lag violation %lld/%lld: %lld messages > %lld", n, of, (long long)o->lag,
+                     (long long)cfg->max_primary_lag_messages);
+            break;
+        case CAUSE_NONE:
+            break;
+        }
     } else if (d->verdict == VERDICT_RECOVERY) {
-        log_info("Primary processing path is healthy (%lld/%lld)", (long long)st->recoveries + 1,
-                 (long long)cfg->consecutive_recoveries);
+        log_info("Primary processing path is healthy (%lld/%lld)", n, (long long)cfg->consecutive_recoveries);
     } else if (d->verdict == VERDICT_HEALTHY && st->mode == MODE_PRIMARY && st->forced == FORCED_AUTO) {
         log_info("Primary processing path is healthy");
     }

@@ -49,22 +49,35 @@ static int obs_unknown(const struct observation *o)
 
 static int obs_healthy(const struct observation *o) { return !o->health_probed || o->healthy; }
 
-/* Why a primary-mode observation is a violation, or NULL when it is not. */
-static const char *violation(const struct observation *o, const struct thresholds *t, char *buf, size_t bufsz)
+static enum cause violation_cause(const struct observation *o, const struct thresholds *t)
 {
-    if (!obs_healthy(o)) {
+    if (!obs_healthy(o))
+        return CAUSE_UNHEALTHY;
+    if (o->latency_s > t->latency_threshold_s)
+        return CAUSE_LATENCY;
+    if (t->max_lag > 0 && o->lag_probed && o->lag > t->max_lag)
+        return CAUSE_LAG;
+    return CAUSE_NONE;
+}
+
+/* The words for a cause; latency is compared with limit_s and op. */
+static void cause_text(enum cause c, const struct observation *o, const struct thresholds *t, const char *op,
+                       double limit_s, char *buf, size_t bufsz)
+{
+    switch (c) {
+    case CAUSE_UNHEALTHY:
         snprintf(buf, bufsz, "primary unhealthy: %s", o->why_unhealthy ? o->why_unhealthy : "no running job");
-        return buf;
-    }
-    if (o->latency_s > t->latency_threshold_s) {
-        snprintf(buf, bufsz, "latency %.2fs > %.0fs", o->latency_s, t->latency_threshold_s);
-        return buf;
-    }
-    if (t->max_lag > 0 && o->lag_probed && o->lag > t->max_lag) {
+        break;
+    case CAUSE_LATENCY:
+        snprintf(buf, bufsz, "latency %.2fs %s %.0fs", o->latency_s, op, limit_s);
+        break;
+    case CAUSE_LAG:
         snprintf(buf, bufsz, "lag %lld messages > %lld", (long long)o->lag, (long long)t->max_lag);
-        return buf;
+        break;
+    case CAUSE_NONE:
+        snprintf(buf, bufsz, "latency %.2fs", o->latency_s);
+        break;
     }
-    return NULL;
 }
 
 void decide(const struct check_state *s, const struct observation *o, const struct thresholds *t,
@@ -76,47 +89,50 @@ void decide(const struct check_state *s, const struct observation *o, const stru
     d->next = *s;
     if (s->forced != FORCED_AUTO) {
         d->next.mode = s->forced == FORCED_FALLBACK ? MODE_FALLBACK : MODE_PRIMARY;
-        d->verdict = obs_unknown(o) ? VERDICT_UNKNOWN : violation(o, t, why, sizeof why) ? VERDICT_VIOLATION
-                                                                                         : VERDICT_HEALTHY;
+        if (obs_unknown(o)) {
+            d->verdict = VERDICT_UNKNOWN;
+        } else {
+            d->cause = violation_cause(o, t);
+            d->verdict = d->cause != CAUSE_NONE ? VERDICT_VIOLATION : VERDICT_HEALTHY;
+        }
         snprintf(d->reason, sizeof d->reason, "mode forced to %s", forced_name(s->forced));
     } else if (obs_unknown(o)) {
         d->verdict = VERDICT_UNKNOWN;
         snprintf(d->reason, sizeof d->reason, "observation incomplete: no counter moves");
     } else if (s->mode == MODE_PRIMARY) {
         d->next.recoveries = 0;
-        if (violation(o, t, why, sizeof why)) {
+        d->cause = violation_cause(o, t);
+        cause_text(d->cause, o, t, ">", t->latency_threshold_s, why, sizeof why);
+        if (d->cause == CAUSE_NONE) {
+            d->verdict = VERDICT_HEALTHY;
+            d->next.violations = 0;
+            snprintf(d->reason, sizeof d->reason, "%s", why);
+        } else {
             d->verdict = VERDICT_VIOLATION;
-            d->next.violations = s->violations + 1;
-            snprintf(d->reason, sizeof d->reason, "%s (%lld/%lld)", why, (long long)d->next.violations,
+            d->count = d->next.violations = s->violations + 1;
+            snprintf(d->reason, sizeof d->reason, "%s (%lld/%lld)", why, (long long)d->count,
                      (long long)t->consecutive_violations);
-            if (d->next.violations >= t->consecutive_violations) {
+            if (d->count >= t->consecutive_violations) {
                 d->next.mode = MODE_FALLBACK;
                 d->next.violations = 0;
             }
-        } else {
-            d->verdict = VERDICT_HEALTHY;
-            d->next.violations = 0;
-            snprintf(d->reason, sizeof d->reason, "latency %.2fs", o->latency_s);
         }
     } else {
         d->next.violations = 0;
         if (obs_healthy(o) && o->latency_s < t->resume_threshold_s) {
             d->verdict = VERDICT_RECOVERY;
-            d->next.recoveries = s->recoveries + 1;
+            d->count = d->next.recoveries = s->recoveries + 1;
             snprintf(d->reason, sizeof d->reason, "healthy, latency %.2fs < %.0fs (%lld/%lld)", o->latency_s,
-                     t->resume_threshold_s, (long long)d->next.recoveries, (long long)t->consecutive_recoveries);
-            if (d->next.recoveries >= t->consecutive_recoveries) {
+                     t->resume_threshold_s, (long long)d->count, (long long)t->consecutive_recoveries);
+            if (d->count >= t->consecutive_recoveries) {
                 d->next.mode = MODE_PRIMARY;
                 d->next.recoveries = 0;
             }
         } else {
             d->verdict = VERDICT_NOT_RECOVERED;
             d->next.recoveries = 0;
-            if (!obs_healthy(o))
-                snprintf(d->reason, sizeof d->reason, "primary unhealthy: %s",
-                         o->why_unhealthy ? o->why_unhealthy : "no running job");
-            else
-                snprintf(d->reason, sizeof d->reason, "latency %.2fs >= %.0fs", o->latency_s, t->resume_threshold_s);
+            d->cause = obs_healthy(o) ? CAUSE_LATENCY : CAUSE_UNHEALTHY;
+            cause_text(d->cause, o, t, ">=", t->resume_threshold_s, d->reason, sizeof d->reason);
         }
     }
     d->changed_mode = d->next.mode != s->mode;

@@ -44,9 +44,16 @@ struct thresholds {
 
 enum verdict { VERDICT_HEALTHY, VERDICT_VIOLATION, VERDICT_RECOVERY, VERDICT_NOT_RECOVERED, VERDICT_UNKNOWN };
 
+/* What made a check a violation (or kept fallback mode from recovering). */
+enum cause { CAUSE_NONE, CAUSE_UNHEALTHY, CAUSE_LATENCY, CAUSE_LAG };
+
 struct decision {
     struct check_state next;
     enum verdict verdict;
+    enum cause cause;
+    int64_t count;     /* this check's place in its run of violations or
+                        * recoveries (3 for the third), before a trip or a
+                        * resume sets the stored counter back to 0 */
     int launch_runner; /* the state after this check is fallback mode */
     int changed_mode;  /* next.mode differs from the stored mode */
     char reason[256];  /* why this verdict (and the transition, if any) */

@@ -87,6 +87,33 @@ int main(void)
                    d.launch_runner, d.changed_mode, d.reason);
     }
 
+    /* the decision says why, and where in the run this check stands */
+    static const struct {
+        struct check_state in;
+        enum obs_kind obs;
+        enum cause cause;
+        int64_t count;
+    } why[] = {
+        { { P, A, 1, 0 }, STALE, CAUSE_LATENCY, 2 },
+        { { P, A, 2, 0 }, UNHEALTHY, CAUSE_UNHEALTHY, 3 }, /* the tripping one: 3, though the counter resets */
+        { { P, A, 0, 0 }, LAGGING, CAUSE_LAG, 1 },
+        { { P, A, 0, 0 }, FRESH, CAUSE_NONE, 0 },
+        { { F, A, 0, 0 }, MID, CAUSE_LATENCY, 0 },          /* not recovered: latency */
+        { { F, A, 0, 0 }, UNHEALTHY, CAUSE_UNHEALTHY, 0 },
+        { { F, A, 0, 1 }, FRESH, CAUSE_NONE, 2 },           /* the resuming recovery: 2 */
+        { { P, FP, 0, 0 }, STALE, CAUSE_LATENCY, 0 },       /* forced: a cause, no count */
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
+        struct observation ob = make_obs(why[i].obs);
+        struct decision dd;
+        decide(&why[i].in, &ob, &t, &dd);
+        ok(dd.cause == why[i].cause && dd.count == why[i].count, "%s %s v=%lld r=%lld + %s: cause %d, count %lld",
+           mode_name(why[i].in.mode), forced_name(why[i].in.forced), (long long)why[i].in.violations,
+           (long long)why[i].in.recoveries, obs_names[why[i].obs], why[i].cause, (long long)why[i].count);
+        if (dd.cause != why[i].cause || dd.count != why[i].count)
+            printf("#   got cause %d, count %lld\n", dd.cause, (long long)dd.count);
+    }
+
     /* a flink_url left empty: health is not probed and never unknown */
     struct observation o = make_obs(FRESH);
     struct check_state s = { P, A, 2, 0 };
