@@ -9,7 +9,6 @@
 
 #include "decode.h"
 #include "http.h"
-#include "influx.h"
 #include "kafka.h"
 #include "lock.h"
 #include "probe.h"
@@ -91,22 +90,16 @@ int doctor_run(const struct config *cfg)
     else
         unreachable = !doctor_line(0, "kafka", "%s", err);
 
-    struct influx *ix = influx_open(cfg, err, sizeof err);
-    int64_t last_ms;
+    double latency;
     int found;
-    if (ix && influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
-                               cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, &found, err,
-                               sizeof err) == 0) {
-        if (found)
-            doctor_line(1, "influxdb", "%s/%s: the primary's newest point is %.1fs old", cfg->influx_url,
-                        cfg->influx_database, (double)(now_wall_ms() - last_ms) / 1000.0);
-        else
-            doctor_line(1, "influxdb", "%s/%s: no point of the primary in the last %llds", cfg->influx_url,
-                        cfg->influx_database, (long long)cfg->lookback_seconds);
-    } else {
+    if (probe_latency(cfg, now_wall_ms(), &latency, &found, err, sizeof err) != 0)
         unreachable = !doctor_line(0, "influxdb", "%s", err);
-    }
-    influx_close(ix);
+    else if (found)
+        doctor_line(1, "influxdb", "%s/%s: the primary's newest point is %.1fs old", cfg->influx_url,
+                    cfg->influx_database, latency);
+    else
+        doctor_line(1, "influxdb", "%s/%s: no point of the primary in the last %llds", cfg->influx_url,
+                    cfg->influx_database, (long long)cfg->lookback_seconds);
 
     unreachable |= !doctor_ml(cfg);
 

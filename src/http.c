@@ -1,6 +1,8 @@
 /* http.c -- libcurl set-up and answer classification shared by ml and influx. */
 #include "http.h"
 
+#include <string.h>
+
 static size_t http_collect(char *data, size_t size, size_t nmemb, void *user)
 {
     struct buf *body = user;
@@ -57,4 +59,15 @@ CURLcode http_get(const char *url, long timeout_seconds, const char *ca_file, st
     }
     curl_easy_cleanup(h);
     return rc;
+}
+
+int http_url(struct buf *out, const char *base, const char *path)
+{
+    size_t len = strlen(base);
+
+    while (len > 0 && base[len - 1] == '/')
+        len--;
+    if (buf_append(out, base, len) != 0)
+        return -1;
+    return buf_append(out, path, strlen(path));
 }

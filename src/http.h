@@ -28,6 +28,11 @@ enum http_class http_classify(CURLcode rc, long status);
  * capped at 5 s. */
 long http_backoff_ms(int attempt);
 
+/* Append base, without its trailing slashes, then path to out: a base URL
+ * configured as "http://influxdb:8086/" must not make "//write". Returns 0,
+ * or -1 when memory runs out. */
+int http_url(struct buf *out, const char *base, const char *path);
+
 /* GET url (timeout in seconds) into body. Returns libcurl's code; *status
  * receives the HTTP status, 0 when no answer came. */
 CURLcode http_get(const char *url, long timeout_seconds, const char *ca_file, struct buf *body, long *status);

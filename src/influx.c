@@ -14,8 +14,7 @@ struct influx {
     CURL *easy;
     struct curl_slist *headers;
     struct buf body;
-    char *url;        /* the /write URL */
-    size_t base_len;  /* of cfg->influx_url without trailing slashes */
+    char *url; /* the /write URL */
 };
 
 struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
@@ -30,21 +29,17 @@ struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
         return NULL;
     }
     ix->cfg = cfg;
-    /* a trailing slash in the configured URL must not make "//write" */
-    size_t base_len = strlen(cfg->influx_url);
-    while (base_len > 0 && cfg->influx_url[base_len - 1] == '/')
-        base_len--;
     db = curl_easy_escape(ix->easy, cfg->influx_database, 0);
-    if (db == NULL ||
-        buf_printf(&url, "%.*s/write?db=%s&precision=ns", (int)base_len, cfg->influx_url, db) != 0) {
+    if (db == NULL || http_url(&url, cfg->influx_url, "/write?db=") != 0 ||
+        buf_printf(&url, "%s&precision=ns", db) != 0) {
         curl_free(db);
+        buf_free(&url);
         snprintf(err, errsz, "out of memory");
         influx_close(ix);
         return NULL;
     }
     curl_free(db);
     ix->url = url.data;
-    ix->base_len = base_len;
     if (cfg->influx_token[0]) {
         struct buf h = { 0 };
         if (buf_printf(&h, "Authorization: Token %s", cfg->influx_token) != 0 ||
@@ -171,7 +166,7 @@ int influx_last_time(struct influx *ix, const char *measurement, const char *fie
         append_ident(&q, measurement) || buf_printf(&q, " WHERE time > now() - %llds", (long long)lookback_s) ||
         (where[0] && buf_printf(&q, " AND (%s)", where)) || (eq = curl_easy_escape(ix->easy, q.data, 0)) == NULL ||
         (db = curl_easy_escape(ix->easy, ix->cfg->influx_database, 0)) == NULL ||
-        buf_printf(&url, "%.*s/query?db=%s&epoch=ms&q=%s", (int)ix->base_len, ix->cfg->influx_url, db, eq)) {
+        http_url(&url, ix->cfg->influx_url, "/query?db=") || buf_printf(&url, "%s&epoch=ms&q=%s", db, eq)) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }

@@ -8,7 +8,6 @@
 #include "http.h"
 #include "influx.h"
 #include "kafka.h"
-#include "log.h"
 
 /* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
  * request timed out (as opposed to being refused or answered badly). */
@@ -20,11 +19,8 @@ static int flink_get(const char *base, const char *path, long timeout_s, struct 
     struct buf url = { 0 };
     long status = 0;
     CURLcode rc = CURLE_OUT_OF_MEMORY;
-    size_t base_len = strlen(base);
 
-    while (base_len > 0 && base[base_len - 1] == '/')
-        base_len--;
-    if (buf_printf(&url, "%.*s%s", (int)base_len, base, path) == 0)
+    if (http_url(&url, base, path) == 0)
         rc = http_get(url.data, timeout_s, NULL, body, &status);
     if (rc != CURLE_OK)
         snprintf(why, whysz, "JobManager %s: %s", url.data ? url.data : base, curl_easy_strerror(rc));
@@ -99,6 +95,25 @@ int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
     return rc;
 }
 
+int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
+                  size_t errsz)
+{
+    struct influx *ix = influx_open(cfg, err, errsz);
+    int64_t last_ms;
+    int rc;
+
+    if (ix == NULL)
+        return -1;
+    rc = influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
+                          cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, found, err, errsz);
+    influx_close(ix);
+    if (rc != 0)
+        return -1;
+    /* no point in the lookback window: at least the lookback */
+    *latency_s = *found ? (double)(now_ms - last_ms) / 1000.0 : (double)cfg->lookback_seconds;
+    return 0;
+}
+
 static void add_err(char *errs, size_t errsz, const char *msg)
 {
     size_t len = strlen(errs);
@@ -126,20 +141,11 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
             obs->why_unhealthy = why;
     }
 
-    struct influx *ix = influx_open(cfg, err, sizeof err);
-    int64_t last_ms;
     int found;
-    if (ix == NULL ||
-        influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
-                         cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, &found, err,
-                         sizeof err) != 0) {
-        add_err(errs, errsz, err);
-    } else {
+    if (probe_latency(cfg, now_ms, &obs->latency_s, &found, err, sizeof err) == 0)
         obs->latency_known = 1;
-        /* no point in the lookback window: at least the lookback */
-        obs->latency_s = found ? (double)(now_ms - last_ms) / 1000.0 : (double)cfg->lookback_seconds;
-    }
-    influx_close(ix);
+    else
+        add_err(errs, errsz, err);
 
     if (cfg->max_primary_lag_messages > 0) {
         obs->lag_probed = 1;

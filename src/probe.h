@@ -18,6 +18,12 @@
 void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs, char *why, size_t whysz,
                char *errs, size_t errsz);
 
+/* The primary's latency: now_ms minus the time of its newest point in the
+ * lookback window, or the lookback itself when there is none (*found = 0).
+ * Returns 0, or -1 with the reason in err. */
+int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
+                  size_t errsz);
+
 /* Flink: healthy when /overview counts a running job and no job listed by
  * /jobs/overview is FAILING or RESTARTING (jobs-running counts those too).
  * Returns 1 healthy, 0 unhealthy (reason in why), -1 unknown (timeout). */

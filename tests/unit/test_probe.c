@@ -1,5 +1,6 @@
 /* test_probe.c -- Flink's job list judged: a job in a restart loop is
  * unhealthy even though /overview counts it as running. */
+#include "http.h"
 #include "probe.h"
 #include "tap.h"
 
@@ -24,5 +25,18 @@ int main(void)
     is_int(judge("{\"jobs\":[]}", why), 0, "no job at all: unhealthy");
     is_int(judge("<html>", why), 0, "not JSON: unhealthy");
     is_str(why, "/jobs/overview has no job list", "saying what was missing");
+
+    static const struct { const char *base, *want; } urls[] = {
+        { "http://influxdb:8086", "http://influxdb:8086/write" },
+        { "http://influxdb:8086/", "http://influxdb:8086/write" },
+        { "http://influxdb:8086//", "http://influxdb:8086/write" },
+        { "https://h/prefix/", "https://h/prefix/write" },
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        struct buf b = { 0 };
+        http_url(&b, urls[i].base, "/write");
+        is_str(b.data, urls[i].want, "base URL %s joins without a double slash", urls[i].base);
+        buf_free(&b);
+    }
     return tap_done();
 }
