@@ -96,29 +96,40 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
     log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
 }
 
-/* The primary group's committed offsets for parts, read through a handle
- * that uses the primary's group.id but never joins nor commits. */
+/* A handle with group.id = group that only reads that group's offsets: it
+ * never subscribes (so never joins the group) and never commits. */
+static rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz)
+{
+    rd_kafka_conf_t *conf = kafka_conf(cfg, group, err, errsz);
+    rd_kafka_t *rk;
+
+    if (conf == NULL)
+        return NULL;
+    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL)
+        rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
+static void kafka_reader_free(rd_kafka_t *rk)
+{
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+/* The primary group's committed offsets for parts. */
 static int kafka_primary_committed(struct kafka *k, rd_kafka_topic_partition_list_t *parts)
 {
     char errstr[256];
-    rd_kafka_conf_t *conf = kafka_conf(k->cfg, k->cfg->primary_group, errstr, sizeof errstr);
-    rd_kafka_t *rk;
+    rd_kafka_t *rk = kafka_reader_new(k->cfg, k->cfg->primary_group, errstr, sizeof errstr);
     rd_kafka_resp_err_t e;
 
-    if (conf == NULL) {
-        snprintf(k->fatal, sizeof k->fatal, "kafka: primary group handle: %s", errstr);
-        return -1;
-    }
-    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (rk == NULL) {
-        rd_kafka_conf_destroy(conf);
         snprintf(k->fatal, sizeof k->fatal, "kafka: primary group handle: %s", errstr);
         return -1;
     }
     e = rd_kafka_committed(rk, parts, KAFKA_META_TIMEOUT_MS);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    kafka_reader_free(rk);
     if (e) {
         snprintf(k->fatal, sizeof k->fatal, "kafka: cannot read group %s's committed offsets: %s",
                  k->cfg->primary_group, rd_kafka_err2str(e));
@@ -459,21 +470,15 @@ void kafka_close(struct kafka *k)
 int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
                     size_t errsz)
 {
-    rd_kafka_conf_t *conf = kafka_conf(cfg, group, err, errsz);
     rd_kafka_topic_partition_list_t *parts = NULL;
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e;
-    rd_kafka_t *rk;
+    rd_kafka_t *rk = kafka_reader_new(cfg, group, err, errsz);
     int ret = -1;
 
     *lag = 0;
-    if (conf == NULL)
+    if (rk == NULL)
         return -1;
-    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
     /* all topics: asking for one by name could create it */
     if ((e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errsz, "kafka: cannot get metadata: %s", rd_kafka_err2str(e));
@@ -510,7 +515,6 @@ out:
         rd_kafka_topic_partition_list_destroy(parts);
     if (md)
         rd_kafka_metadata_destroy(md);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    kafka_reader_free(rk);
     return ret;
 }
