@@ -2,6 +2,7 @@
 #include "drain.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -169,41 +170,32 @@ static int consume(struct run *r, struct kafka *k, int64_t deadline_ms)
     }
 }
 
-/* The aggregate as JSON, kept in quarantine so that nothing is lost. */
-static int aggregate_json(const struct config *cfg, const struct agg_entry *e, struct buf *out)
+/* The aggregate as JSON (owned by the caller, free()), kept in quarantine so
+ * that nothing is lost; NULL when memory runs out. The id is kept byte for
+ * byte, even when it is not valid UTF-8. */
+static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
 {
-    char num[40];
+    json_t *means = json_object();
+    json_t *root = json_pack("{s:o, s:I, s:i, s:I, s:I, s:I, s:o}", "id", json_stringn_nocheck(e->id, e->id_len),
+                             "window_start_ms", (json_int_t)e->window_ms, "partition", (int)e->partition,
+                             "first_offset", (json_int_t)e->first_offset, "last_offset", (json_int_t)e->last_offset,
+                             "count", (json_int_t)e->count, "means", means);
+    char *text = NULL;
     int has;
 
-    buf_reset(out);
-    if (buf_printf(out, "{\"id\":\"") != 0)
-        return -1;
-    for (size_t i = 0; i < e->id_len; i++) {
-        unsigned char c = (unsigned char)e->id[i];
-        int rc = (c == '"' || c == '\\') ? buf_printf(out, "\\%c", c)
-                 : c < 0x20              ? buf_printf(out, "\\u%04x", c)
-                                         : buf_append(out, (const char *)&c, 1);
-        if (rc != 0)
-            return -1;
-    }
-    if (buf_printf(out, "\",\"window_start_ms\":%" PRId64 ",\"partition\":%" PRId32 ",\"first_offset\":%" PRId64
-                   ",\"last_offset\":%" PRId64 ",\"count\":%" PRId64 ",\"means\":{",
-                   e->window_ms, e->partition, e->first_offset, e->last_offset, e->count) != 0)
-        return -1;
-    for (size_t i = 0; i < cfg->nfields; i++) {
+    for (size_t i = 0; root && i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
-        if (has)
-            fmt_double(num, sizeof num, mean);
-        if (buf_printf(out, "%s\"%s\":%s", i ? "," : "", cfg->fields[i], has ? num : "null") != 0)
-            return -1;
+        json_object_set_new_nocheck(means, cfg->fields[i], has ? json_real(mean) : json_null());
     }
-    return buf_append(out, "}}", 2);
+    if (root)
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return text;
 }
 
 static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
 {
-    struct buf json = { 0 };
-    char err[512];
+    char err[512], *json;
     int rc = 0;
 
     r->quarantined++;
@@ -211,16 +203,16 @@ static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
              e->count, e->reason);
     if (r->store == NULL)
         return 0;
-    if (aggregate_json(r->cfg, e, &json) != 0) {
+    if ((json = aggregate_json(r->cfg, e)) == NULL) {
         snprintf(r->error, sizeof r->error, "out of memory");
-        rc = -1;
-    } else if (store_quarantine(r->store, r->run_id, now_wall_ms(), "aggregate", r->cfg->topic, e->partition,
-                                e->first_offset, e->id, e->id_len, json.data, json.len, e->reason, err,
-                                sizeof err) != 0) {
+        return -1;
+    }
+    if (store_quarantine(r->store, r->run_id, now_wall_ms(), "aggregate", r->cfg->topic, e->partition,
+                         e->first_offset, e->id, e->id_len, json, strlen(json), e->reason, err, sizeof err) != 0) {
         snprintf(r->error, sizeof r->error, "%s", err);
         rc = -1;
     }
-    buf_free(&json);
+    free(json);
     return rc;
 }
 
@@ -293,8 +285,9 @@ static int predict_and_write(struct run *r)
             if (append_point(cfg, e, &lines) != 0) {
                 snprintf(r->error, sizeof r->error, "out of memory");
                 rc = EX_SOFTWARE;
+            } else {
+                points++;
             }
-            points++;
         }
         if (rc != 0 || lines.len == 0)
             continue;
