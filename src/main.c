@@ -15,6 +15,25 @@
 #include "log.h"
 #include "status.h"
 
+enum command_id { CMD_CHECK, CMD_DRAIN, CMD_STATUS, CMD_FORCE, CMD_DOCTOR };
+
+/* Options that belong to one command; the others take none. */
+enum { OPT_DRY_RUN = 1, OPT_JSON = 2, OPT_REASON = 4 };
+static const char *const option_names[] = { "--dry-run", "--json", "--reason" };
+
+static const struct command {
+    const char *name;
+    enum command_id id;
+    int args;          /* words after the command */
+    unsigned options;  /* OPT_* it accepts */
+} commands[] = {
+    { "check", CMD_CHECK, 0, 0 },
+    { "drain", CMD_DRAIN, 0, OPT_DRY_RUN },
+    { "status", CMD_STATUS, 0, OPT_JSON },
+    { "force", CMD_FORCE, 1, OPT_REASON },
+    { "doctor", CMD_DOCTOR, 0, 0 },
+};
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -62,7 +81,9 @@ int main(int argc, char **argv)
     struct config cfg;
     char err[1024];
     const char *reason = NULL;
-    int c, verbose = 0, json = 0, rc;
+    const struct command *cmd = NULL;
+    unsigned given = 0;
+    int c, verbose = 0, rc;
 
     if (config_path == NULL || config_path[0] == '\0')
         config_path = CONFIG_DEFAULT_PATH;
@@ -73,9 +94,9 @@ int main(int argc, char **argv)
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;
         case 'V': version(); return 0;
-        case 'n': dopt.dry_run = 1; break;
-        case 'j': json = 1; break;
-        case 'r': reason = optarg; break;
+        case 'n': dopt.dry_run = 1; given |= OPT_DRY_RUN; break;
+        case 'j': given |= OPT_JSON; break;
+        case 'r': reason = optarg; given |= OPT_REASON; break;
         default: usage(stderr); return EX_USAGE;
         }
     }
@@ -85,19 +106,26 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    const char *cmd = argv[optind];
-    int nargs = strcmp(cmd, "force") == 0 ? 2 : 1;
-    if (strcmp(cmd, "drain") && strcmp(cmd, "check") && strcmp(cmd, "status") && strcmp(cmd, "force") &&
-        strcmp(cmd, "doctor")) {
-        fprintf(stderr, "spillway: unknown command \"%s\"\n", cmd);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[optind], commands[i].name) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL) {
+        fprintf(stderr, "spillway: unknown command \"%s\"\n", argv[optind]);
         usage(stderr);
         return EX_USAGE;
     }
-    if (argc - optind != nargs) {
-        fprintf(stderr, "spillway: %s takes %s\n", cmd,
-                nargs == 2 ? "one of fallback, primary or auto" : "no arguments");
+    if (argc - optind - 1 != cmd->args) {
+        fprintf(stderr, "spillway: %s takes %s\n", cmd->name,
+                cmd->args ? "one of fallback, primary or auto" : "no arguments");
         usage(stderr);
         return EX_USAGE;
+    }
+    for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++) {
+        if ((given & ~cmd->options) & (1u << i)) {
+            fprintf(stderr, "spillway: %s is not an option of %s\n", option_names[i], cmd->name);
+            usage(stderr);
+            return EX_USAGE;
+        }
     }
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -110,16 +138,14 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return EX_CONFIG;
     }
-    if (strcmp(cmd, "drain") == 0)
-        rc = drain_run(&cfg, &dopt);
-    else if (strcmp(cmd, "check") == 0)
-        rc = check_run(&cfg, config_path);
-    else if (strcmp(cmd, "status") == 0)
-        rc = status_run(&cfg, json);
-    else if (strcmp(cmd, "doctor") == 0)
-        rc = doctor_run(&cfg);
-    else
-        rc = force_run(&cfg, argv[optind + 1], reason);
+    switch (cmd->id) {
+    case CMD_CHECK: rc = check_run(&cfg, config_path); break;
+    case CMD_DRAIN: rc = drain_run(&cfg, &dopt); break;
+    case CMD_STATUS: rc = status_run(&cfg, (given & OPT_JSON) != 0); break;
+    case CMD_FORCE: rc = force_run(&cfg, argv[optind + 1], reason); break;
+    case CMD_DOCTOR: rc = doctor_run(&cfg); break;
+    default: rc = EX_SOFTWARE;
+    }
     config_free(&cfg);
     curl_global_cleanup();
     return rc;
