@@ -410,7 +410,7 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
              r.messages, (double)(t_consumed - t0) / 1000.0, (double)(t_assigned - t0) / 1000.0, r.quarantined,
              r.ended_by ? r.ended_by : "error");
     if (r.quarantined > QUARANTINE_LOG_MAX)
-        log_warn("... and %" PRId64 " more quarantined messages (sqlite3 %s 'SELECT * FROM quarantine')",
+        log_warn("... and %" PRId64 " more quarantined messages (all in the quarantine table of %s)",
                  r.quarantined - QUARANTINE_LOG_MAX, cfg->state_database);
     if (code != 0)
         goto fail;

@@ -56,7 +56,11 @@ point_count() {
     influx points --measurement nurse_stress | wc -l
 }
 
-sql() { sqlite3 "$SANDBOX/state.db" "$@"; }
+# sql QUERY: the state database, read as an operator would. With a busy
+# timeout, like spillway's own: each command opens and closes the file, so
+# the next opener may briefly hold a lock while it rebuilds the WAL index,
+# and a reader without a timeout then fails ("database is locked").
+sql() { sqlite3 -cmd ".timeout 5000" "$SANDBOX/state.db" "$@"; }
 
 # valid_count MANIFEST...: number of valid messages in manifests.
 valid_count() {
