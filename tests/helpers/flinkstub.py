@@ -14,42 +14,18 @@ GET /jobs/overview {"jobs": [{"jid", "name", "state", ...}]}
 Binds 127.0.0.1 on a free port and writes it to --port-file.
 """
 import argparse
-import json
-import os
-import signal
-import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from stubserver import JsonHandler, read_control, serve
 
 NOT_RUNNING = {"FINISHED", "FAILED", "CANCELED"}
 
 
-def control(path):
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-        return json.loads(text) if text else {}
-    except (OSError, ValueError):
-        return {}
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(JsonHandler):
     control_path = None
 
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self):
-        c = control(self.control_path)
+        c = read_control(self.control_path)
         if c.get("delay_ms"):
             time.sleep(c["delay_ms"] / 1000.0)
         if c.get("status"):
@@ -75,18 +51,7 @@ def main():
     ap.add_argument("--control", default="")
     a = ap.parse_args()
     Handler.control_path = a.control
-    ThreadingHTTPServer.request_queue_size = 128
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, a.port_file)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    serve(Handler, a.port_file)
 
 
 if __name__ == "__main__":
