@@ -100,22 +100,32 @@ struct parse_ctx {
 static void ctx_fail(struct parse_ctx *ctx, int line, const char *section, const char *key,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void ctx_fail(struct parse_ctx *ctx, int line, const char *section, const char *key,
-                     const char *fmt, ...)
+static void ctx_vfail(struct parse_ctx *ctx, int line, const char *section, const char *key, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void ctx_vfail(struct parse_ctx *ctx, int line, const char *section, const char *key, const char *fmt,
+                      va_list ap)
 {
     char msg[384];
-    va_list ap;
 
     if (ctx->err[0])
         return; /* the first error is the one to fix */
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (line > 0)
         snprintf(ctx->err, sizeof ctx->err, "%s:%d: [%s] %s: %s", ctx->name, line, section, key, msg);
     else
         snprintf(ctx->err, sizeof ctx->err, "%s: [%s] %s (default): %s", ctx->name, section, key, msg);
     ctx->err_line = line > 0 ? line : 1;
+}
+
+static void ctx_fail(struct parse_ctx *ctx, int line, const char *section, const char *key,
+                     const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctx_vfail(ctx, line, section, key, fmt, ap);
+    va_end(ap);
 }
 
 /* inih's reader: one line per call, counting lines so that the handler knows
@@ -327,16 +337,22 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return 0;
 }
 
-static const struct cdesc *find_desc(const char *section, const char *key, int *line, struct parse_ctx *ctx)
+/* An error found after parsing, about a key of descs[]: reported at the
+ * line that set it, or as a default when no line did. */
+static void key_fail(struct parse_ctx *ctx, const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void key_fail(struct parse_ctx *ctx, const char *section, const char *key, const char *fmt, ...)
 {
-    for (size_t i = 0; i < NDESC; i++) {
-        if (strcmp(descs[i].section, section) == 0 && strcmp(descs[i].key, key) == 0) {
-            *line = ctx->desc_line[i];
-            return &descs[i];
-        }
-    }
-    *line = 0;
-    return NULL;
+    int line = 0;
+    va_list ap;
+
+    for (size_t i = 0; i < NDESC; i++)
+        if (strcmp(descs[i].section, section) == 0 && strcmp(descs[i].key, key) == 0)
+            line = ctx->desc_line[i];
+    va_start(ap, fmt);
+    ctx_vfail(ctx, line, section, key, fmt, ap);
+    va_end(ap);
 }
 
 /* Split "a, b ,c" on commas into trimmed, non-empty pieces written in place.
@@ -370,31 +386,30 @@ static int check_fields(struct parse_ctx *ctx)
     struct config *cfg = ctx->cfg;
     char *pieces[AGG_MAX_FIELDS + 1];
     char *text = strdup(cfg->fields_text);
-    int line, n;
+    int n;
     const char *why;
 
-    find_desc("avro", "fields", &line, ctx);
     if (text == NULL)
         return -1;
     n = split_list(text, pieces, AGG_MAX_FIELDS);
     if (n <= 0) {
-        ctx_fail(ctx, line, "avro", "fields", "expected 1 to %d comma-separated field names, got \"%s\"",
+        key_fail(ctx, "avro", "fields", "expected 1 to %d comma-separated field names, got \"%s\"",
                  AGG_MAX_FIELDS, cfg->fields_text);
         free(text);
         return -1;
     }
     for (int i = 0; i < n; i++) {
         if ((why = lp_check(LP_FIELD_KEY, pieces[i], strlen(pieces[i]))) != NULL) {
-            ctx_fail(ctx, line, "avro", "fields", "field name \"%s\" %s", pieces[i], why);
+            key_fail(ctx, "avro", "fields", "field name \"%s\" %s", pieces[i], why);
             break;
         }
         if (strcmp(pieces[i], "count") == 0 || strcmp(pieces[i], "stress_level") == 0) {
-            ctx_fail(ctx, line, "avro", "fields", "\"%s\" is a field spillway writes itself", pieces[i]);
+            key_fail(ctx, "avro", "fields", "\"%s\" is a field spillway writes itself", pieces[i]);
             break;
         }
         for (int j = 0; j < i; j++) {
             if (strcmp(pieces[i], pieces[j]) == 0)
-                ctx_fail(ctx, line, "avro", "fields", "\"%s\" is listed twice", pieces[i]);
+                key_fail(ctx, "avro", "fields", "\"%s\" is listed twice", pieces[i]);
         }
         if ((cfg->fields[i] = strdup(pieces[i])) == NULL)
             break;
@@ -409,14 +424,13 @@ static int check_params(struct parse_ctx *ctx)
     struct config *cfg = ctx->cfg;
     char *pieces[AGG_MAX_FIELDS + 1];
     char *text = strdup(cfg->ml_params_text);
-    int line, n;
+    int n;
 
-    find_desc("ml", "params", &line, ctx);
     if (text == NULL)
         return -1;
     n = split_list(text, pieces, AGG_MAX_FIELDS);
     if (n <= 0) {
-        ctx_fail(ctx, line, "ml", "params", "expected name=FIELD pairs separated by commas, got \"%s\"",
+        key_fail(ctx, "ml", "params", "expected name=FIELD pairs separated by commas, got \"%s\"",
                  cfg->ml_params_text);
         free(text);
         return -1;
@@ -425,7 +439,7 @@ static int check_params(struct parse_ctx *ctx)
         char *eq = strchr(pieces[i], '=');
         size_t f;
         if (eq == NULL || eq == pieces[i] || eq[1] == '\0') {
-            ctx_fail(ctx, line, "ml", "params", "\"%s\" is not name=FIELD", pieces[i]);
+            key_fail(ctx, "ml", "params", "\"%s\" is not name=FIELD", pieces[i]);
             break;
         }
         *eq = '\0';
@@ -433,7 +447,7 @@ static int check_params(struct parse_ctx *ctx)
             if (strcmp(cfg->fields[f], eq + 1) == 0)
                 break;
         if (f == cfg->nfields) {
-            ctx_fail(ctx, line, "ml", "params", "\"%s=%s\" names a field that is not in [avro] fields",
+            key_fail(ctx, "ml", "params", "\"%s=%s\" names a field that is not in [avro] fields",
                      pieces[i], eq + 1);
             break;
         }
@@ -455,33 +469,28 @@ static void cross_check(struct parse_ctx *ctx)
 {
     struct config *cfg = ctx->cfg;
     const char *why;
-    int line;
 
     if (check_fields(ctx) != 0 || check_params(ctx) != 0)
         return;
     for (size_t i = 0; i < cfg->nfields; i++) {
         if (strcmp(cfg->fields[i], cfg->id_field) == 0 || strcmp(cfg->fields[i], cfg->time_field) == 0) {
-            find_desc("avro", "fields", &line, ctx);
-            ctx_fail(ctx, line, "avro", "fields", "\"%s\" is the id or time field, not a numeric one",
+            key_fail(ctx, "avro", "fields", "\"%s\" is the id or time field, not a numeric one",
                      cfg->fields[i]);
             return;
         }
     }
     if (cfg->resume_threshold_seconds >= cfg->latency_threshold_seconds) {
-        find_desc("check", "resume_threshold_seconds", &line, ctx);
-        ctx_fail(ctx, line, "check", "resume_threshold_seconds",
+        key_fail(ctx, "check", "resume_threshold_seconds",
                  "must be below latency_threshold_seconds (%lld), or the checker would flap",
                  (long long)cfg->latency_threshold_seconds);
         return;
     }
     if ((why = lp_check(LP_MEASUREMENT, cfg->influx_measurement, strlen(cfg->influx_measurement)))) {
-        find_desc("influxdb", "measurement", &line, ctx);
-        ctx_fail(ctx, line, "influxdb", "measurement", "%s", why);
+        key_fail(ctx, "influxdb", "measurement", "%s", why);
         return;
     }
     if ((why = lp_check(LP_TAG_VALUE, cfg->influx_source_tag, strlen(cfg->influx_source_tag)))) {
-        find_desc("influxdb", "source_tag", &line, ctx);
-        ctx_fail(ctx, line, "influxdb", "source_tag", "%s", why);
+        key_fail(ctx, "influxdb", "source_tag", "%s", why);
         return;
     }
     static const struct { const char *section, *key; size_t off; int may_be_empty; } urls[] = {
@@ -492,14 +501,12 @@ static void cross_check(struct parse_ctx *ctx)
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         const char *u = *(char **)((char *)cfg + urls[i].off);
         if ((u[0] || !urls[i].may_be_empty) && !is_http_url(u)) {
-            find_desc(urls[i].section, urls[i].key, &line, ctx);
-            ctx_fail(ctx, line, urls[i].section, urls[i].key, "not an http:// or https:// URL: \"%s\"", u);
+            key_fail(ctx, urls[i].section, urls[i].key, "not an http:// or https:// URL: \"%s\"", u);
             return;
         }
     }
     if (cfg->influx_token[0] && cfg->influx_username[0]) {
-        find_desc("influxdb", "token", &line, ctx);
-        ctx_fail(ctx, line, "influxdb", "token", "set either token (2.x) or username/password (1.x), not both");
+        key_fail(ctx, "influxdb", "token", "set either token (2.x) or username/password (1.x), not both");
         return;
     }
     if (cfg->influx_password[0] || cfg->influx_token[0])
@@ -511,8 +518,7 @@ static void cross_check(struct parse_ctx *ctx)
     if (!config_kafka_prop(cfg, "group.id") && kafka_prop_add(ctx, "group.id", "dask-fallback-consumer", 0))
         return;
     if (strcmp(config_kafka_prop(cfg, "group.id"), cfg->primary_group) == 0) {
-        find_desc("kafka", "primary_group", &line, ctx);
-        ctx_fail(ctx, line, "kafka", "primary_group",
+        key_fail(ctx, "kafka", "primary_group",
                  "is the same as group.id \"%s\": spillway would commit the primary's offsets", cfg->primary_group);
     }
 }
