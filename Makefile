@@ -16,8 +16,8 @@ CFLAGS   ?= -O2 -g
 # the project's own flags, kept apart from the user's CFLAGS
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 DEFS     := -D_GNU_SOURCE -DSPILLWAY_VERSION='"$(VERSION)"'
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 LIBS       = $(PKG_LIBS) -lm
 
@@ -30,14 +30,20 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BIN      ?= bin/spillway
 
-.PHONY: all deps test unit asan bench demo install clean
+.PHONY: all deps libs-present test unit asan bench demo install clean
 all: $(BIN)
+
+# Without the libraries pkg-config's own errors say nothing of the fix.
+libs-present:
+	@pkg-config --exists $(PKGS) || { \
+	  echo "spillway: missing libraries: $$(for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)" >&2; \
+	  echo "spillway: run 'make deps' (scripts/deps.sh) to install the Debian packages" >&2; exit 1; }
 
 $(BIN): $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) Makefile | libs-present
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -51,7 +51,10 @@ eventually 30 runner_gone || true
 say "the points in InfluxDB (influx CLI)"
 command influx -host 127.0.0.1 -port "$INFLUX_PORT" -database flink_sink -precision rfc3339 -execute \
     'SELECT "id", "count", "HR", "TEMP", "stress_level" FROM "nurse_stress" WHERE "source" = '"'"'dask-fallback'"'"' LIMIT 8'
-echo "sum of count: $(sum_count) (messages: $(valid_count "$SANDBOX/demo.manifest")); committed: $(committed)"
+total=$(sum_count) produced=$(valid_count "$SANDBOX/demo.manifest")
+echo "sum of count: $total (messages: $produced); committed: $(committed)"
+# the demo is also CI's proof that a fresh machine runs the story: say so loudly if it did not
+[[ $total == "$produced" ]] || { echo "demo: FAILED: the fallback counted $total of $produced messages" >&2; exit 1; }
 
 say "the primary recovers: the next check resumes primary mode"
 flink_control ''

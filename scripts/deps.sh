@@ -1,38 +1,80 @@
 #!/bin/sh
-# deps.sh -- install the Debian packages spillway builds, tests and demos with.
+# deps.sh -- install the Debian packages spillway builds, tests, benchmarks
+# and demos with, then check that every command they call is really there.
 # Idempotent: when every package is present it installs nothing and says so.
 set -eu
 
-# build: compiler and the libraries; tests: influxd, the Python test tools
-# (python-avro and confluent-kafka encode and produce the test data), the
-# sqlite3 CLI, systemd-analyze (unit checks), valgrind, pgrep (procps);
-# bench: kcat and GNU time.
-PACKAGES="build-essential pkg-config
-librdkafka-dev libavro-dev libcurl4-openssl-dev libinih-dev libsqlite3-dev libjansson-dev
-influxdb kcat curl sqlite3 perl python3 python3-avro python3-confluent-kafka
-systemd valgrind procps time"
+# What each package is for, and the command (or Python module, "py:NAME")
+# that proves it is installed. Every command the Makefile, tests/, bench/
+# and scripts/ call is in this table.
+#   package                 proof               used by
+TABLE="
+build-essential          cc                  build
+make                     make                build
+pkg-config               pkg-config          build
+librdkafka-dev           pkg:rdkafka         build
+libavro-dev              pkg:avro-c          build
+libcurl4-openssl-dev     pkg:libcurl         build
+libinih-dev              pkg:inih            build
+libsqlite3-dev           pkg:sqlite3         build
+libjansson-dev           pkg:jansson         build
+influxdb                 influxd             tests,demo: a real InfluxDB 1.x
+influxdb-client          influx              demo: InfluxDB's own CLI shows the points
+python3                  python3             tests: helpers
+python3-avro             py:avro             tests: an independent Avro encoder
+python3-confluent-kafka  py:confluent_kafka  tests: an independent Kafka client
+curl                     curl                tests,demo: readiness probes
+sqlite3                  sqlite3             tests,docs: reading the state
+perl                     prove               tests: the TAP harness
+systemd                  systemd-analyze     tests: unit checks
+valgrind                 valgrind            tests: leak checks
+procps                   pgrep               tests,demo
+kcat                     kcat                bench: the consumer to compare with
+time                     /usr/bin/time       bench
+"
+
+packages=$(printf '%s\n' "$TABLE" | awk 'NF {print $1}')
 
 missing=""
-for p in $PACKAGES; do
+for p in $packages; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing="$missing $p"
 done
-if [ -z "$missing" ]; then
-    echo "deps: all $(echo $PACKAGES | wc -w) packages present"
-    exit 0
+
+if [ -n "$missing" ]; then
+    echo "deps: installing:$missing"
+    if [ "$(id -u)" -eq 0 ]; then
+        SUDO=
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "deps: not root and no sudo; install as root: apt-get install$missing" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-echo "deps: installing:$missing"
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=sudo
-else
-    echo "deps: not root and no sudo; install as root: apt-get install$missing" >&2
+# Installed is not enough: check each package gives what we call.
+broken=""
+printf '%s\n' "$TABLE" | awk 'NF {print $1, $2}' >"${TMPDIR:-/tmp}/spillway-deps.$$"
+while read -r pkg proof; do
+    case $proof in
+    py:*) /usr/bin/python3 -c "import ${proof#py:}" 2>/dev/null || broken="$broken $pkg(python module ${proof#py:})" ;;
+    pkg:*) pkg-config --exists "${proof#pkg:}" 2>/dev/null || broken="$broken $pkg(pkg-config ${proof#pkg:})" ;;
+    *) command -v "$proof" >/dev/null 2>&1 || broken="$broken $pkg(command $proof)" ;;
+    esac
+done <"${TMPDIR:-/tmp}/spillway-deps.$$"
+rm -f "${TMPDIR:-/tmp}/spillway-deps.$$"
+if [ -n "$broken" ]; then
+    echo "deps: installed, but these do not provide what spillway calls:$broken" >&2
+    echo "deps: reinstall them: apt-get install --reinstall$(echo "$broken" | sed 's/([^)]*)//g')" >&2
     exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-echo "deps: done"
+if [ -n "$missing" ]; then
+    echo "deps: done; every command is present"
+else
+    echo "deps: all $(echo $packages | wc -w) packages present"
+fi
