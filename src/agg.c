@@ -51,7 +51,7 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
     s = agg_hash(id, id_len, window_ms, partition) & (a->nslots - 1);
     for (; a->slots[s]; s = (s + 1) & (a->nslots - 1)) {
         struct agg_entry *c = &a->entries[a->slots[s] - 1];
-        if (c->window_ms == window_ms && c->partition == partition && c->id_len == id_len &&
+        if (c->window_ms == window_ms && c->partition == partition && c->state != AGG_DROPPED && c->id_len == id_len &&
             memcmp(c->id, id, id_len) == 0) {
             e = c;
             break;
@@ -94,6 +94,20 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
         }
     }
     return 0;
+}
+
+int64_t agg_drop_partition(struct agg *a, int32_t partition)
+{
+    int64_t messages = 0;
+
+    for (size_t i = 0; i < a->count; i++) {
+        struct agg_entry *e = &a->entries[i];
+        if (e->partition != partition || e->state == AGG_DROPPED)
+            continue;
+        messages += e->count;
+        e->state = AGG_DROPPED;
+    }
+    return messages;
 }
 
 double agg_mean(const struct agg_entry *e, size_t i, int *has)

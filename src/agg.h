@@ -12,7 +12,12 @@
 
 #define AGG_MAX_FIELDS 32
 
-enum agg_state { AGG_PENDING = 0, AGG_PREDICTED, AGG_QUARANTINED };
+enum agg_state {
+    AGG_PENDING = 0, /* to be predicted */
+    AGG_PREDICTED,   /* prediction set: to be written */
+    AGG_QUARANTINED, /* the ML service refused it: reason set */
+    AGG_DROPPED,     /* its partition was lost: neither written nor quarantined */
+};
 
 struct agg_entry {
     char *id; /* NUL-terminated copy, owned */
@@ -43,6 +48,11 @@ void agg_init(struct agg *a, size_t nfields);
  * Returns 0, or -1 when memory runs out (the table is unchanged). */
 int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int32_t partition,
             int64_t offset, const double *values, const unsigned char *present);
+
+/* Drop every aggregate of partition p (lost to another runner): they stay
+ * in the table as AGG_DROPPED, are never found again by agg_add(), and a
+ * later message of p starts new ones. Returns the messages they held. */
+int64_t agg_drop_partition(struct agg *a, int32_t partition);
 
 /* The mean of field i, or 0 with *has = 0 when no value was present. */
 double agg_mean(const struct agg_entry *e, size_t i, int *has);

@@ -51,6 +51,7 @@ static const struct cdesc descs[] = {
     { "drain", "batch_timeout_seconds", C_INT, F(batch_timeout_seconds), "30", 1, 86400, 0 },
     { "drain", "window_seconds", C_INT, F(window_seconds), "30", 1, 86400, 0 },
     { "drain", "start_from", C_START_FROM, F(start_from), "primary", 0, 0, 0 },
+    { "drain", "join_timeout_seconds", C_INT, F(join_timeout_seconds), "60", 1, 3600, 0 },
     { "ml", "endpoint", C_STR, F(ml_endpoint), "http://stress-prediction-service:5000/model/api/predict", 0, 0, 1 },
     { "ml", "params", C_STR, F(ml_params_text), "x=X,y=Y,z=Z,eda=EDA,hr=HR,temp=TEMP", 0, 0, 1 },
     { "ml", "response_field", C_STR, F(ml_response_field), "stress_level_prediction", 0, 0, 1 },
@@ -290,6 +291,14 @@ static int on_kafka_prop(struct parse_ctx *ctx, const char *key, const char *val
             ctx_fail(ctx, ctx->line, "kafka", key, "set twice (first on line %d)", ctx->kafka_lines[i]);
             return 0;
         }
+    }
+    /* librdkafka 2.0's cooperative rebalancing revokes partitions
+     * incrementally, outside the eager revoke-then-assign cycle the
+     * runner's ownership rules rely on (consumer.h), and had fixes after
+     * 2.0.2: refuse it rather than lose exactness. */
+    if (strcmp(key, "partition.assignment.strategy") == 0 && strstr(value, "cooperative")) {
+        ctx_fail(ctx, ctx->line, "kafka", key, "cooperative rebalancing is not supported; use range or roundrobin");
+        return 0;
     }
     /* Ask librdkafka now, so a typo is reported with its line, not at run time. */
     probe = rd_kafka_conf_new();

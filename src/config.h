@@ -47,6 +47,7 @@ struct config {
     /* [drain] */
     int64_t batch_size, batch_timeout_seconds, window_seconds;
     enum start_from start_from;
+    int64_t join_timeout_seconds; /* bound on waiting for partitions (joins and rebalances) */
     /* [ml] */
     char *ml_endpoint, *ml_params_text, *ml_response_field;
     struct config_param ml_params[AGG_MAX_FIELDS];

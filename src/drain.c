@@ -15,7 +15,7 @@
 #include "agg.h"
 #include "decode.h"
 #include "influx.h"
-#include "kafka.h"
+#include "consumer.h"
 #include "lineproto.h"
 #include "lock.h"
 #include "log.h"
@@ -41,11 +41,33 @@ struct run {
     struct store *store;
     int64_t run_id;
     struct decoder *dec;
+    struct consumer *consumer;
     struct agg agg;
     int64_t messages, quarantined, points, ml_requests;
-    const char *ended_by;
+    int64_t lost_messages; /* read from partitions lost mid-run: left to their new owner */
+    enum run_end ended_by;
+    double join_s; /* seconds to the first assignment, < 0 none */
     char error[1024];
 };
+
+/* consumer hook: a partition was lost to a rebalance; what we read from it
+ * is its new owner's to write (consumer.h) */
+static void on_partition_lost(int32_t p, int64_t handed, void *arg)
+{
+    struct run *r = arg;
+
+    agg_drop_partition(&r->agg, p);
+    r->messages -= handed;
+    r->lost_messages += handed;
+}
+
+/* ml tick: keep the group membership alive while predicting */
+static void on_ml_tick(void *arg)
+{
+    struct run *r = arg;
+
+    consumer_service(r->consumer);
+}
 
 static int64_t peak_rss_kib(void)
 {
@@ -119,51 +141,75 @@ static int handle_message(struct run *r, const rd_kafka_message_t *m)
     return 0;
 }
 
+/* The end of consuming: the batch timeout counts from the first assignment
+ * and leaves out time spent in rebalances; before any assignment the bound
+ * is join_timeout_seconds. Returns 0 while consuming may go on, or a
+ * sysexits code with r->ended_by and r->error set. */
+static int consume_bounds(struct run *r, struct consumer *c, int64_t now, int64_t t0)
+{
+    const struct config *cfg = r->cfg;
+    struct consumer_stats st;
+
+    consumer_stats(c, &st);
+    if (!st.assigned) {
+        if (now - t0 < cfg->join_timeout_seconds * 1000)
+            return 0;
+        r->ended_by = END_JOIN_TIMEOUT;
+        snprintf(r->error, sizeof r->error,
+                 "kafka: the group gave this runner no partitions within join_timeout_seconds (%" PRId64 " s)%s%s",
+                 cfg->join_timeout_seconds, st.group_error ? "; last group error: " : "",
+                 st.group_error ? st.group_error : "");
+        return EX_UNAVAILABLE;
+    }
+    if (st.rebalancing_ms > cfg->join_timeout_seconds * 1000) {
+        snprintf(r->error, sizeof r->error, "kafka: the group's rebalance did not end within join_timeout_seconds"
+                 " (%" PRId64 " s)", cfg->join_timeout_seconds);
+        return EX_UNAVAILABLE;
+    }
+    if (now - st.assigned_at_ms - st.rebalance_ms >= cfg->batch_timeout_seconds * 1000) {
+        r->ended_by = END_TIMEOUT;
+        return -1;
+    }
+    return 0;
+}
+
 /* Consume until the batch is full, the time is up, the partitions are
  * drained or a signal asks us to stop. Returns 0 or a sysexits code. */
-static int consume(struct run *r, struct kafka *k, int64_t deadline_ms)
+static int consume(struct run *r, struct consumer *c, int64_t t0)
 {
     char err[512];
-    int64_t now = now_mono_ms();
     unsigned busy = 0;
 
     for (;;) {
         rd_kafka_message_t *m;
-        int64_t left;
+        int rc;
 
         /* the clock costs more than a message: read it when idle, and
          * every 256 messages while busy */
-        if ((busy++ & 255) == 0)
-            now = now_mono_ms();
-        left = deadline_ms - now;
-
+        if ((busy++ & 255) == 0 && (rc = consume_bounds(r, c, now_mono_ms(), t0)) != 0)
+            return rc < 0 ? 0 : rc;
         if (r->messages >= r->cfg->batch_size) {
-            r->ended_by = "batch_size";
-            return 0;
-        }
-        if (left <= 0) {
-            r->ended_by = "timeout";
+            r->ended_by = END_BATCH_SIZE;
             return 0;
         }
         if (drain_stop) {
-            r->ended_by = "signal";
+            r->ended_by = END_SIGNAL;
             return 0;
         }
-        switch (kafka_next(k, left < 100 ? (int)left : 100, &m, err, sizeof err)) {
-        case KAFKA_MESSAGE: {
-            int rc = handle_message(r, m);
+        switch (consumer_next(c, 100, &m, err, sizeof err)) {
+        case CONSUMER_MESSAGE:
+            rc = handle_message(r, m);
             rd_kafka_message_destroy(m);
             if (rc != 0)
                 return EX_SOFTWARE;
             break;
-        }
-        case KAFKA_IDLE:
+        case CONSUMER_IDLE:
             busy = 0;
             break;
-        case KAFKA_DRAINED:
-            r->ended_by = "eof";
+        case CONSUMER_DRAINED:
+            r->ended_by = END_EOF;
             return 0;
-        case KAFKA_FAILED:
+        case CONSUMER_FAILED:
             snprintf(r->error, sizeof r->error, "%s", err);
             return EX_UNAVAILABLE;
         }
@@ -245,9 +291,59 @@ static int influx_exit_code(enum influx_result res)
     return EX_UNAVAILABLE;
 }
 
+/* Before a chunk's points are written: no rebalance may be under way, so
+ * that only partitions still owned are written (consumer.h). */
+static int settle_before_write(struct run *r)
+{
+    char err[512];
+
+    if (consumer_settle(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, err, sizeof err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err);
+        return EX_UNAVAILABLE;
+    }
+    return 0;
+}
+
+/* The line protocol of entries[from..from+n) that are predicted, into
+ * lines; quarantine those the ML service refused. Entries of partitions
+ * lost meanwhile are AGG_DROPPED and left out. Returns 0 or a sysexits code. */
+static int chunk_lines(struct run *r, size_t from, size_t n, struct buf *lines, int64_t *points)
+{
+    for (size_t i = from; i < from + n; i++) {
+        struct agg_entry *e = &r->agg.entries[i];
+        if (e->state == AGG_QUARANTINED) {
+            if (quarantine_aggregate(r, e) != 0)
+                return EX_SOFTWARE;
+        } else if (e->state == AGG_PREDICTED) {
+            if (append_point(r->cfg, e, lines) != 0) {
+                snprintf(r->error, sizeof r->error, "out of memory");
+                return EX_SOFTWARE;
+            }
+            (*points)++;
+        }
+    }
+    return 0;
+}
+
+static int write_lines(struct run *r, struct influx *ix, const struct buf *lines)
+{
+    if (lines->len == 0)
+        return 0;
+    if (r->opt->dry_run) {
+        if (fwrite(lines->data, 1, lines->len, stdout) != lines->len) {
+            snprintf(r->error, sizeof r->error, "cannot write to stdout");
+            return EX_IOERR;
+        }
+        return 0;
+    }
+    return influx_exit_code(influx_write(ix, lines->data, lines->len, r->error, sizeof r->error));
+}
+
 /* Predict and write the aggregates, points_per_write at a time, so a
  * prediction failure half-way has written only whole chunks (which the
- * retry rewrites). Returns 0 or a sysexits code. */
+ * retry rewrites). Between and during chunks the consumer is served, so
+ * the group keeps this runner however long the phase takes, and a
+ * partition revoked meanwhile is not written. Returns 0 or a sysexits code. */
 static int predict_and_write(struct run *r)
 {
     const struct config *cfg = r->cfg;
@@ -261,6 +357,7 @@ static int predict_and_write(struct run *r)
     ml = ml_open(cfg, r->error, sizeof r->error);
     if (ml == NULL)
         return EX_SOFTWARE;
+    ml_set_tick(ml, on_ml_tick, r);
     if (!r->opt->dry_run && (ix = influx_open(cfg, r->error, sizeof r->error)) == NULL) {
         ml_close(ml);
         return EX_SOFTWARE;
@@ -270,38 +367,16 @@ static int predict_and_write(struct run *r)
         int64_t points = 0;
         if (n > (size_t)cfg->influx_points_per_write)
             n = (size_t)cfg->influx_points_per_write;
+        consumer_service(r->consumer);
         if (ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error, sizeof r->error) != 0) {
             rc = EX_UNAVAILABLE;
             break;
         }
         buf_reset(&lines);
-        for (size_t i = from; i < from + n && rc == 0; i++) {
-            struct agg_entry *e = &r->agg.entries[i];
-            if (e->state == AGG_QUARANTINED) {
-                if (quarantine_aggregate(r, e) != 0)
-                    rc = EX_SOFTWARE;
-                continue;
-            }
-            if (append_point(cfg, e, &lines) != 0) {
-                snprintf(r->error, sizeof r->error, "out of memory");
-                rc = EX_SOFTWARE;
-            } else {
-                points++;
-            }
-        }
-        if (rc != 0 || lines.len == 0)
-            continue;
-        if (r->opt->dry_run) {
-            if (fwrite(lines.data, 1, lines.len, stdout) != lines.len) {
-                snprintf(r->error, sizeof r->error, "cannot write to stdout");
-                rc = EX_IOERR;
-            }
-        } else {
-            enum influx_result res = influx_write(ix, lines.data, lines.len, r->error, sizeof r->error);
-            rc = influx_exit_code(res);
-        }
-        if (rc == 0)
-            r->points += points;
+        if ((rc = settle_before_write(r)) != 0 || (rc = chunk_lines(r, from, n, &lines, &points)) != 0 ||
+            (rc = write_lines(r, ix, &lines)) != 0)
+            break;
+        r->points += points;
     }
     buf_free(&lines);
     influx_close(ix);
@@ -309,18 +384,29 @@ static int predict_and_write(struct run *r)
     return rc;
 }
 
-static void finish_run(struct run *r, int code, struct kafka *k, int committed)
+static int64_t live_aggregates(const struct agg *a)
+{
+    int64_t n = 0;
+
+    for (size_t i = 0; i < a->count; i++)
+        n += a->entries[i].state != AGG_DROPPED;
+    return n;
+}
+
+static void finish_run(struct run *r, int code, enum run_outcome outcome, int committed)
 {
     struct buf ranges = { 0 };
+    struct consumer_stats st = { 0 };
     struct run_summary sum = {
         .ended_ms = now_wall_ms(),
-        .outcome = code == 0 ? "ok" : "failed",
+        .outcome = outcome,
         .exit_code = code,
         .ended_by = r->ended_by,
         .messages = r->messages,
         .quarantined = r->quarantined,
-        .aggregates = (int64_t)r->agg.count,
+        .aggregates = live_aggregates(&r->agg),
         .points = r->points,
+        .join_s = -1,
         .error = r->error[0] ? r->error : NULL,
         .peak_rss_kib = peak_rss_kib(),
     };
@@ -328,8 +414,14 @@ static void finish_run(struct run *r, int code, struct kafka *k, int committed)
 
     if (r->store == NULL)
         return;
-    if (committed && k && kafka_ranges_json(k, &ranges) == 0)
-        sum.offsets_json = ranges.data;
+    if (r->consumer) {
+        consumer_stats(r->consumer, &st);
+        sum.skipped = st.skipped;
+        sum.lost_partitions = st.lost;
+        if (committed && consumer_ranges_json(r->consumer, &ranges) == 0)
+            sum.offsets_json = ranges.data;
+    }
+    sum.join_s = r->join_s;
     if (store_run_end(r->store, r->run_id, &sum, err, sizeof err) != 0)
         log_err("%s", err);
     else if (r->cfg->metrics_textfile[0] && metrics_write(r->cfg->metrics_textfile, r->store, err, sizeof err) != 0)
@@ -373,13 +465,72 @@ static int drain_begin(struct run *r, int *lock_fd)
     return 0;
 }
 
+static void log_collected(const struct run *r, int64_t t0, int64_t t_consumed)
+{
+    struct consumer_stats st;
+
+    consumer_stats(r->consumer, &st);
+    log_info("Collected %" PRId64 " messages in %.2fs (group join %.2fs, %" PRId64 " quarantined, ended by %s)",
+             r->messages, (double)(t_consumed - t0) / 1000.0,
+             (double)((st.assigned ? st.assigned_at_ms : t_consumed) - t0) / 1000.0, r->quarantined,
+             run_end_name(r->ended_by) ? run_end_name(r->ended_by) : "error");
+    if (st.rebalance_ms > 0)
+        log_info("%.2fs of it waiting in rebalances (not counted against batch_timeout_seconds)",
+                 (double)st.rebalance_ms / 1000.0);
+    if (r->quarantined > QUARANTINE_LOG_MAX)
+        log_warn("... and %" PRId64 " more quarantined messages (all in the quarantine table of %s)",
+                 r->quarantined - QUARANTINE_LOG_MAX, r->cfg->state_database);
+}
+
+/* What a run that wrote and committed what it could amounts to. A run that
+ * got no partition, or lost every one it read, did nothing and says so. */
+static int outcome_of(struct run *r, int committed_parts, enum run_outcome *outcome)
+{
+    struct consumer_stats st;
+
+    consumer_stats(r->consumer, &st);
+    *outcome = RUN_OK;
+    if (committed_parts > 0 || r->opt->dry_run)
+        return 0;
+    if (st.lost > 0) {
+        *outcome = RUN_LOST;
+        snprintf(r->error, sizeof r->error, "every partition this run read was taken by a rebalance;"
+                 " their new owners read them again");
+        log_warn("%s", r->error);
+        return EX_TEMPFAIL;
+    }
+    *outcome = RUN_NO_PARTITIONS;
+    snprintf(r->error, sizeof r->error, "the group gave this runner no partitions (more runners than partitions?)");
+    log_warn("%s", r->error);
+    return EX_TEMPFAIL;
+}
+
+/* Commit what is written. Returns 0 or a sysexits code. */
+static int commit_written(struct run *r, enum run_outcome *outcome, int *committed)
+{
+    int n;
+
+    if (r->opt->dry_run)
+        return outcome_of(r, 0, outcome);
+    log_info("Wrote %" PRId64 " points to InfluxDB", r->points);
+    n = consumer_commit(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error);
+    if (n < 0)
+        return EX_UNAVAILABLE; /* written: the retry rewrites the same points */
+    *committed = n > 0;
+    if (n > 0)
+        log_info("Committed offsets for %d partitions", n);
+    return outcome_of(r, n, outcome);
+}
+
 int drain_run(const struct config *cfg, const struct drain_options *opt)
 {
-    struct run r = { .cfg = cfg, .opt = opt };
-    struct kafka *k = NULL;
+    struct run r = { .cfg = cfg, .opt = opt, .join_s = -1 };
+    struct consumer_hooks hooks = { .lost = on_partition_lost, .arg = &r };
     struct sigaction sa = { .sa_handler = on_signal };
+    enum run_outcome outcome = RUN_FAILED;
     int lock_fd = -1, code, committed = 0, config_error;
     int64_t t0 = now_mono_ms(), t_consumed;
+    struct consumer_stats st;
 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -397,47 +548,37 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     if ((code = drain_begin(&r, &lock_fd)) != 0)
         goto out;
 
-    k = kafka_open(cfg, r.error, sizeof r.error, &config_error);
-    if (k == NULL) {
+    r.consumer = consumer_open(cfg, opt->dry_run ? CONSUMER_READ_ONLY : CONSUMER_GROUP, &hooks, r.error,
+                               sizeof r.error, &config_error);
+    if (r.consumer == NULL) {
         code = config_error ? EX_CONFIG : EX_UNAVAILABLE;
         goto fail;
     }
-    code = consume(&r, k, t0 + cfg->batch_timeout_seconds * 1000);
-    kafka_pause(k);
+    code = consume(&r, r.consumer, t0);
+    consumer_stop(r.consumer);
     t_consumed = now_mono_ms();
-    int64_t t_assigned = kafka_assigned_at(k) ? kafka_assigned_at(k) : t_consumed;
-    log_info("Collected %" PRId64 " messages in %.2fs (group join %.2fs, %" PRId64 " quarantined, ended by %s)",
-             r.messages, (double)(t_consumed - t0) / 1000.0, (double)(t_assigned - t0) / 1000.0, r.quarantined,
-             r.ended_by ? r.ended_by : "error");
-    if (r.quarantined > QUARANTINE_LOG_MAX)
-        log_warn("... and %" PRId64 " more quarantined messages (all in the quarantine table of %s)",
-                 r.quarantined - QUARANTINE_LOG_MAX, cfg->state_database);
+    consumer_stats(r.consumer, &st);
+    if (st.assigned)
+        r.join_s = (double)(st.assigned_at_ms - t0) / 1000.0;
+    log_collected(&r, t0, t_consumed);
     if (code != 0)
         goto fail;
-
     if ((code = predict_and_write(&r)) != 0)
         goto fail;
-    log_info("Processed batch in %.2fs: %zu aggregates, %" PRId64 " ML requests",
-             (double)(now_mono_ms() - t_consumed) / 1000.0, r.agg.count, r.ml_requests);
-    if (!opt->dry_run) {
-        log_info("Wrote %" PRId64 " points to InfluxDB", r.points);
-        int n = kafka_commit(k, r.error, sizeof r.error);
-        if (n < 0) {
-            /* the points are written; the next owner of these partitions
-             * re-reads and rewrites the same points */
-            code = EX_TEMPFAIL;
-            goto fail;
-        }
-        committed = 1;
-        log_info("Committed offsets for %d partitions", n);
-    }
-    goto done;
+    log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests",
+             (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r.agg), r.ml_requests);
+    code = commit_written(&r, &outcome, &committed);
+    if (code != 0 && outcome != RUN_OK && outcome != RUN_FAILED)
+        goto done; /* no partitions, or all lost: said already */
+    if (code == 0)
+        goto done;
 fail:
+    outcome = RUN_FAILED;
     log_err("%s", r.error[0] ? r.error : "drain failed");
 done:
-    finish_run(&r, code, k, committed);
+    finish_run(&r, code, outcome, committed);
 out:
-    kafka_close(k);
+    consumer_close(r.consumer);
     decoder_close(r.dec);
     agg_free(&r.agg);
     store_close(r.store);

@@ -1,13 +1,9 @@
-/* kafka.h -- the runner's consumer: join the group, start at the right
- * offsets, hand out messages, know when the backlog is drained, commit.
+/* kafka.h -- Kafka, read only: librdkafka settings shared by every handle,
+ * the topic's partitions, groups' committed offsets, watermarks and lag.
  *
- * The consumer subscribes to the topic in the configured group (so runners
- * on several hosts share its partitions) with auto-commit off. When
- * partitions are assigned, each starts at the group's committed offset; a
- * partition the group has never committed (first activation) starts per
- * start_from: at the primary group's committed offset, at the earliest or at
- * the latest offset. Offsets are committed only by kafka_commit(), which the
- * runner calls after InfluxDB accepted the batch. */
+ * Nothing here joins a group or commits: a handle made by kafka_reader_new()
+ * carries a group.id only so that it may read that group's offsets. The
+ * runner's own consumer, which does join and commit, is consumer.h. */
 #ifndef SPILLWAY_KAFKA_H
 #define SPILLWAY_KAFKA_H
 
@@ -16,52 +12,55 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "util.h"
 
-struct kafka;
+/* Commit metadata the runner sets on the offset it starts from, before it
+ * writes anything, and replaces with KAFKA_MARK_DONE when it commits what it
+ * wrote. A committed offset still marked "writing" says: a run may have
+ * written points for messages after it; the next run must start exactly
+ * there to rewrite them (startpos.h). */
+#define KAFKA_MARK_WRITING "spillway:writing"
+#define KAFKA_MARK_DONE "spillway:done"
 
-enum kafka_event {
-    KAFKA_MESSAGE, /* *msg is set: the caller destroys it with rd_kafka_message_destroy() */
-    KAFKA_IDLE,    /* nothing within the timeout */
-    KAFKA_DRAINED, /* every assigned partition is at its end (or none was assigned) */
-    KAFKA_FAILED,  /* a fatal consumer error; the reason is in err */
+/* A librdkafka configuration for a consumer of group: spillway's defaults,
+ * then the operator's [kafka] properties (which win), then the settings the
+ * commit-after-write guarantee needs (which nobody overrides). Returns NULL
+ * with the reason in err. */
+rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz);
+
+/* A consumer handle with group.id = group that never joins nor commits.
+ * Returns NULL with err. Free with kafka_reader_free(). */
+rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz);
+void kafka_reader_free(rd_kafka_t *rk);
+
+/* The number of partitions of the configured topic, found in an all-topics
+ * metadata request (asking by name makes brokers with auto-creation, and the
+ * mock, create a misspelt topic). Returns 0, or -1 with err; *missing is set
+ * when the broker answered and the topic is not there (a configuration
+ * error rather than an unavailable broker). */
+int kafka_topic_partitions(rd_kafka_t *rk, const struct config *cfg, int timeout_ms, int32_t *nparts, int *missing,
+                           char *err, size_t errsz);
+
+/* Offsets of partitions parts[0..n) of the topic. */
+struct kafka_offsets {
+    int64_t committed; /* the group's, < 0 when it has none */
+    int writing;       /* the committed offset carries KAFKA_MARK_WRITING */
+    int64_t low, high; /* watermarks */
 };
 
-/* Create the consumer, check that the topic exists, subscribe. Returns NULL
- * with the reason in err; *config_error is set when the cause is the
- * configuration (e.g. the topic does not exist) rather than availability. */
-struct kafka *kafka_open(const struct config *cfg, char *err, size_t errsz, int *config_error);
+/* Read rk's group's committed offsets (and marks) into out[i].committed and
+ * .writing. Returns 0, or -1 with err (the whole request or a partition
+ * failed: a partial answer is no answer). */
+int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
+                         struct kafka_offsets *out, char *err, size_t errsz);
 
-/* Wait up to timeout_ms for the next event. Every message handed out counts
- * as consumed: its offset will be committed by kafka_commit(). */
-enum kafka_event kafka_next(struct kafka *k, int timeout_ms, rd_kafka_message_t **msg, char *err, size_t errsz);
-
-/* CLOCK_MONOTONIC ms at which partitions were first assigned (the group
- * join is a fixed cost of every run), or 0 when none was yet. */
-int64_t kafka_assigned_at(const struct kafka *k);
-
-/* Stop fetching (the batch is complete); messages already prefetched are
- * dropped and will be read again by the next run. */
-void kafka_pause(struct kafka *k);
-
-/* Commit, synchronously, for each partition: the offset after the last
- * message handed out; or, for a partition consumed from nothing on its first
- * activation, the position it was started at, so that the next run goes on
- * from there. Returns the number of partitions committed, or -1 with err. */
-int kafka_commit(struct kafka *k, char *err, size_t errsz);
-
-/* The consumed ranges as JSON [{"partition":0,"from":10,"to":99},...]
- * (to inclusive) into out. */
-int kafka_ranges_json(struct kafka *k, struct buf *out);
-
-/* Leave the group at once (so the next run need not wait for a session
- * timeout) and free everything. */
-void kafka_close(struct kafka *k);
+/* Read the low and high watermarks into out[i].low and .high, one
+ * ListOffsets request per leader. Returns 0, or -1 with err. */
+int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
+                          struct kafka_offsets *out, char *err, size_t errsz);
 
 /* The lag of group on the topic in messages: the sum over partitions of the
  * high watermark minus the group's committed offset (minus the low
- * watermark where it has none). A handle with that group.id is used only
- * to read; it never joins nor commits. Returns 0, or -1 with err. */
+ * watermark where it has none). Returns 0, or -1 with err. */
 int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
                     size_t errsz);
 

@@ -24,7 +24,24 @@ struct ml_client {
     CURLM *multi;
     struct ml_slot *slots;
     size_t nslots;
+    void (*tick)(void *);
+    void *tick_arg;
 };
+
+/* How often, at least, the tick runs while requests are in flight. */
+#define ML_TICK_MS 100
+
+static void ml_tick(struct ml_client *ml)
+{
+    if (ml->tick)
+        ml->tick(ml->tick_arg);
+}
+
+void ml_set_tick(struct ml_client *ml, void (*tick)(void *), void *arg)
+{
+    ml->tick = tick;
+    ml->tick_arg = arg;
+}
 
 int ml_parse_prediction(const char *body, size_t len, const char *field, int64_t *out, char *err,
                         size_t errsz)
@@ -173,6 +190,8 @@ static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, stru
     long status = 0;
     char why[256];
 
+    if (e->state == AGG_DROPPED) /* its partition was lost while in flight */
+        return;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     switch (http_classify(rc, status)) {
     case HTTP_OK:
@@ -249,10 +268,11 @@ static int ml_round(struct ml_client *ml, struct agg_entry *entries, size_t n, i
         }
         /* wait for activity only when nothing finished: a free slot means
          * the next request can start at once */
-        if (done == 0 && curl_multi_poll(ml->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+        if (done == 0 && curl_multi_poll(ml->multi, NULL, 0, ML_TICK_MS, NULL) != CURLM_OK) {
             snprintf(last_err, errsz, "ML client: libcurl multi failed");
             return -1;
         }
+        ml_tick(ml);
     }
 }
 
@@ -272,7 +292,10 @@ int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_
             return 0;
         if (attempt < attempts) {
             log_warn("%zu predictions failed (%s); retry %d/%d", pending, err, attempt, attempts - 1);
-            sleep_ms(http_backoff_ms(attempt));
+            for (int64_t left = http_backoff_ms(attempt); left > 0; left -= ML_TICK_MS) {
+                sleep_ms(left < ML_TICK_MS ? left : ML_TICK_MS);
+                ml_tick(ml);
+            }
         } else {
             char last[512];
             snprintf(last, sizeof last, "%s", err);

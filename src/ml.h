@@ -22,8 +22,15 @@ struct ml_client;
 struct ml_client *ml_open(const struct config *cfg, char *err, size_t errsz);
 void ml_close(struct ml_client *ml);
 
+/* Have ml_predict() call tick(arg) at least every 100 ms while it waits
+ * (for answers or before a retry): the runner keeps its Kafka group
+ * membership alive with it. tick may mark entries AGG_DROPPED; their
+ * answers are then ignored. */
+void ml_set_tick(struct ml_client *ml, void (*tick)(void *), void *arg);
+
 /* Resolve every AGG_PENDING entry of entries[0..n): each ends AGG_PREDICTED
- * (prediction set) or AGG_QUARANTINED (reason set). Returns 0, or -1 when
+ * (prediction set) or AGG_QUARANTINED (reason set); AGG_DROPPED entries are
+ * left alone. Returns 0, or -1 when
  * some entries are still pending after the retries, with the last transient
  * error in err. *requests counts the HTTP requests made. */
 int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,

@@ -20,9 +20,9 @@ static const char *const migrations[] = {
     "  started_at TEXT NOT NULL,"
     "  ended_at TEXT,"
     "  pid INTEGER NOT NULL,"
-    "  outcome TEXT NOT NULL,"           /* running | ok | failed | abandoned */
+    "  outcome TEXT NOT NULL,"           /* run_outcome_name() */
     "  exit_code INTEGER,"
-    "  ended_by TEXT,"                   /* eof | batch_size | timeout | signal | no_partitions */
+    "  ended_by TEXT,"                   /* run_end_name() */
     "  messages INTEGER NOT NULL DEFAULT 0,"
     "  quarantined INTEGER NOT NULL DEFAULT 0,"
     "  aggregates INTEGER NOT NULL DEFAULT 0,"
@@ -77,8 +77,31 @@ static const char *const migrations[] = {
     "  since TEXT NOT NULL"              /* when this mode began */
     ");"
     "INSERT INTO state VALUES (1, 'primary', 'auto', 0, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
+    /* 3: the runner's life in its group; outcomes no_partitions and lost,
+     * ended_by join_timeout */
+    "ALTER TABLE runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN lost_partitions INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN join_s REAL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+const char *run_outcome_name(enum run_outcome o)
+{
+    static const char *const names[] = {
+        [RUN_RUNNING] = "running", [RUN_OK] = "ok", [RUN_FAILED] = "failed", [RUN_ABANDONED] = "abandoned",
+        [RUN_NO_PARTITIONS] = "no_partitions", [RUN_LOST] = "lost",
+    };
+    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
+}
+
+const char *run_end_name(enum run_end e)
+{
+    static const char *const names[] = {
+        [END_NONE] = NULL, [END_BATCH_SIZE] = "batch_size", [END_TIMEOUT] = "timeout", [END_EOF] = "eof",
+        [END_SIGNAL] = "signal", [END_JOIN_TIMEOUT] = "join_timeout",
+    };
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : NULL;
+}
 
 static int store_fail(struct store *s, char *err, size_t errsz, const char *what)
 {
@@ -203,7 +226,6 @@ int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t 
     if (store_done(s, st, "abandon stale runs", err, errsz) != 0)
         return -1;
     return sqlite3_changes(s->db);
-    return sqlite3_changes(s->db);
 }
 
 int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_id, char *err, size_t errsz)
@@ -232,13 +254,13 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, ended_by = ?,"
                            " messages = ?, quarantined = ?, aggregates = ?, points = ?, offsets = ?,"
-                           " error = ?, peak_rss_kib = ? WHERE id = ?",
+                           " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ? WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, sum->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, run_outcome_name(sum->outcome), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, sum->exit_code);
-    sqlite3_bind_text(st, 4, sum->ended_by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, run_end_name(sum->ended_by), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, sum->messages);
     sqlite3_bind_int64(st, 6, sum->quarantined);
     sqlite3_bind_int64(st, 7, sum->aggregates);
@@ -246,9 +268,12 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     sqlite3_bind_text(st, 9, sum->offsets_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, sum->error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, sum->peak_rss_kib);
-    sqlite3_bind_int64(st, 12, run_id);
+    sqlite3_bind_int64(st, 12, sum->skipped);
+    sqlite3_bind_int(st, 13, sum->lost_partitions);
+    if (sum->join_s >= 0)
+        sqlite3_bind_double(st, 14, sum->join_s);
+    sqlite3_bind_int64(st, 15, run_id);
     return store_done(s, st, "update run", err, errsz);
-    return 0;
 }
 
 int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,

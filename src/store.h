@@ -30,12 +30,37 @@ int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t 
 /* Insert a "running" row for this run; *run_id receives its id. */
 int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_id, char *err, size_t errsz);
 
+/* How a run ended, as stored in runs.outcome. */
+enum run_outcome {
+    RUN_RUNNING,       /* not finished (yet) */
+    RUN_OK,            /* what it owned is written and committed */
+    RUN_FAILED,        /* nothing committed; the next run reads the same messages */
+    RUN_ABANDONED,     /* the runner died before finishing */
+    RUN_NO_PARTITIONS, /* the group gave it no partition (more runners than partitions) */
+    RUN_LOST,          /* every partition it read was taken by a rebalance: nothing committed */
+};
+const char *run_outcome_name(enum run_outcome o);
+
+/* Why consuming stopped, as stored in runs.ended_by. */
+enum run_end {
+    END_NONE,         /* NULL: it never got that far */
+    END_BATCH_SIZE,   /* the batch was full */
+    END_TIMEOUT,      /* batch_timeout_seconds of consuming */
+    END_EOF,          /* every owned partition at its end */
+    END_SIGNAL,       /* SIGTERM or SIGINT */
+    END_JOIN_TIMEOUT, /* no partitions within join_timeout_seconds */
+};
+const char *run_end_name(enum run_end e); /* NULL for END_NONE */
+
 struct run_summary {
     int64_t ended_ms;
-    const char *outcome; /* "ok" or "failed" */
+    enum run_outcome outcome;
     int exit_code;
-    const char *ended_by; /* "eof", "batch_size", "timeout", "signal", "no_partitions", or NULL */
+    enum run_end ended_by;
     int64_t messages, quarantined, aggregates, points;
+    int64_t skipped;          /* messages skipped at the start (the primary's, or retention's) */
+    int lost_partitions;      /* partitions taken by a rebalance mid-run */
+    double join_s;            /* seconds until partitions were assigned, < 0 never */
     const char *offsets_json; /* committed ranges, or NULL when nothing was committed */
     const char *error;        /* or NULL */
     int64_t peak_rss_kib;

@@ -150,7 +150,7 @@ start_mock() {
     local ready=$SANDBOX/mock.$RANDOM.ready args=() t
     for t in "$@"; do args+=(--topic "$t"); done
     "$MOCKCLUSTER" "${args[@]}" --brokers "${MOCK_BROKERS:-1}" --ready-file "$ready" \
-        2>>"$SANDBOX/mockcluster.log" &
+        --control "$SANDBOX/mock.control" 2>>"$SANDBOX/mockcluster.log" &
     MOCK_PID=$!
     _SANDBOX_PIDS+=("$MOCK_PID")
     wait_until "$MOCK_PID" "mock cluster (log: $SANDBOX/mockcluster.log)" 10 test -s "$ready"
@@ -159,6 +159,28 @@ start_mock() {
 
 mock_down() { kill -USR1 "$MOCK_PID"; }
 mock_up() { kill -USR2 "$MOCK_PID"; }
+
+# mock_ctl LINE...: runs each LINE as a mock cluster command, in order, and waits for them
+# (syntax at the top of tests/helpers/mockcluster.c), e.g.
+#   mock_ctl 'errors JoinGroup GROUP_AUTHORIZATION_FAILED' 'rtt all 200' 'down 2'
+# Returns 1, printing the error lines, unless every line gave "ok"; fails the script if the
+# helper has not answered in 10 s.
+mock_ctl() {
+    local ctl=$SANDBOX/mock.control line rc=0
+    (( $# )) || _fail "usage: mock_ctl LINE..."
+    # The old result goes first: the helper answers a SIGHUP with a new one.
+    rm -f "$ctl.done"
+    printf '%s\n' "$@" >"$ctl.tmp" || _fail "mock_ctl: cannot write $ctl.tmp"
+    mv -f "$ctl.tmp" "$ctl" || _fail "mock_ctl: cannot rename $ctl.tmp"
+    kill -HUP "$MOCK_PID" || _fail "mock_ctl: mock cluster $MOCK_PID is gone"
+    wait_until "$MOCK_PID" "mock_ctl (log: $SANDBOX/mockcluster.log)" 10 test -e "$ctl.done"
+    while IFS= read -r line; do
+        [[ $line == ok ]] && continue
+        echo "sandbox: mock_ctl: $line" >&2
+        rc=1
+    done <"$ctl.done"
+    return "$rc"
+}
 
 # ---- ML service stub ------------------------------------------------------------------
 
@@ -197,7 +219,6 @@ write_config() {
 topic = stress-topic
 bootstrap.servers = $KAFKA_BOOTSTRAP
 fetch.wait.max.ms = 10
-session.timeout.ms = 6000
 [avro]
 schema = $REPO/etc/nurse_sensor_event.avsc
 [drain]

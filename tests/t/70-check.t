@@ -158,8 +158,8 @@ done
 failed=0
 for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 is "$failed" 0 "ten commands opening a new state file at once all succeed"
-is "$(sqlite3 -cmd ".timeout 5000" "$SANDBOX/fresh.db" 'PRAGMA user_version; SELECT count(*) FROM state;' | tr '\n' ' ')" "2 1 " \
-    "the schema is at version 2 with one state row"
+is "$(sqlite3 -cmd ".timeout 5000" "$SANDBOX/fresh.db" 'PRAGMA user_version; SELECT count(*) FROM state;' | tr '\n' ' ')" "3 1 " \
+    "the schema is at version 3 with one state row"
 
 # a runner_command that fails: the check says so, records it, exits 69
 sed -i 's|^runner_command = .*|runner_command = exit 3|' "$SANDBOX/c.ini"

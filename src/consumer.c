@@ -1,0 +1,710 @@
+/* consumer.c -- the runner's consumer: group membership, partition ownership,
+ * start offsets, end of the backlog, commits. */
+#include "consumer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka.h"
+#include "log.h"
+#include "startpos.h"
+
+#define CONSUMER_META_TIMEOUT_MS 10000
+/* after a refused commit: how long to wait for the group to announce the
+ * rebalance (the next heartbeat brings it; heartbeat.interval.ms is 2 s) */
+#define CONSUMER_REBALANCE_NOTICE_MS 5000
+#define CONSUMER_COMMIT_ATTEMPTS 3
+
+enum part_state {
+    PART_NONE,      /* never assigned to us in this run */
+    PART_OWNED,     /* assigned, and owned without a break since its start */
+    PART_SUSPENDED, /* revoked in a rebalance; owned again if it comes straight back */
+    PART_LOST,      /* was ours, is not: never committed by this run */
+};
+
+struct part {
+    enum part_state state;
+    int eof;               /* at its end, nothing handed out since */
+    int64_t start;         /* offset this run started reading it from */
+    int64_t first, last;   /* handed out, -1 when nothing */
+    int64_t handed;        /* messages handed out */
+    int committed;         /* the final commit covered it */
+};
+
+struct consumer {
+    const struct config *cfg;
+    enum consumer_mode mode;
+    struct consumer_hooks hooks;
+    rd_kafka_t *rk;
+    rd_kafka_t *primary; /* reads the primary group's offsets; made on first need */
+    struct part *parts;
+    int32_t nparts;
+    int consuming;       /* until consumer_stop() */
+    int closing;
+    int assigned;
+    int64_t assigned_at_ms;
+    int rebalancing;
+    int64_t rebalance_began_ms, rebalance_ms;
+    char *suspended_by;  /* our member id when partitions were suspended */
+    int lost;
+    int64_t backlog, skipped;
+    rd_kafka_resp_err_t last_group_err;
+    char group_error[256];
+    char fatal[512];
+};
+
+static void consumer_lose(struct consumer *c, int32_t p, const char *why)
+{
+    struct part *kp = &c->parts[p];
+    int64_t handed = kp->handed;
+
+    log_warn("partition %" PRId32 " lost (%s): its %" PRId64 " messages read in this run are dropped, not written"
+             " nor committed; its new owner reads them again",
+             p, why, handed);
+    kp->state = PART_LOST;
+    kp->first = kp->last = -1;
+    kp->handed = 0;
+    kp->eof = 0;
+    c->lost++;
+    if (c->hooks.lost)
+        c->hooks.lost(p, handed, c->hooks.arg);
+}
+
+/* ---- where partitions start ------------------------------------------------------------ */
+
+static int consumer_primary_committed(struct consumer *c, const int32_t *ids, int n, struct kafka_offsets *prim)
+{
+    char err[256];
+
+    if (c->primary == NULL && (c->primary = kafka_reader_new(c->cfg, c->cfg->primary_group, err, sizeof err)) == NULL) {
+        snprintf(c->fatal, sizeof c->fatal, "kafka: primary group handle: %s", err);
+        return -1;
+    }
+    if (kafka_read_committed(c->primary, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, prim, err, sizeof err) != 0) {
+        snprintf(c->fatal, sizeof c->fatal, "%s (group %s)", err, c->cfg->primary_group);
+        return -1;
+    }
+    return 0;
+}
+
+static void consumer_log_start(const struct consumer *c, int32_t p, const struct start_decision *d,
+                               const struct kafka_offsets *own, const struct kafka_offsets *prim)
+{
+    char skipped[64] = "";
+
+    if (d->reason == START_OWN) {
+        log_debug("partition %" PRId32 ": starting at %" PRId64 ", %s", p, d->offset, start_reason_text(d->reason));
+        return;
+    }
+    if (d->skipped > 0)
+        snprintf(skipped, sizeof skipped, "; skipping %" PRId64 " messages", d->skipped);
+    log_msg(start_reason_warns(d->reason) ? LOG_WARNING : LOG_INFO,
+            "partition %" PRId32 ": starting at %" PRId64 ", %s (committed: ours %" PRId64 "%s, %s's %" PRId64
+            "; kept %" PRId64 "..%" PRId64 ")%s",
+            p, d->offset, start_reason_text(d->reason), own->committed, own->writing ? " unfinished" : "",
+            c->cfg->primary_group, prim->committed, own->low, own->high, skipped);
+}
+
+/* Decide the start of each partition of l (all new to this run, or lost
+ * before) and write it into the list. Returns 0, or -1 with c->fatal. */
+static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+{
+    int n = l->cnt, rc = -1;
+    int32_t *ids = calloc((size_t)n, sizeof *ids);
+    struct kafka_offsets *own = calloc((size_t)n, sizeof *own), *prim = calloc((size_t)n, sizeof *prim);
+    char err[256];
+
+    if (ids == NULL || own == NULL || prim == NULL) {
+        snprintf(c->fatal, sizeof c->fatal, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        ids[i] = l->elems[i].partition;
+    if (kafka_read_committed(c->rk, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, own, err, sizeof err) != 0 ||
+        kafka_read_watermarks(c->rk, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, own, err, sizeof err) != 0) {
+        snprintf(c->fatal, sizeof c->fatal, "%s", err);
+        goto out;
+    }
+    if (consumer_primary_committed(c, ids, n, prim) != 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        struct start_input in = { .start_from = c->cfg->start_from, .own = own[i].committed,
+                                  .own_dirty = own[i].writing, .primary = prim[i].committed,
+                                  .low = own[i].low, .high = own[i].high };
+        struct start_decision d = startpos_decide(&in);
+        struct part *kp = &c->parts[ids[i]];
+        consumer_log_start(c, ids[i], &d, &own[i], &prim[i]);
+        l->elems[i].offset = d.offset;
+        kp->start = d.offset;
+        c->skipped += d.skipped;
+        c->backlog += own[i].high - d.offset;
+    }
+    rc = 0;
+out:
+    free(ids);
+    free(own);
+    free(prim);
+    return rc;
+}
+
+static void consumer_set_mark(rd_kafka_topic_partition_t *p, const char *mark)
+{
+    free(p->metadata);
+    p->metadata = strdup(mark);
+    p->metadata_size = p->metadata ? strlen(mark) : 0;
+}
+
+/* Commit each start of l marked "writing" before anything is handed out
+ * (see kafka.h). A partition whose mark cannot be committed is not read in
+ * this run: without the mark, a failure after writing would go unnoticed. */
+static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_topic_partition_list_t *marks = rd_kafka_topic_partition_list_copy(l);
+    rd_kafka_resp_err_t e;
+
+    for (int i = 0; i < marks->cnt; i++)
+        consumer_set_mark(&marks->elems[i], KAFKA_MARK_WRITING);
+    e = rd_kafka_commit(c->rk, marks, 0);
+    for (int i = 0; i < marks->cnt; i++) {
+        rd_kafka_resp_err_t pe = e ? e : marks->elems[i].err;
+        int32_t p = marks->elems[i].partition;
+        if (pe == RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        log_warn("partition %" PRId32 ": cannot commit its start before reading (%s); not reading it in this run", p,
+                 rd_kafka_err2str(pe));
+        c->parts[p].state = PART_LOST;
+    }
+    rd_kafka_topic_partition_list_destroy(marks);
+}
+
+/* ---- the rebalance callback -------------------------------------------------------- */
+
+static int consumer_in_list(const rd_kafka_topic_partition_list_t *l, int32_t p)
+{
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].partition == p)
+            return 1;
+    return 0;
+}
+
+static void consumer_pause_list(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+{
+    if (l->cnt > 0)
+        rd_kafka_pause_partitions(c->rk, l);
+}
+
+/* Partitions suspended by the last revocation come back owned only when
+ * this assignment holds them and we are the same member: then no other
+ * member can have had them in between. */
+static void consumer_settle_suspended(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
+{
+    char *member = rd_kafka_memberid(c->rk);
+    int same = member && c->suspended_by && strcmp(member, c->suspended_by) == 0;
+
+    for (int32_t p = 0; p < c->nparts; p++) {
+        if (c->parts[p].state != PART_SUSPENDED)
+            continue;
+        if (same && consumer_in_list(l, p))
+            c->parts[p].state = PART_OWNED;
+        else
+            consumer_lose(c, p, same ? "given to another runner" : "this runner left the group in between");
+    }
+    if (member)
+        rd_kafka_mem_free(c->rk, member);
+    free(c->suspended_by);
+    c->suspended_by = NULL;
+}
+
+static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_topic_partition_list_t *fresh = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+
+    consumer_settle_suspended(c, l);
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t p = l->elems[i].partition;
+        struct part *kp = &c->parts[p];
+        if (kp->state == PART_OWNED) /* resumed: go on after the last message */
+            l->elems[i].offset = kp->last >= 0 ? kp->last + 1 : kp->start;
+        else
+            rd_kafka_topic_partition_list_add(fresh, c->cfg->topic, p);
+    }
+    if (fresh->cnt > 0 && consumer_decide_starts(c, fresh) == 0) {
+        for (int i = 0; i < fresh->cnt; i++) {
+            struct part *kp = &c->parts[fresh->elems[i].partition];
+            *kp = (struct part){ .state = PART_OWNED, .start = fresh->elems[i].offset, .first = -1, .last = -1 };
+        }
+        if (c->mode == CONSUMER_GROUP)
+            consumer_mark_starts(c, fresh);
+        for (int i = 0; i < l->cnt; i++)
+            for (int j = 0; j < fresh->cnt; j++)
+                if (fresh->elems[j].partition == l->elems[i].partition)
+                    l->elems[i].offset = fresh->elems[j].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(fresh);
+    if (c->fatal[0]) {
+        rd_kafka_assign(c->rk, NULL);
+        return;
+    }
+    if (rd_kafka_assign(c->rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(c->fatal, sizeof c->fatal, "kafka: assign failed");
+        return;
+    }
+    /* partitions we may not read: assigned (the group protocol wants it),
+     * but paused */
+    rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    for (int i = 0; i < l->cnt; i++)
+        if (!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED)
+            rd_kafka_topic_partition_list_add(idle, c->cfg->topic, l->elems[i].partition);
+    consumer_pause_list(c, idle);
+    rd_kafka_topic_partition_list_destroy(idle);
+    for (int i = 0; i < l->cnt; i++)
+        c->parts[l->elems[i].partition].eof = 0;
+}
+
+static void consumer_on_revoke(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+{
+    int lost = rd_kafka_assignment_lost(c->rk);
+
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t p = l->elems[i].partition;
+        if (c->parts[p].state != PART_OWNED)
+            continue;
+        if (lost)
+            consumer_lose(c, p, "the group no longer knows this runner");
+        else
+            c->parts[p].state = PART_SUSPENDED;
+    }
+    free(c->suspended_by);
+    c->suspended_by = NULL;
+    if (!lost) {
+        char *member = rd_kafka_memberid(c->rk);
+        if (member) {
+            c->suspended_by = strdup(member);
+            rd_kafka_mem_free(c->rk, member);
+        }
+    }
+    c->rebalancing = 1;
+    c->rebalance_began_ms = now_mono_ms();
+}
+
+static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
+                                  void *opaque)
+{
+    struct consumer *c = opaque;
+
+    log_debug("rebalance: %s, %d partitions", rd_kafka_err2name(err), l->cnt);
+    for (int i = 0; i < l->cnt; i++) {
+        if (l->elems[i].partition < 0 || l->elems[i].partition >= c->nparts) {
+            snprintf(c->fatal, sizeof c->fatal, "kafka: assigned partition %" PRId32 " the topic did not have",
+                     l->elems[i].partition);
+            rd_kafka_assign(rk, NULL);
+            return;
+        }
+    }
+    if (c->closing) {
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        int64_t now = now_mono_ms();
+        if (!c->assigned) {
+            c->assigned = 1;
+            c->assigned_at_ms = now;
+        } else if (c->rebalancing) {
+            c->rebalance_ms += now - c->rebalance_began_ms;
+        }
+        c->rebalancing = 0;
+        consumer_on_assign(c, l);
+        log_debug("assigned %d partitions in %" PRId64 " ms", l->cnt, now_mono_ms() - now);
+        return;
+    }
+    consumer_on_revoke(c, l);
+    rd_kafka_assign(rk, NULL);
+}
+
+static void consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct consumer *c = opaque;
+    char fatal[256];
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        snprintf(c->fatal, sizeof c->fatal, "kafka: fatal: %s", fatal);
+        return;
+    }
+    /* transport errors are retried by librdkafka; say so once at debug */
+    log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+}
+
+static void consumer_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    log_msg(level <= 4 ? LOG_WARNING : LOG_DEBUG, "kafka: %s: %s", fac, buf);
+}
+
+/* ---- opening ------------------------------------------------------------------------- */
+
+/* Read only: every partition, at the start the group would use, assigned
+ * without joining the group. */
+static int consumer_assign_all(struct consumer *c, char *err, size_t errsz)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+    int rc = -1;
+
+    for (int32_t p = 0; p < c->nparts; p++)
+        rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+    c->assigned = 1;
+    c->assigned_at_ms = now_mono_ms();
+    consumer_on_assign(c, l);
+    if (c->fatal[0])
+        snprintf(err, errsz, "%s", c->fatal);
+    else
+        rc = 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static int consumer_subscribe(struct consumer *c, char *err, size_t errsz)
+{
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_resp_err_t e;
+
+    rd_kafka_topic_partition_list_add(topics, c->cfg->topic, RD_KAFKA_PARTITION_UA);
+    e = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        snprintf(err, errsz, "kafka: subscribe to %s: %s", c->cfg->topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode, const struct consumer_hooks *hooks,
+                               char *err, size_t errsz, int *config_error)
+{
+    struct consumer *c = calloc(1, sizeof *c);
+    rd_kafka_conf_t *conf;
+
+    *config_error = 0;
+    if (c == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    c->cfg = cfg;
+    c->mode = mode;
+    c->consuming = 1;
+    if (hooks)
+        c->hooks = *hooks;
+    if ((conf = kafka_conf_new(cfg, config_kafka_prop(cfg, "group.id"), err, errsz)) == NULL) {
+        *config_error = 1;
+        free(c);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_log_cb(conf, consumer_log_cb);
+    rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
+    if (mode == CONSUMER_GROUP)
+        rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);
+    if ((c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL) {
+        rd_kafka_conf_destroy(conf);
+        *config_error = 1;
+        free(c);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    if (kafka_topic_partitions(c->rk, cfg, CONSUMER_META_TIMEOUT_MS, &c->nparts, config_error, err, errsz) != 0)
+        goto fail;
+    if ((c->parts = calloc((size_t)c->nparts, sizeof *c->parts)) == NULL) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    for (int32_t i = 0; i < c->nparts; i++)
+        c->parts[i].first = c->parts[i].last = c->parts[i].start = -1;
+    if ((mode == CONSUMER_GROUP ? consumer_subscribe(c, err, errsz) : consumer_assign_all(c, err, errsz)) != 0)
+        goto fail;
+    return c;
+fail:
+    consumer_close(c);
+    return NULL;
+}
+
+/* ---- consuming ------------------------------------------------------------------------- */
+
+static int consumer_drained(const struct consumer *c)
+{
+    if (!c->assigned || c->rebalancing)
+        return 0;
+    for (int32_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].state == PART_OWNED && !c->parts[i].eof)
+            return 0;
+    return 1;
+}
+
+/* An error event not about one message: log each new kind once, at warning
+ * (a group that never assigns anything must not look like an idle topic). */
+static void consumer_event_error(struct consumer *c, const rd_kafka_message_t *m)
+{
+    if (m->err == c->last_group_err)
+        return;
+    c->last_group_err = m->err;
+    snprintf(c->group_error, sizeof c->group_error, "%s", rd_kafka_message_errstr(m));
+    if (m->partition >= 0)
+        log_warn("kafka: partition %" PRId32 ": %s", m->partition, c->group_error);
+    else
+        log_warn("kafka: %s", c->group_error);
+}
+
+/* Returns 1 when m is handed out, 0 when it was an event or is dropped. */
+static int consumer_take(struct consumer *c, rd_kafka_message_t *m)
+{
+    struct part *kp;
+
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        consumer_event_error(c, m);
+        return 0;
+    }
+    if (m->partition < 0 || m->partition >= c->nparts)
+        return 0;
+    kp = &c->parts[m->partition];
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (!kp->eof)
+            log_debug("partition %" PRId32 " at its end (offset %" PRId64 ")", m->partition, m->offset);
+        kp->eof = 1;
+        return 0;
+    }
+    /* a message of a partition we no longer read, or one already handed
+     * out (fetched before a rebalance): never hand it out (again) */
+    if (!c->consuming || kp->state != PART_OWNED || m->offset < kp->start || (kp->last >= 0 && m->offset <= kp->last))
+        return 0;
+    kp->eof = 0;
+    if (kp->first < 0) {
+        if (m->offset > kp->start)
+            log_warn("partition %" PRId32 ": started at %" PRId64 " but the first message is at %" PRId64
+                     ": %" PRId64 " offsets were not delivered (deleted by retention?)",
+                     m->partition, kp->start, m->offset, m->offset - kp->start);
+        kp->first = m->offset;
+    }
+    kp->last = m->offset;
+    kp->handed++;
+    return 1;
+}
+
+enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_message_t **msg, char *err,
+                                  size_t errsz)
+{
+    rd_kafka_message_t *m;
+
+    *msg = NULL;
+    if (!c->fatal[0] && consumer_drained(c))
+        return CONSUMER_DRAINED;
+    m = c->fatal[0] ? NULL : rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (c->fatal[0]) {
+        if (m)
+            rd_kafka_message_destroy(m);
+        snprintf(err, errsz, "%s", c->fatal);
+        return CONSUMER_FAILED;
+    }
+    if (m && consumer_take(c, m)) {
+        *msg = m;
+        return CONSUMER_MESSAGE;
+    }
+    if (m)
+        rd_kafka_message_destroy(m);
+    return consumer_drained(c) ? CONSUMER_DRAINED : CONSUMER_IDLE;
+}
+
+void consumer_stop(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+
+    c->consuming = 0;
+    if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        consumer_pause_list(c, a);
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+}
+
+/* ---- after consuming --------------------------------------------------------------- */
+
+static void consumer_poll_once(struct consumer *c, int timeout_ms)
+{
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+
+    if (m) {
+        consumer_take(c, m); /* events only: consuming has ended */
+        rd_kafka_message_destroy(m);
+    }
+}
+
+void consumer_service(struct consumer *c)
+{
+    /* a bounded number: each call returns at most one event */
+    for (int i = 0; i < 64 && !c->fatal[0]; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 0);
+        if (m == NULL)
+            break;
+        consumer_take(c, m);
+        rd_kafka_message_destroy(m);
+    }
+}
+
+int consumer_settle(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+{
+    int64_t deadline = now_mono_ms() + timeout_ms;
+
+    consumer_service(c);
+    while (c->rebalancing && !c->fatal[0] && now_mono_ms() < deadline)
+        consumer_poll_once(c, 100);
+    if (c->fatal[0]) {
+        snprintf(err, errsz, "%s", c->fatal);
+        return -1;
+    }
+    if (c->rebalancing) {
+        snprintf(err, errsz, "kafka: the group's rebalance did not end within %d s%s%s", timeout_ms / 1000,
+                 c->group_error[0] ? "; last group error: " : "", c->group_error);
+        return -1;
+    }
+    return 0;
+}
+
+int consumer_owns(const struct consumer *c, int32_t p)
+{
+    return p >= 0 && p < c->nparts && c->parts[p].state == PART_OWNED;
+}
+
+static int consumer_refused_for_rebalance(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST;
+}
+
+/* The owned partitions not committed yet, at the offset after the last
+ * message handed out (or their start), marked done. */
+static rd_kafka_topic_partition_list_t *consumer_commit_list(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+
+    for (int32_t p = 0; p < c->nparts; p++) {
+        const struct part *kp = &c->parts[p];
+        if (kp->state != PART_OWNED || kp->committed)
+            continue;
+        rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+        e->offset = kp->last >= 0 ? kp->last + 1 : kp->start;
+        consumer_set_mark(e, KAFKA_MARK_DONE);
+    }
+    return l;
+}
+
+/* After a commit refused for a rebalance: wait for the group to tell us
+ * (the revocation comes with a heartbeat), then for the rebalance to end. */
+static int consumer_await_rebalance(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+{
+    int64_t until = now_mono_ms() + CONSUMER_REBALANCE_NOTICE_MS;
+
+    while (!c->rebalancing && !c->fatal[0] && now_mono_ms() < until)
+        consumer_poll_once(c, 100);
+    return consumer_settle(c, timeout_ms, err, errsz);
+}
+
+int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+{
+    int done = 0;
+
+    if (c->mode != CONSUMER_GROUP)
+        return 0;
+    for (int attempt = 1; attempt <= CONSUMER_COMMIT_ATTEMPTS; attempt++) {
+        rd_kafka_topic_partition_list_t *l;
+        rd_kafka_resp_err_t e, refused = RD_KAFKA_RESP_ERR_NO_ERROR, failed = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (consumer_settle(c, timeout_ms, err, errsz) != 0)
+            return -1;
+        if (rd_kafka_assignment_lost(c->rk))
+            for (int32_t p = 0; p < c->nparts; p++)
+                if (c->parts[p].state == PART_OWNED && !c->parts[p].committed)
+                    consumer_lose(c, p, "the assignment was lost");
+        l = consumer_commit_list(c);
+        if (l->cnt == 0) {
+            rd_kafka_topic_partition_list_destroy(l);
+            return done;
+        }
+        e = rd_kafka_commit(c->rk, l, 0);
+        for (int i = 0; i < l->cnt; i++) {
+            rd_kafka_resp_err_t pe = e ? e : l->elems[i].err;
+            if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                c->parts[l->elems[i].partition].committed = 1;
+                done++;
+            } else if (consumer_refused_for_rebalance(pe)) {
+                refused = pe;
+            } else {
+                failed = pe;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (failed) {
+            snprintf(err, errsz, "kafka: commit failed: %s", rd_kafka_err2str(failed));
+            return -1;
+        }
+        if (!refused)
+            return done;
+        log_info("kafka: commit refused (%s): the group is rebalancing; committing what is still ours after it",
+                 rd_kafka_err2str(refused));
+        if (consumer_await_rebalance(c, timeout_ms, err, errsz) != 0)
+            return -1;
+    }
+    snprintf(err, errsz, "kafka: commit refused %d times while the group kept rebalancing", CONSUMER_COMMIT_ATTEMPTS);
+    return -1;
+}
+
+/* ---- reporting and closing ------------------------------------------------------------ */
+
+void consumer_stats(const struct consumer *c, struct consumer_stats *st)
+{
+    *st = (struct consumer_stats){
+        .assigned = c->assigned,
+        .assigned_at_ms = c->assigned_at_ms,
+        .rebalance_ms = c->rebalance_ms + (c->rebalancing ? now_mono_ms() - c->rebalance_began_ms : 0),
+        .rebalancing = c->rebalancing,
+        .rebalancing_ms = c->rebalancing ? now_mono_ms() - c->rebalance_began_ms : 0,
+        .lost = c->lost,
+        .backlog = c->backlog,
+        .skipped = c->skipped,
+        .group_error = c->group_error[0] ? c->group_error : NULL,
+    };
+    for (int32_t p = 0; p < c->nparts; p++)
+        st->owned += c->parts[p].state == PART_OWNED;
+}
+
+int consumer_ranges_json(const struct consumer *c, struct buf *out)
+{
+    int first = 1;
+
+    if (buf_append(out, "[", 1) != 0)
+        return -1;
+    for (int32_t i = 0; i < c->nparts; i++) {
+        const struct part *kp = &c->parts[i];
+        if (!kp->committed || kp->last < 0)
+            continue;
+        if (buf_printf(out, "%s{\"partition\":%" PRId32 ",\"from\":%" PRId64 ",\"to\":%" PRId64 "}",
+                       first ? "" : ",", i, kp->first, kp->last) != 0)
+            return -1;
+        first = 0;
+    }
+    return buf_append(out, "]", 1);
+}
+
+void consumer_close(struct consumer *c)
+{
+    if (c == NULL)
+        return;
+    c->closing = 1;
+    if (c->rk) {
+        rd_kafka_consumer_close(c->rk);
+        rd_kafka_destroy(c->rk);
+    }
+    kafka_reader_free(c->primary);
+    free(c->suspended_by);
+    free(c->parts);
+    free(c);
+}
