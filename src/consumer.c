@@ -15,7 +15,6 @@
 /* after a refused commit: how long to wait for the group to announce the
  * rebalance (the next heartbeat brings it; heartbeat.interval.ms is 2 s) */
 #define CONSUMER_REBALANCE_NOTICE_MS 5000
-#define CONSUMER_COMMIT_ATTEMPTS 3
 
 enum part_state {
     PART_NONE,      /* never assigned to us in this run */
@@ -26,11 +25,13 @@ enum part_state {
 
 struct part {
     enum part_state state;
+    int active;            /* read in the current pass */
+    int read;              /* read in an earlier pass of this run */
     int eof;               /* at its end, nothing handed out since */
     int64_t start;         /* offset this run started reading it from */
     int64_t first, last;   /* handed out, -1 when nothing */
     int64_t handed;        /* messages handed out */
-    int committed;         /* the final commit covered it */
+    int64_t done_at;       /* offset this run committed as done, -1 none */
 };
 
 struct consumer {
@@ -233,7 +234,8 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
     if (fresh->cnt > 0 && consumer_decide_starts(c, fresh) == 0) {
         for (int i = 0; i < fresh->cnt; i++) {
             struct part *kp = &c->parts[fresh->elems[i].partition];
-            *kp = (struct part){ .state = PART_OWNED, .start = fresh->elems[i].offset, .first = -1, .last = -1 };
+            *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .start = fresh->elems[i].offset,
+                                 .first = -1, .last = -1, .done_at = -1 };
         }
         if (c->mode == CONSUMER_GROUP)
             consumer_mark_starts(c, fresh);
@@ -255,7 +257,8 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
      * but paused */
     rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
     for (int i = 0; i < l->cnt; i++)
-        if (!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED)
+        if (!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED ||
+            !c->parts[l->elems[i].partition].active)
             rd_kafka_topic_partition_list_add(idle, c->cfg->topic, l->elems[i].partition);
     consumer_pause_list(c, idle);
     rd_kafka_topic_partition_list_destroy(idle);
@@ -386,6 +389,7 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
 {
     struct consumer *c = calloc(1, sizeof *c);
     rd_kafka_conf_t *conf;
+    char errstr[512];
 
     *config_error = 0;
     if (c == NULL) {
@@ -407,7 +411,9 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
     rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
     if (mode == CONSUMER_GROUP)
         rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);
-    if ((c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL) {
+    /* librdkafka may leave text in errstr on success too: use our own */
+    if ((c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
+        snprintf(err, errsz, "kafka: %s", errstr);
         rd_kafka_conf_destroy(conf);
         *config_error = 1;
         free(c);
@@ -421,7 +427,7 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
         goto fail;
     }
     for (int32_t i = 0; i < c->nparts; i++)
-        c->parts[i].first = c->parts[i].last = c->parts[i].start = -1;
+        c->parts[i].first = c->parts[i].last = c->parts[i].start = c->parts[i].done_at = -1;
     if ((mode == CONSUMER_GROUP ? consumer_subscribe(c, err, errsz) : consumer_assign_all(c, err, errsz)) != 0)
         goto fail;
     return c;
@@ -437,7 +443,7 @@ static int consumer_drained(const struct consumer *c)
     if (!c->assigned || c->rebalancing)
         return 0;
     for (int32_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].state == PART_OWNED && !c->parts[i].eof)
+        if (c->parts[i].state == PART_OWNED && c->parts[i].active && !c->parts[i].eof)
             return 0;
     return 1;
 }
@@ -476,7 +482,8 @@ static int consumer_take(struct consumer *c, rd_kafka_message_t *m)
     }
     /* a message of a partition we no longer read, or one already handed
      * out (fetched before a rebalance): never hand it out (again) */
-    if (!c->consuming || kp->state != PART_OWNED || m->offset < kp->start || (kp->last >= 0 && m->offset <= kp->last))
+    if (!c->consuming || kp->state != PART_OWNED || !kp->active || m->offset < kp->start ||
+        (kp->last >= 0 && m->offset <= kp->last))
         return 0;
     kp->eof = 0;
     if (kp->first < 0) {
@@ -520,10 +527,36 @@ void consumer_stop(struct consumer *c)
     rd_kafka_topic_partition_list_t *a = NULL;
 
     c->consuming = 0;
+    for (int32_t p = 0; p < c->nparts; p++) {
+        c->parts[p].read |= c->parts[p].active;
+        c->parts[p].active = 0;
+    }
     if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
         consumer_pause_list(c, a);
         rd_kafka_topic_partition_list_destroy(a);
     }
+}
+
+int consumer_resume_unread(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+    int n = 0;
+
+    for (int32_t p = 0; p < c->nparts; p++) {
+        struct part *kp = &c->parts[p];
+        if (kp->state != PART_OWNED || kp->read)
+            continue;
+        kp->active = 1;
+        kp->eof = 0;
+        rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+        n++;
+    }
+    if (n > 0) {
+        c->consuming = 1;
+        rd_kafka_resume_partitions(c->rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return n;
 }
 
 /* ---- after consuming --------------------------------------------------------------- */
@@ -580,18 +613,24 @@ static int consumer_refused_for_rebalance(rd_kafka_resp_err_t e)
            e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST;
 }
 
-/* The owned partitions not committed yet, at the offset after the last
- * message handed out (or their start), marked done. */
+/* Where reading partition p goes on: after the last message handed out. */
+static int64_t consumer_position(const struct part *kp)
+{
+    return kp->last >= 0 ? kp->last + 1 : kp->start;
+}
+
+/* The owned partitions whose position this run has not committed as done
+ * yet, at that position, marked done. */
 static rd_kafka_topic_partition_list_t *consumer_commit_list(struct consumer *c)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
 
     for (int32_t p = 0; p < c->nparts; p++) {
         const struct part *kp = &c->parts[p];
-        if (kp->state != PART_OWNED || kp->committed)
+        if (kp->state != PART_OWNED || kp->done_at == consumer_position(kp))
             continue;
         rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
-        e->offset = kp->last >= 0 ? kp->last + 1 : kp->start;
+        e->offset = consumer_position(kp);
         consumer_set_mark(e, KAFKA_MARK_DONE);
     }
     return l;
@@ -610,19 +649,22 @@ static int consumer_await_rebalance(struct consumer *c, int timeout_ms, char *er
 
 int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
 {
+    int64_t deadline = now_mono_ms() + timeout_ms;
     int done = 0;
 
     if (c->mode != CONSUMER_GROUP)
         return 0;
-    for (int attempt = 1; attempt <= CONSUMER_COMMIT_ATTEMPTS; attempt++) {
+    /* each round either commits, or waits for a rebalance to end: members
+     * leaving one after another can cause several in a row */
+    while (now_mono_ms() < deadline) {
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t e, refused = RD_KAFKA_RESP_ERR_NO_ERROR, failed = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-        if (consumer_settle(c, timeout_ms, err, errsz) != 0)
+        if (consumer_settle(c, (int)(deadline - now_mono_ms()), err, errsz) != 0)
             return -1;
         if (rd_kafka_assignment_lost(c->rk))
             for (int32_t p = 0; p < c->nparts; p++)
-                if (c->parts[p].state == PART_OWNED && !c->parts[p].committed)
+                if (c->parts[p].state == PART_OWNED)
                     consumer_lose(c, p, "the assignment was lost");
         l = consumer_commit_list(c);
         if (l->cnt == 0) {
@@ -633,7 +675,7 @@ int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
         for (int i = 0; i < l->cnt; i++) {
             rd_kafka_resp_err_t pe = e ? e : l->elems[i].err;
             if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                c->parts[l->elems[i].partition].committed = 1;
+                c->parts[l->elems[i].partition].done_at = l->elems[i].offset;
                 done++;
             } else if (consumer_refused_for_rebalance(pe)) {
                 refused = pe;
@@ -650,10 +692,10 @@ int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
             return done;
         log_info("kafka: commit refused (%s): the group is rebalancing; committing what is still ours after it",
                  rd_kafka_err2str(refused));
-        if (consumer_await_rebalance(c, timeout_ms, err, errsz) != 0)
+        if (consumer_await_rebalance(c, (int)(deadline - now_mono_ms()), err, errsz) != 0)
             return -1;
     }
-    snprintf(err, errsz, "kafka: commit refused %d times while the group kept rebalancing", CONSUMER_COMMIT_ATTEMPTS);
+    snprintf(err, errsz, "kafka: commit refused for %d s while the group kept rebalancing", timeout_ms / 1000);
     return -1;
 }
 
@@ -684,10 +726,10 @@ int consumer_ranges_json(const struct consumer *c, struct buf *out)
         return -1;
     for (int32_t i = 0; i < c->nparts; i++) {
         const struct part *kp = &c->parts[i];
-        if (!kp->committed || kp->last < 0)
+        if (kp->done_at <= kp->first || kp->first < 0)
             continue;
         if (buf_printf(out, "%s{\"partition\":%" PRId32 ",\"from\":%" PRId64 ",\"to\":%" PRId64 "}",
-                       first ? "" : ",", i, kp->first, kp->last) != 0)
+                       first ? "" : ",", i, kp->first, kp->done_at - 1) != 0)
             return -1;
         first = 0;
     }

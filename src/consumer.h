@@ -71,6 +71,11 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
  * dropped, never handed out. */
 void consumer_stop(struct consumer *c);
 
+/* Start another pass: read the partitions owned now that no earlier pass
+ * of this run has read (handed to this runner after consumer_stop()), and
+ * only those. Returns how many there are (0: nothing to do, still stopped). */
+int consumer_resume_unread(struct consumer *c);
+
 /* Serve pending group events without consuming (keeps the membership alive
  * while the caller predicts and writes, and learns of revocations). */
 void consumer_service(struct consumer *c);
@@ -82,8 +87,8 @@ int consumer_settle(struct consumer *c, int timeout_ms, char *err, size_t errsz)
 /* Whether partition p is owned now (see above). */
 int consumer_owns(const struct consumer *c, int32_t p);
 
-/* Commit the owned partitions (see above); the wait for a rebalance to end
- * is bounded by timeout_ms. Returns the number of partitions committed, or
+/* Commit the owned partitions not committed yet (see above); the wait for
+ * rebalances to end is bounded by timeout_ms in all. Returns the number of partitions committed, or
  * -1 with err. Read-only consumers commit nothing and return 0. */
 int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz);
 

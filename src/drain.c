@@ -45,6 +45,8 @@ struct run {
     struct agg agg;
     int64_t messages, quarantined, points, ml_requests;
     int64_t lost_messages; /* read from partitions lost mid-run: left to their new owner */
+    int64_t batch_messages; /* this batch's share of messages: the batch_size bound */
+    int committed_parts;    /* partitions committed by this run, every batch */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
     char error[1024];
@@ -58,6 +60,7 @@ static void on_partition_lost(int32_t p, int64_t handed, void *arg)
 
     agg_drop_partition(&r->agg, p);
     r->messages -= handed;
+    r->batch_messages -= handed;
     r->lost_messages += handed;
 }
 
@@ -106,6 +109,7 @@ static int handle_message(struct run *r, const rd_kafka_message_t *m)
     int64_t t_ms;
 
     r->messages++;
+    r->batch_messages++;
     if (m->payload == NULL || m->len == 0)
         return quarantine_message(r, m, "empty message (no value)");
     if (decode_message(r->dec, m->payload, m->len, &d, why, sizeof why) != 0)
@@ -188,7 +192,7 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
          * every 256 messages while busy */
         if ((busy++ & 255) == 0 && (rc = consume_bounds(r, c, now_mono_ms(), t0)) != 0)
             return rc < 0 ? 0 : rc;
-        if (r->messages >= r->cfg->batch_size) {
+        if (r->batch_messages >= r->cfg->batch_size) {
             r->ended_by = END_BATCH_SIZE;
             return 0;
         }
@@ -465,16 +469,21 @@ static int drain_begin(struct run *r, int *lock_fd)
     return 0;
 }
 
-static void log_collected(const struct run *r, int64_t t0, int64_t t_consumed)
+/* The reference's line after consuming. t_begin: when this batch began (the
+ * run's start for the first, which includes the group join). */
+static void log_collected(const struct run *r, int64_t t_begin, int first, int64_t t_consumed)
 {
     struct consumer_stats st;
+    char join[64] = "";
 
     consumer_stats(r->consumer, &st);
-    log_info("Collected %" PRId64 " messages in %.2fs (group join %.2fs, %" PRId64 " quarantined, ended by %s)",
-             r->messages, (double)(t_consumed - t0) / 1000.0,
-             (double)((st.assigned ? st.assigned_at_ms : t_consumed) - t0) / 1000.0, r->quarantined,
+    if (first)
+        snprintf(join, sizeof join, "group join %.2fs, ",
+                 (double)((st.assigned ? st.assigned_at_ms : t_consumed) - t_begin) / 1000.0);
+    log_info("Collected %" PRId64 " messages in %.2fs (%s%" PRId64 " quarantined, ended by %s)", r->batch_messages,
+             (double)(t_consumed - t_begin) / 1000.0, join, r->quarantined,
              run_end_name(r->ended_by) ? run_end_name(r->ended_by) : "error");
-    if (st.rebalance_ms > 0)
+    if (first && st.rebalance_ms > 0)
         log_info("%.2fs of it waiting in rebalances (not counted against batch_timeout_seconds)",
                  (double)st.rebalance_ms / 1000.0);
     if (r->quarantined > QUARANTINE_LOG_MAX)
@@ -484,13 +493,13 @@ static void log_collected(const struct run *r, int64_t t0, int64_t t_consumed)
 
 /* What a run that wrote and committed what it could amounts to. A run that
  * got no partition, or lost every one it read, did nothing and says so. */
-static int outcome_of(struct run *r, int committed_parts, enum run_outcome *outcome)
+static int outcome_of(struct run *r, enum run_outcome *outcome)
 {
     struct consumer_stats st;
 
     consumer_stats(r->consumer, &st);
     *outcome = RUN_OK;
-    if (committed_parts > 0 || r->opt->dry_run)
+    if (r->committed_parts > 0 || r->opt->dry_run)
         return 0;
     if (st.lost > 0) {
         *outcome = RUN_LOST;
@@ -511,15 +520,50 @@ static int commit_written(struct run *r, enum run_outcome *outcome, int *committ
     int n;
 
     if (r->opt->dry_run)
-        return outcome_of(r, 0, outcome);
+        return outcome_of(r, outcome);
     log_info("Wrote %" PRId64 " points to InfluxDB", r->points);
     n = consumer_commit(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error);
     if (n < 0)
         return EX_UNAVAILABLE; /* written: the retry rewrites the same points */
     *committed = n > 0;
+    r->committed_parts += n;
     if (n > 0)
         log_info("Committed offsets for %d partitions", n);
-    return outcome_of(r, n, outcome);
+    return outcome_of(r, outcome);
+}
+
+/* Whether another pass may start: partitions handed to this runner after
+ * its batch ended (by a rebalance) are read in a further batch, within the
+ * same batch_timeout_seconds, so that a partition moved between runners is
+ * read by its new owner now rather than by the next run. */
+static int another_pass(struct run *r, int64_t t0)
+{
+    if (drain_stop || r->opt->dry_run || consume_bounds(r, r->consumer, now_mono_ms(), t0) != 0)
+        return 0;
+    return consumer_resume_unread(r->consumer) > 0;
+}
+
+/* One batch: consume, predict and write, commit. first: the run's first
+ * batch (its time includes the group join). Returns 0 or a sysexits code;
+ * *outcome says what the run amounts to so far. */
+static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *outcome, int *committed)
+{
+    int64_t t_begin = first ? t0 : now_mono_ms(), t_consumed;
+    int code;
+
+    r->ended_by = END_NONE;
+    r->batch_messages = 0;
+    code = consume(r, r->consumer, t0);
+    consumer_stop(r->consumer);
+    t_consumed = now_mono_ms();
+    log_collected(r, t_begin, first, t_consumed);
+    if (code != 0)
+        return code;
+    if ((code = predict_and_write(r)) != 0)
+        return code;
+    log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests",
+             (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r->agg), r->ml_requests);
+    return commit_written(r, outcome, committed);
 }
 
 int drain_run(const struct config *cfg, const struct drain_options *opt)
@@ -529,7 +573,7 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     struct sigaction sa = { .sa_handler = on_signal };
     enum run_outcome outcome = RUN_FAILED;
     int lock_fd = -1, code, committed = 0, config_error;
-    int64_t t0 = now_mono_ms(), t_consumed;
+    int64_t t0 = now_mono_ms();
     struct consumer_stats st;
 
     sigemptyset(&sa.sa_mask);
@@ -554,24 +598,20 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
         code = config_error ? EX_CONFIG : EX_UNAVAILABLE;
         goto fail;
     }
-    code = consume(&r, r.consumer, t0);
-    consumer_stop(r.consumer);
-    t_consumed = now_mono_ms();
+    code = run_batch(&r, t0, 1, &outcome, &committed);
     consumer_stats(r.consumer, &st);
     if (st.assigned)
         r.join_s = (double)(st.assigned_at_ms - t0) / 1000.0;
-    log_collected(&r, t0, t_consumed);
-    if (code != 0)
-        goto fail;
-    if ((code = predict_and_write(&r)) != 0)
-        goto fail;
-    log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests",
-             (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r.agg), r.ml_requests);
-    code = commit_written(&r, &outcome, &committed);
-    if (code != 0 && outcome != RUN_OK && outcome != RUN_FAILED)
-        goto done; /* no partitions, or all lost: said already */
-    if (code == 0)
-        goto done;
+    while (code == 0 && another_pass(&r, t0)) {
+        int more = 0;
+        log_info("partitions handed to this runner after its batch: reading them in another batch");
+        agg_free(&r.agg);
+        agg_init(&r.agg, cfg->nfields);
+        code = run_batch(&r, t0, 0, &outcome, &more);
+        committed |= more;
+    }
+    if (code == 0 || (outcome != RUN_OK && outcome != RUN_FAILED))
+        goto done; /* ok; or no partitions, or all lost: said already */
 fail:
     outcome = RUN_FAILED;
     log_err("%s", r.error[0] ? r.error : "drain failed");

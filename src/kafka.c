@@ -41,21 +41,25 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, cha
         { "enable.partition.eof", "true" },
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* librdkafka writes into errstr even when a topic-level property set on
+     * the global configuration succeeds: only a failure's text is passed on */
+    char errstr[512];
 
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], err, errsz) != RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
-        if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, err, errsz) !=
+        if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK)
             goto fail;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, errsz) != RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
-    if (rd_kafka_conf_set(conf, "group.id", group, err, errsz) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
         goto fail;
     return conf;
 fail:
+    snprintf(err, errsz, "kafka: %s", errstr);
     rd_kafka_conf_destroy(conf);
     return NULL;
 }
@@ -72,12 +76,16 @@ rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *
 {
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, group, err, errsz);
     rd_kafka_t *rk;
+    char errstr[512];
 
     if (conf == NULL)
         return NULL;
     rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz)) == NULL)
+    /* librdkafka may leave text in errstr on success too: use our own */
+    if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
+        snprintf(err, errsz, "kafka: %s", errstr);
         rd_kafka_conf_destroy(conf);
+    }
     return rk;
 }
 

@@ -20,6 +20,8 @@ class Stub:
         self.log_path = log
         self.lock = threading.Lock()
         self.conns = 0
+        self.control_text = None
+        self.served = 0  # predict requests since the control file last changed
 
     def log(self, line):
         if not self.log_path:
@@ -36,6 +38,15 @@ class Stub:
 
     def read_control(self):
         return read_control(self.control)
+
+    def count_request(self, ctl):
+        """Count a predict request; the count restarts when the control changes."""
+        text = repr(sorted(ctl.items()))
+        with self.lock:
+            if text != self.control_text:
+                self.control_text, self.served = text, 0
+            self.served += 1
+            return self.served
 
 
 def predict(query):
@@ -79,9 +90,12 @@ class Handler(JsonHandler):
                     return self.reply(503, {"error": "held too long"})
                 time.sleep(0.01)
             ctl = self.stub.read_control()
+        n = self.stub.count_request(ctl)
         if ctl.get("delay_ms"):
             time.sleep(float(ctl["delay_ms"]) / 1000.0)
-        if ctl.get("status"):
+        # "after": N answers normally N requests (counted from when the
+        # control last changed), then "status"
+        if ctl.get("status") and n > int(ctl.get("after", 0)):
             return self.reply(int(ctl["status"]), {"error": "model failure"})
         self.reply(*predict(url.query))
 

@@ -203,7 +203,8 @@ start_mlstub() {
     wait_until "$ML_PID" "ML stub /health" 10 _ml_health
 }
 
-# ml_control JSON: e.g. '{"status":500}', '{"delay_ms":200}', '{"hold":true}', '' (normal).
+# ml_control JSON: e.g. '{"status":500}', '{"status":500,"after":30}' (30 normal answers first),
+# '{"delay_ms":200}', '{"hold":true}', '' (normal).
 ml_control() {
     printf '%s' "$1" >"$ML_CONTROL.tmp" && mv -f "$ML_CONTROL.tmp" "$ML_CONTROL"
 }
@@ -211,7 +212,7 @@ ml_control() {
 # ---- spillway config ------------------------------------------------------------------
 
 # write_config FILE [EXTRA_INI_TEXT]: overridable through BATCH_SIZE BATCH_TIMEOUT WINDOW
-# START_FROM POINTS_PER_WRITE ML_RETRIES INFLUX_RETRIES MAX_PARALLEL.
+# START_FROM POINTS_PER_WRITE ML_RETRIES INFLUX_RETRIES MAX_PARALLEL STATE_DB.
 write_config() {
     local file=$1
     cat >"$file" <<EOF
@@ -237,7 +238,7 @@ retry_attempts = ${INFLUX_RETRIES:-2}
 points_per_write = ${POINTS_PER_WRITE:-5000}
 timeout_seconds = 5
 [state]
-database = $SANDBOX/state.db
+database = ${STATE_DB:-$SANDBOX/state.db}
 EOF
     if [[ -n ${2:-} ]]; then printf '%s\n' "$2" >>"$file"; fi
 }
