@@ -104,6 +104,7 @@ struct consumer_stats {
     int64_t backlog;       /* messages between start and end of the partitions at their assignment */
     int64_t skipped;       /* messages skipped: processed by the primary, or deleted by retention */
     const char *group_error; /* the last group-level error reported, or NULL */
+    const char *mark_error;  /* why a partition's start could not be committed (it was not read), or NULL */
 };
 void consumer_stats(const struct consumer *c, struct consumer_stats *st);
 

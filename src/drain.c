@@ -381,6 +381,7 @@ static int predict_and_write(struct run *r)
             (rc = write_lines(r, ix, &lines)) != 0)
             break;
         r->points += points;
+        log_debug("wrote %" PRId64 " points (%" PRId64 " so far)", points, r->points);
     }
     buf_free(&lines);
     influx_close(ix);
@@ -439,6 +440,10 @@ static int drain_begin(struct run *r, int *lock_fd)
 {
     char lock_path[4096], err[1024];
 
+    /* a dry run writes, commits and records nothing: it may run beside a
+     * runner, as an inspection tool should */
+    if (r->opt->dry_run)
+        return 0;
     if (lock_runner_path(r->cfg->state_database, lock_path, sizeof lock_path) != 0) {
         log_err("[state] database: path too long");
         return EX_CONFIG;
@@ -452,8 +457,6 @@ static int drain_begin(struct run *r, int *lock_fd)
         log_err("%s", err);
         return EX_CONFIG;
     }
-    if (r->opt->dry_run)
-        return 0;
     if ((r->store = store_open(r->cfg->state_database, err, sizeof err)) == NULL) {
         log_err("%s", err);
         return EX_CONFIG;
@@ -501,6 +504,12 @@ static int outcome_of(struct run *r, enum run_outcome *outcome)
     *outcome = RUN_OK;
     if (r->committed_parts > 0 || r->opt->dry_run)
         return 0;
+    if (st.mark_error) {
+        /* it was given partitions, but could not commit where it started */
+        *outcome = RUN_FAILED;
+        snprintf(r->error, sizeof r->error, "%s", st.mark_error);
+        return EX_UNAVAILABLE;
+    }
     if (st.lost > 0) {
         *outcome = RUN_LOST;
         snprintf(r->error, sizeof r->error, "every partition this run read was taken by a rebalance;"

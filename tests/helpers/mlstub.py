@@ -83,18 +83,19 @@ class Handler(JsonHandler):
         if url.path != "/model/api/predict":
             return self.reply(404, {"error": "not found"})
         ctl = self.stub.read_control()
-        if ctl.get("hold"):
+        # "after": N answers N requests normally (counted from when the
+        # control last changed), then holds them or answers "status"
+        n = self.stub.count_request(ctl)
+        if ctl.get("hold") and n > int(ctl.get("after", 0)):
             deadline = time.monotonic() + HOLD_LIMIT_S
             while self.stub.read_control().get("hold"):
                 if time.monotonic() > deadline:
                     return self.reply(503, {"error": "held too long"})
                 time.sleep(0.01)
             ctl = self.stub.read_control()
-        n = self.stub.count_request(ctl)
+            n = 0
         if ctl.get("delay_ms"):
             time.sleep(float(ctl["delay_ms"]) / 1000.0)
-        # "after": N answers normally N requests (counted from when the
-        # control last changed), then "status"
         if ctl.get("status") and n > int(ctl.get("after", 0)):
             return self.reply(int(ctl["status"]), {"error": "model failure"})
         self.reply(*predict(url.query))

@@ -188,23 +188,25 @@ _ml_health() {
     [[ $(curl -s -o /dev/null -w '%{http_code}' "$ML_URL/health") == 200 ]]
 }
 
-# start_mlstub: sets ML_URL ML_CONTROL ML_LOG ML_PID.
+# start_mlstub [NAME]: sets ML_URL ML_CONTROL ML_LOG ML_PID; NAME (mlstub) names its files, so
+# that a test can run two (saving the variables of the first).
 start_mlstub() {
-    local portfile=$SANDBOX/mlstub.port
-    ML_CONTROL=$SANDBOX/mlstub.control
-    ML_LOG=$SANDBOX/mlstub.log
+    local name=${1:-mlstub} portfile
+    portfile=$SANDBOX/$name.port
+    ML_CONTROL=$SANDBOX/$name.control
+    ML_LOG=$SANDBOX/$name.log
     rm -f "$portfile"
     "$PY" "$HELPERS/mlstub.py" --port-file "$portfile" --control "$ML_CONTROL" --log "$ML_LOG" \
-        2>>"$SANDBOX/mlstub.err" &
+        2>>"$SANDBOX/$name.err" &
     ML_PID=$!
     _SANDBOX_PIDS+=("$ML_PID")
-    wait_until "$ML_PID" "ML stub (log: $SANDBOX/mlstub.err)" 10 test -s "$portfile"
+    wait_until "$ML_PID" "ML stub (log: $SANDBOX/$name.err)" 10 test -s "$portfile"
     ML_URL=http://127.0.0.1:$(<"$portfile")
     wait_until "$ML_PID" "ML stub /health" 10 _ml_health
 }
 
-# ml_control JSON: e.g. '{"status":500}', '{"status":500,"after":30}' (30 normal answers first),
-# '{"delay_ms":200}', '{"hold":true}', '' (normal).
+# ml_control JSON: e.g. '{"status":500}', '{"delay_ms":200}', '{"hold":true}', '' (normal);
+# with "after": N, the first N requests (from this control on) are answered normally.
 ml_control() {
     printf '%s' "$1" >"$ML_CONTROL.tmp" && mv -f "$ML_CONTROL.tmp" "$ML_CONTROL"
 }
@@ -212,12 +214,12 @@ ml_control() {
 # ---- spillway config ------------------------------------------------------------------
 
 # write_config FILE [EXTRA_INI_TEXT]: overridable through BATCH_SIZE BATCH_TIMEOUT WINDOW
-# START_FROM POINTS_PER_WRITE ML_RETRIES INFLUX_RETRIES MAX_PARALLEL STATE_DB.
+# START_FROM POINTS_PER_WRITE ML_RETRIES INFLUX_RETRIES MAX_PARALLEL STATE_DB TOPIC MEASUREMENT.
 write_config() {
     local file=$1
     cat >"$file" <<EOF
 [kafka]
-topic = stress-topic
+topic = ${TOPIC:-stress-topic}
 bootstrap.servers = $KAFKA_BOOTSTRAP
 fetch.wait.max.ms = 10
 [avro]
@@ -234,6 +236,7 @@ max_parallel = ${MAX_PARALLEL:-8}
 timeout_seconds = 5
 [influxdb]
 url = $INFLUX_URL
+measurement = ${MEASUREMENT:-nurse_stress}
 retry_attempts = ${INFLUX_RETRIES:-2}
 points_per_write = ${POINTS_PER_WRITE:-5000}
 timeout_seconds = 5

@@ -5,7 +5,7 @@
 
 SPILLWAY=${SPILLWAY:-$REPO/bin/spillway}
 SCHEMA=$REPO/etc/nurse_sensor_event.avsc
-TOPIC=stress-topic
+TOPIC=${TOPIC:-stress-topic}
 
 # run_drain CONFIG [ARGS...]: runs `spillway drain`; sets DRAIN_RC, and
 # DRAIN_ERR / DRAIN_OUT to files holding its stderr / stdout.
@@ -21,6 +21,27 @@ run_drain() {
         diag "spillway drain exited $DRAIN_RC:"
         diag "$(tail -n 5 "$DRAIN_ERR")"
     fi
+}
+
+# drain_bg NAME CONFIG [ARGS...]: starts `spillway drain` in the background, its stderr in
+# $SANDBOX/NAME.err; sets BG_PID. drain_wait PID: its exit status in BG_RC.
+drain_bg() {
+    local name=$1 cfg=$2
+    shift 2
+    "$SPILLWAY" -c "$cfg" drain "$@" >"$SANDBOX/$name.out" 2>"$SANDBOX/$name.err" &
+    BG_PID=$!
+    _SANDBOX_PIDS+=("$BG_PID")
+}
+drain_wait() { wait "$1" && BG_RC=0 || BG_RC=$?; }
+
+# drain_until_done CONFIG [MAX]: plain runs until the group has committed the partitions'
+# ends (at most MAX, 10); sets DRAIN_RUNS (how many ran) and DRAIN_RC (the last one's status).
+drain_until_done() {
+    DRAIN_RUNS=0 DRAIN_RC=0
+    while (( DRAIN_RUNS < ${2:-10} )) && [[ $(committed) != "$(high_watermarks)" ]]; do
+        run_drain "$1"
+        DRAIN_RUNS=$(( DRAIN_RUNS + 1 ))
+    done
 }
 
 # gen NAME ARGS...: generate sensor events into $SANDBOX/NAME.jsonl
@@ -50,17 +71,17 @@ high_watermarks() {
 
 influx() { "$PY" "$HELPERS/influxtool.py" --url "$INFLUX_URL" --db flink_sink "$@"; }
 
-sum_count() { influx sum-count --measurement nurse_stress; }
+sum_count() { influx sum-count --measurement "${MEASUREMENT:-nurse_stress}"; }
 
 point_count() {
-    influx points --measurement nurse_stress | wc -l
+    influx points --measurement "${MEASUREMENT:-nurse_stress}" | wc -l
 }
 
 # sql QUERY: the state database, read as an operator would. With a busy
 # timeout, like spillway's own: each command opens and closes the file, so
 # the next opener may briefly hold a lock while it rebuilds the WAL index,
 # and a reader without a timeout then fails ("database is locked").
-sql() { sqlite3 -cmd ".timeout 5000" "$SANDBOX/state.db" "$@"; }
+sql() { sqlite3 -cmd ".timeout 5000" "${STATE_DB:-$SANDBOX/state.db}" "$@"; }
 
 # valid_count MANIFEST...: number of valid messages in manifests.
 valid_count() {

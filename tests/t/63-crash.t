@@ -1,0 +1,84 @@
+#!/bin/bash
+# A runner killed (SIGKILL) at any moment, at the group settings operators get:
+# during its join, after consuming while it waits on the ML service, and half
+# way through writing. After each, the very next run (back to back, as a
+# retry would) gets partitions and drains; one a session timeout later (as
+# the next minute's run would) joins as fast as after a clean exit. No run
+# that got no partitions counts as a success, and the sum of count is exact.
+source "$(dirname "$0")/../lib/sandbox.sh"
+source "$(dirname "$0")/../lib/spillway.sh"
+start_pipeline
+
+gen big --nurses 10 --per-nurse 2000 --rate 40 --seed 31
+produce big
+N=$(valid_count "$SANDBOX/big.manifest")
+WINDOW=1 POINTS_PER_WRITE=20 MAX_PARALLEL=2 BATCH_SIZE=5000 write_config "$SANDBOX/s.ini"
+asked_ml() { grep -q '^REQ /model' "$ML_LOG"; }
+wrote() { [[ $(sum_count) -gt $1 ]]; }
+
+# kill_then_run WHAT: kills the runner in $victim, then one run right away.
+kill_then_run() {
+    kill -KILL "$victim"
+    drain_wait "$victim"
+    is "$BG_RC" 137 "killed $1"
+    run_drain "$SANDBOX/s.ini"
+    is "$DRAIN_RC" 0 "the next run, right after, succeeds"
+    read -r join msgs < <(sql "select join_s, messages from runs order by id desc limit 1" | tr '|' ' ')
+    ok "it got partitions after ${join}s (a dead member holds the group for its 6 s session at most)" \
+        "$PY" -c "import sys; sys.exit(not (0 < float('${join:-0}') < 20))"
+    ok "and drained $msgs messages" test "${msgs:-0}" -gt 0
+}
+
+# --- during its join (the mock cluster makes a first join wait 3 s)
+drain_bg victim "$SANDBOX/s.ini"
+victim=$BG_PID
+sleep 1    # the moment of the fault: inside the join, checked below
+ok "the victim had no partitions yet" bash -c "! grep -q 'starting at' '$SANDBOX/victim.err'"
+kill_then_run "during its join"
+
+# --- after consuming, while it waits on the ML service
+ml_control '{"hold": true}'
+: >"$ML_LOG"
+drain_bg victim "$SANDBOX/s.ini"
+victim=$BG_PID
+wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+ml_control ''
+kill_then_run "while predicting, nothing written"
+
+# --- half way through writing (20 points a request, a slowed ML service)
+ml_control '{"delay_ms": 20}'
+before=$(sum_count)
+drain_bg victim "$SANDBOX/s.ini"
+victim=$BG_PID
+wait_until "$victim" "the victim writing" 30 wrote "$before"
+ml_control ''
+kill_then_run "half way through writing"
+
+# --- and once more, then the next run a session timeout later, as the next
+# minute's would: the dead member is gone by then
+ml_control '{"hold": true}'
+: >"$ML_LOG"
+drain_bg victim "$SANDBOX/s.ini"
+victim=$BG_PID
+wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+kill -KILL "$victim"
+drain_wait "$victim"
+ml_control ''
+sleep 7    # a cadence stand-in: longer than session.timeout.ms (6 s), as a timer's next run
+run_drain "$SANDBOX/s.ini"
+is "$DRAIN_RC" 0 "a run a session timeout after a crash succeeds"
+join=$(sql "select join_s from runs order by id desc limit 1")
+ok "and joins in ${join}s, as after a clean exit (at most the mock's 5 s)" \
+    "$PY" -c "import sys; sys.exit(not (0 < float('${join:-0}') <= 5.5))"
+
+drain_until_done "$SANDBOX/s.ini" 10
+is "$DRAIN_RC" 0 "then runs until drained succeed"
+is "$(sum_count)" "$N" "the sum of count is exactly N=$N after $DRAIN_RUNS more runs"
+"$PY" "$HELPERS/kafkatool.py" expect --manifest "$SANDBOX/big.manifest" --window 1 >"$SANDBOX/expect.json"
+ok "and every window's means match the independent computation" \
+    influx compare --measurement nurse_stress --expect "$SANDBOX/expect.json" --window 1
+is "$(committed)" "$(high_watermarks)" "everything is committed"
+is "$(sql "select count(*) from runs where outcome = 'abandoned'")" 4 "the four killed runs are recorded as abandoned"
+is "$(sql "select count(*) from runs where outcome = 'ok' and join_s is null")" 0 \
+    "no run that got no partitions is recorded ok"
+done_testing
