@@ -16,9 +16,8 @@ static const char metrics_sql[] =
     "  (SELECT count(*) FROM transitions) AS transitions,"
     "  c.latency_s, c.lag, c.verdict = 'unknown' AS last_unknown,"
     "  (julianday(c.at) - 2440587.5) * 86400.0 AS check_at,"
-    "  (SELECT count(*) FROM runs WHERE outcome = 'ok') AS runs_ok,"
-    "  (SELECT count(*) FROM runs WHERE outcome = 'failed') AS runs_failed,"
-    "  (SELECT count(*) FROM runs WHERE outcome = 'abandoned') AS runs_abandoned,"
+    "  (SELECT json_group_object(outcome, n) FROM (SELECT outcome, count(*) AS n FROM runs GROUP BY outcome))"
+    "    AS runs_by_outcome,"
     "  r.messages, r.points, r.quarantined, r.exit_code,"
     "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
     "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
@@ -36,6 +35,23 @@ static int metric(struct buf *b, json_t *row, const char *col, const char *name,
         return 0; /* unknown: leave the metric out rather than invent a value */
     fmt_double(num, sizeof num, json_number_value(v));
     return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, type, name, num);
+}
+
+/* spillway_runs_total{outcome=...} for every outcome a finished run can
+ * have, zeros included (so that rate() sees a series from the start). */
+static int metrics_runs(struct buf *b, const char *by_outcome_json)
+{
+    static const enum run_outcome outcomes[] = { RUN_OK, RUN_FAILED, RUN_ABANDONED, RUN_NO_PARTITIONS, RUN_LOST };
+    json_t *counts = json_loads(by_outcome_json ? by_outcome_json : "{}", 0, NULL);
+    int rc = buf_printf(b, "# HELP spillway_runs_total Runs by outcome.\n# TYPE spillway_runs_total counter\n");
+
+    for (size_t i = 0; rc == 0 && i < sizeof outcomes / sizeof outcomes[0]; i++) {
+        const char *name = run_outcome_name(outcomes[i]);
+        rc = buf_printf(b, "spillway_runs_total{outcome=\"%s\"} %lld\n", name,
+                        (long long)json_integer_value(json_object_get(counts, name)));
+    }
+    json_decref(counts);
+    return rc;
 }
 
 int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
@@ -84,13 +100,7 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (metric(&b, row, rows[i].col, rows[i].name, rows[i].type, rows[i].help) != 0)
             goto oom;
-    if (buf_printf(&b,
-                   "# HELP spillway_runs_total Runs by outcome.\n# TYPE spillway_runs_total counter\n"
-                   "spillway_runs_total{outcome=\"ok\"} %lld\nspillway_runs_total{outcome=\"failed\"} %lld\n"
-                   "spillway_runs_total{outcome=\"abandoned\"} %lld\n",
-                   (long long)json_integer_value(json_object_get(row, "runs_ok")),
-                   (long long)json_integer_value(json_object_get(row, "runs_failed")),
-                   (long long)json_integer_value(json_object_get(row, "runs_abandoned"))) ||
+    if (metrics_runs(&b, json_string_value(json_object_get(row, "runs_by_outcome"))) != 0 ||
         buf_printf(&tmp, "%s.tmp", path))
         goto oom;
     if ((fp = fopen(tmp.data, "w")) == NULL || fwrite(b.data, 1, b.len, fp) != b.len) {

@@ -20,7 +20,7 @@ static const struct {
     { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
                 " error FROM checks ORDER BY id DESC LIMIT 10" },
     { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"
-              " points, offsets, error FROM runs ORDER BY id DESC LIMIT 5" },
+              " points, skipped, lost_partitions, join_s, offsets, error FROM runs ORDER BY id DESC LIMIT 5" },
     { "transitions", "SELECT at, from_mode, to_mode, forced, reason FROM transitions ORDER BY id DESC LIMIT 5" },
     { "quarantine", "SELECT count(*) AS total, coalesce(sum(kind = 'message'), 0) AS messages,"
                     " coalesce(sum(kind = 'aggregate'), 0) AS aggregates, max(at) AS latest FROM quarantine" },
@@ -59,12 +59,12 @@ static void print_table(const struct config *cfg, json_t *all)
         printf("  %-24s %-13s %10s %-9s %-8s %s\n", str(row, "at"), str(row, "verdict"), latency, str(row, "mode"),
                counts, str(row, "action"));
     }
-    printf("\nlast runs:\n  %-4s %-24s %-9s %-10s %9s %7s %6s %s\n", "id", "started", "outcome", "ended by", "messages",
-           "points", "quar.", "error");
+    printf("\nlast runs:\n  %-4s %-24s %-13s %-12s %9s %7s %6s %8s %5s %s\n", "id", "started", "outcome", "ended by",
+           "messages", "points", "quar.", "skipped", "lost", "error");
     json_array_foreach(json_object_get(all, "runs"), i, row) {
-        printf("  %-4lld %-24s %-9s %-10s %9lld %7lld %6lld %s\n", num(row, "id"), str(row, "started_at"),
+        printf("  %-4lld %-24s %-13s %-12s %9lld %7lld %6lld %8lld %5lld %s\n", num(row, "id"), str(row, "started_at"),
                str(row, "outcome"), str(row, "ended_by"), num(row, "messages"), num(row, "points"),
-               num(row, "quarantined"), str(row, "error"));
+               num(row, "quarantined"), num(row, "skipped"), num(row, "lost_partitions"), str(row, "error"));
     }
     printf("\nlast transitions:\n");
     json_array_foreach(json_object_get(all, "transitions"), i, row) {

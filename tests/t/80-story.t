@@ -50,5 +50,5 @@ ok "the metrics file is there, and no temporary file" bash -c "test -s '$prom' &
 is "$(grep -E '^spillway_mode\{|^spillway_checks_total |^spillway_transitions_total |^spillway_last_run_messages |^spillway_runs_total\{outcome="ok"\}' "$prom" | tr '\n' ' ')" \
     "spillway_mode{mode=\"primary\"} 1 spillway_mode{mode=\"fallback\"} 0 spillway_checks_total 4 spillway_transitions_total 2 spillway_last_run_messages $N spillway_runs_total{outcome=\"ok\"} 1 " \
     "it shows the mode, the checks, the transitions and the last run"
-ok "every sample line is name{labels} value" bash -c "! grep -vE '^#|^[a-z_]+(\{[a-z]+=\"[a-z]+\"\})? -?[0-9.e+-]+$' '$prom'"
+ok "every sample line is name{labels} value" bash -c "! grep -vE '^#|^[a-z_]+(\{[a-z]+=\"[a-z_]+\"\})? -?[0-9.e+-]+$' '$prom'"
 done_testing
