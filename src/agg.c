@@ -40,14 +40,14 @@ static int agg_rehash(struct agg *a, size_t nslots)
     return 0;
 }
 
-int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int32_t partition,
-            int64_t offset, const double *values, const unsigned char *present)
+enum agg_added agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int32_t partition,
+                       int64_t offset, const double *values, const unsigned char *present, size_t max)
 {
     struct agg_entry *e = NULL;
     size_t s;
 
     if (a->nslots == 0 && agg_rehash(a, 64) != 0)
-        return -1;
+        return AGG_NOMEM;
     s = agg_hash(id, id_len, window_ms, partition) & (a->nslots - 1);
     for (; a->slots[s]; s = (s + 1) & (a->nslots - 1)) {
         struct agg_entry *c = &a->entries[a->slots[s] - 1];
@@ -58,17 +58,19 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
         }
     }
     if (e == NULL) {
+        if (max > 0 && a->live >= max)
+            return AGG_FULL;
         /* keep the load factor under 1/2 so probes stay short */
         if ((a->count + 1) * 2 > a->nslots) {
             if (agg_rehash(a, a->nslots * 2) != 0)
-                return -1;
-            return agg_add(a, id, id_len, window_ms, partition, offset, values, present);
+                return AGG_NOMEM;
+            return agg_add(a, id, id_len, window_ms, partition, offset, values, present, max);
         }
         if (a->count == a->cap) {
             size_t cap = a->cap ? a->cap * 2 : 64;
             struct agg_entry *p = realloc(a->entries, cap * sizeof *p);
             if (p == NULL)
-                return -1;
+                return AGG_NOMEM;
             a->entries = p;
             a->cap = cap;
         }
@@ -76,7 +78,7 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
         memset(e, 0, sizeof *e);
         e->id = malloc(id_len + 1);
         if (e->id == NULL)
-            return -1;
+            return AGG_NOMEM;
         memcpy(e->id, id, id_len);
         e->id[id_len] = '\0';
         e->id_len = id_len;
@@ -84,6 +86,7 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
         e->partition = partition;
         e->first_offset = offset;
         a->slots[s] = (uint32_t)(++a->count);
+        a->live++;
     }
     e->last_offset = offset;
     e->count++;
@@ -93,7 +96,7 @@ int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int
             e->n[i]++;
         }
     }
-    return 0;
+    return AGG_ADDED;
 }
 
 int64_t agg_drop_partition(struct agg *a, int32_t partition)
@@ -106,6 +109,7 @@ int64_t agg_drop_partition(struct agg *a, int32_t partition)
             continue;
         messages += e->count;
         e->state = AGG_DROPPED;
+        a->live--;
     }
     return messages;
 }

@@ -26,8 +26,8 @@ struct agg_entry {
     int32_t partition;
     int64_t first_offset, last_offset;
     int64_t count;                 /* messages folded in */
-    double sum[AGG_MAX_FIELDS];    /* per field, over non-null values */
-    int64_t n[AGG_MAX_FIELDS];     /* non-null values per field */
+    double sum[AGG_MAX_FIELDS];    /* per field, over non-null values (may overflow: see agg_mean()) */
+    uint32_t n[AGG_MAX_FIELDS];    /* non-null values per field (a batch holds < 2^32 messages) */
     enum agg_state state;          /* filled in by the ML step */
     int64_t prediction;
     char *reason; /* why it was quarantined (owned), or NULL */
@@ -37,6 +37,7 @@ struct agg {
     size_t nfields;
     struct agg_entry *entries; /* insertion order */
     size_t count, cap;
+    size_t live; /* entries not dropped */
     uint32_t *slots; /* open addressing: index + 1, 0 = empty */
     size_t nslots;
 };
@@ -44,17 +45,26 @@ struct agg {
 /* Start an empty table for nfields (<= AGG_MAX_FIELDS) numeric fields. */
 void agg_init(struct agg *a, size_t nfields);
 
-/* Fold one message in. values[i] is used when present[i] is non-zero.
- * Returns 0, or -1 when memory runs out (the table is unchanged). */
-int agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int32_t partition,
-            int64_t offset, const double *values, const unsigned char *present);
+enum agg_added {
+    AGG_ADDED, /* folded into its aggregate, new or not */
+    AGG_FULL,  /* it needs a new aggregate and the table holds max already: not folded */
+    AGG_NOMEM, /* memory ran out: not folded, the table unchanged */
+};
+
+/* Fold one message in. values[i] is used when present[i] is non-zero. max
+ * bounds the number of live aggregates (0: no bound): a hostile flood of
+ * distinct ids must not cost an aggregate, and an ML request, each. */
+enum agg_added agg_add(struct agg *a, const char *id, size_t id_len, int64_t window_ms, int32_t partition,
+                       int64_t offset, const double *values, const unsigned char *present, size_t max);
 
 /* Drop every aggregate of partition p (lost to another runner): they stay
  * in the table as AGG_DROPPED, are never found again by agg_add(), and a
  * later message of p starts new ones. Returns the messages they held. */
 int64_t agg_drop_partition(struct agg *a, int32_t partition);
 
-/* The mean of field i, or 0 with *has = 0 when no value was present. */
+/* The mean of field i, or 0 with *has = 0 when no value was present. Values
+ * near DBL_MAX can make the sum, and so the mean, infinite: the caller
+ * checks isfinite() before using it. */
 double agg_mean(const struct agg_entry *e, size_t i, int *has);
 
 void agg_free(struct agg *a);

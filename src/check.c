@@ -54,9 +54,12 @@ static int spawn_drain(const char *config_path, char *err, size_t errsz)
 static int run_command(const char *cmd, char *err, size_t errsz)
 {
     int status = system(cmd);
+    char safe[256]; /* a longer command is shown cut */
 
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(err, errsz, "runner_command \"%s\" failed (status %d)", cmd,
+        /* logged and stored with the check: a URL in the command may hold a credential */
+        url_redact(safe, sizeof safe, cmd, strlen(cmd));
+        snprintf(err, errsz, "runner_command \"%s\" failed (status %d)", safe,
                  status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         return -1;
     }
@@ -112,11 +115,30 @@ static void log_decision(const struct check_state *st, const struct observation 
         }
     } else if (d->verdict == VERDICT_RECOVERY) {
         log_info("Primary processing path is healthy (%lld/%lld)", n, (long long)cfg->consecutive_recoveries);
+    } else if (d->verdict == VERDICT_IDLE) {
+        log_info("Primary is idle: healthy and caught up (lag 0), no new events%s",
+                 st->mode == MODE_FALLBACK ? " -- nothing to drain" : "");
     } else if (d->verdict == VERDICT_HEALTHY && st->mode == MODE_PRIMARY && st->forced == FORCED_AUTO) {
         log_info("Primary processing path is healthy");
     }
     if (d->changed_mode)
         log_warn("%s", d->next.mode == MODE_FALLBACK ? "TRIGGERING FALLBACK MODE" : "RESUMING PRIMARY PROCESSING MODE");
+}
+
+/* Checks older than [state] keep_days go, one check at a time: the index on
+ * their time makes this cheap when there is nothing to prune. The runner
+ * prunes the rest of the state. */
+static void prune_checks(const struct config *cfg, struct store *s, int64_t now)
+{
+    struct store_pruned p;
+    char err[512];
+
+    if (store_prune(s, now, cfg->state_keep_days, cfg->state_quarantine_max_mb * 1024 * 1024, 1, &p, err,
+                    sizeof err) != 0)
+        log_warn("%s", err);
+    else if (p.checks > 0)
+        log_info("state: pruned %lld checks older than keep_days (%lld)", (long long)p.checks,
+                 (long long)cfg->state_keep_days);
 }
 
 int check_run(const struct config *cfg, const char *config_path)
@@ -173,6 +195,7 @@ int check_run(const struct config *cfg, const char *config_path)
     }
     if (cfg->metrics_textfile[0] && metrics_write(cfg->metrics_textfile, s, err, sizeof err) != 0)
         log_warn("%s", err);
+    prune_checks(cfg, s, now);
     store_close(s);
     return code;
 fail:

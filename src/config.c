@@ -13,8 +13,9 @@
 
 #include "lineproto.h"
 #include "log.h"
+#include "util.h"
 
-enum ctype { C_STR, C_INT, C_START_FROM, C_TIME_ZONE };
+enum ctype { C_STR, C_INT, C_BOOL, C_START_FROM, C_TIME_ZONE };
 
 struct cdesc {
     const char *section, *key;
@@ -44,6 +45,7 @@ static const struct cdesc descs[] = {
     { "check", "latency_field", C_STR, F(latency_field), "stressLevel", 0, 0, 1 },
     { "check", "latency_where", C_STR, F(latency_where), "", 0, 0, 0 },
     { "check", "flink_url", C_STR, F(flink_url), "http://jobmanager:8081", 0, 0, 0 },
+    { "check", "lag_probe", C_BOOL, F(lag_probe), "on", 0, 0, 0 },
     { "check", "max_primary_lag_messages", C_INT, F(max_primary_lag_messages), "0", 0, INT64_MAX, 0 },
     { "check", "probe_timeout_seconds", C_INT, F(probe_timeout_seconds), "5", 1, 3600, 0 },
     { "check", "runner_command", C_STR, F(runner_command), "", 0, 0, 0 },
@@ -52,6 +54,7 @@ static const struct cdesc descs[] = {
     { "drain", "window_seconds", C_INT, F(window_seconds), "30", 1, 86400, 0 },
     { "drain", "start_from", C_START_FROM, F(start_from), "primary", 0, 0, 0 },
     { "drain", "join_timeout_seconds", C_INT, F(join_timeout_seconds), "60", 1, 3600, 0 },
+    { "drain", "max_aggregates", C_INT, F(max_aggregates), "50000", 1, 10000000, 0 },
     { "ml", "endpoint", C_STR, F(ml_endpoint), "http://stress-prediction-service:5000/model/api/predict", 0, 0, 1 },
     { "ml", "params", C_STR, F(ml_params_text), "x=X,y=Y,z=Z,eda=EDA,hr=HR,temp=TEMP", 0, 0, 1 },
     { "ml", "response_field", C_STR, F(ml_response_field), "stress_level_prediction", 0, 0, 1 },
@@ -70,6 +73,8 @@ static const struct cdesc descs[] = {
     { "influxdb", "retry_attempts", C_INT, F(influx_retry_attempts), "3", 0, 100, 0 },
     { "influxdb", "points_per_write", C_INT, F(influx_points_per_write), "5000", 1, 1000000, 0 },
     { "state", "database", C_STR, F(state_database), "/var/lib/spillway/state.db", 0, 0, 1 },
+    { "state", "keep_days", C_INT, F(state_keep_days), "90", 1, 36500, 0 },
+    { "state", "quarantine_max_mb", C_INT, F(state_quarantine_max_mb), "256", 1, 1048576, 0 },
     { "metrics", "textfile", C_STR, F(metrics_textfile), "", 0, 0, 0 },
 };
 #define NDESC (sizeof descs / sizeof descs[0])
@@ -216,6 +221,18 @@ static int set_value(struct parse_ctx *ctx, const struct cdesc *d, const char *v
         *(int64_t *)(base + d->off) = n;
         return 1;
     }
+    case C_BOOL: {
+        int *flag = (int *)(base + d->off);
+        if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+            *flag = 1;
+        else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+            *flag = 0;
+        else {
+            ctx_fail(ctx, line, d->section, d->key, "must be on or off, not \"%s\"", value);
+            return 0;
+        }
+        return 1;
+    }
     case C_START_FROM: {
         enum start_from *sf = (enum start_from *)(base + d->off);
         if (strcmp(value, "primary") == 0)
@@ -269,9 +286,26 @@ static int kafka_prop_add(struct parse_ctx *ctx, const char *key, const char *va
     return 0;
 }
 
+/* librdkafka 2.0.2's properties whose value is a secret: private keys,
+ * passwords, client secrets, and sasl.oauthbearer.config (flagged sensitive
+ * by librdkafka: it may carry a principal's token). Certificates (ssl.*.pem
+ * other than the key), file paths (ssl.key.location, ssl.keystore.location,
+ * sasl.kerberos.keytab: the files' own modes protect them) and user names are
+ * not. A URL-valued property (sasl.oauthbearer.token.endpoint.url) is a
+ * secret when it carries a credential: see url_has_secret(). Any other
+ * property whose name says password or secret (a later librdkafka's) counts
+ * too: better a warning too many than a secret left readable. */
 static int is_secret_kafka_key(const char *key)
 {
-    return strstr(key, "password") || strstr(key, "secret") || strcmp(key, "sasl.oauthbearer.config") == 0;
+    static const char *const secret[] = {
+        "ssl.key.password", "ssl.key.pem", "ssl.keystore.password", "sasl.password",
+        "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
+    };
+
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+        if (strcmp(key, secret[i]) == 0)
+            return 1;
+    return strstr(key, "password") || strstr(key, "secret");
 }
 
 static int on_kafka_prop(struct parse_ctx *ctx, const char *key, const char *value)
@@ -312,7 +346,7 @@ static int on_kafka_prop(struct parse_ctx *ctx, const char *key, const char *val
         ctx_fail(ctx, ctx->line, "kafka", key, "out of memory");
         return 0;
     }
-    if (is_secret_kafka_key(key) && value[0])
+    if ((is_secret_kafka_key(key) && value[0]) || url_has_secret(value))
         ctx->cfg->holds_secret = 1;
     return 1;
 }
@@ -519,6 +553,11 @@ static void cross_check(struct parse_ctx *ctx)
         return;
     }
     if (cfg->influx_password[0] || cfg->influx_token[0])
+        cfg->holds_secret = 1;
+    /* a credential written into a URL is as secret as one in its own key;
+     * runner_command may hold one too (a curl command line) */
+    if (url_has_secret(cfg->influx_url) || url_has_secret(cfg->ml_endpoint) || url_has_secret(cfg->flink_url) ||
+        url_has_secret(cfg->runner_command))
         cfg->holds_secret = 1;
 
     /* librdkafka defaults that are the reference's values */

@@ -42,12 +42,14 @@ struct config {
     int64_t latency_threshold_seconds, resume_threshold_seconds;
     int64_t consecutive_violations, consecutive_recoveries, lookback_seconds;
     char *latency_measurement, *latency_field, *latency_where, *flink_url;
+    int lag_probe; /* probe the primary group's Kafka lag (idle detection, max_primary_lag_messages) */
     int64_t max_primary_lag_messages, probe_timeout_seconds;
     char *runner_command;
     /* [drain] */
     int64_t batch_size, batch_timeout_seconds, window_seconds;
     enum start_from start_from;
     int64_t join_timeout_seconds; /* bound on waiting for partitions (joins and rebalances) */
+    int64_t max_aggregates;       /* distinct (id, window, partition) per batch; beyond, messages are quarantined */
     /* [ml] */
     char *ml_endpoint, *ml_params_text, *ml_response_field;
     struct config_param ml_params[AGG_MAX_FIELDS];
@@ -59,16 +61,18 @@ struct config {
     int64_t influx_timeout_seconds, influx_retry_attempts, influx_points_per_write;
     /* [state] */
     char *state_database;
+    int64_t state_keep_days, state_quarantine_max_mb; /* retention */
     /* [metrics] */
     char *metrics_textfile;
 
-    int holds_secret; /* a password, token or key password is set */
+    int holds_secret; /* a password, token, private key or client secret is set, in its own key or in a URL */
 };
 
 /* Load path into *cfg (defaults first, then the file, then cross-checks).
  * Returns 0, or -1 with a "file:line: [section] key: problem" message in
- * err. Either way *cfg owns memory that config_free() releases. A secret in
- * a file others can read draws a warning through the log. */
+ * err. Either way *cfg owns memory that config_free() releases. A secret
+ * (holds_secret) in a file others can read draws a warning through the log:
+ * "FILE holds a password or token and is readable by every user; chmod o-r it". */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 
 /* The same from a string; name stands for the file in messages. For tests. */

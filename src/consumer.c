@@ -35,6 +35,10 @@ struct part {
     int64_t first, last;   /* handed out, -1 when nothing */
     int64_t handed;        /* messages handed out */
     int64_t done_at;       /* offset this run committed as done, -1 none */
+    struct mark mark;      /* this batch's mark on the partition (mark.h) */
+    int64_t must_reach;    /* a retry reads at least up to here (the unfinished batch's end), -1 none */
+    int retry;             /* this batch retries an unfinished one (same number) */
+    int64_t latest_ms;     /* latest event time noted in this batch, MARK_NO_TIME none */
 };
 
 struct consumer {
@@ -111,7 +115,8 @@ static void consumer_log_start(const struct consumer *c, int32_t p, const struct
     log_msg(start_reason_warns(d->reason) ? LOG_WARNING : LOG_INFO,
             "partition %" PRId32 ": starting at %" PRId64 ", %s (committed: ours %" PRId64 "%s, %s's %" PRId64
             "; kept %" PRId64 "..%" PRId64 ")%s",
-            p, d->offset, start_reason_text(d->reason), own->committed, own->writing ? " unfinished" : "",
+            p, d->offset, start_reason_text(d->reason), own->committed,
+            own->mark.kind == MARK_WRITING ? " unfinished" : "",
             c->cfg->primary_group, prim->committed, own->low, own->high, skipped);
 }
 
@@ -139,13 +144,20 @@ static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_l
         goto out;
     for (int i = 0; i < n; i++) {
         struct start_input in = { .start_from = c->cfg->start_from, .own = own[i].committed,
-                                  .own_dirty = own[i].writing, .primary = prim[i].committed,
+                                  .own_dirty = own[i].mark.kind == MARK_WRITING, .primary = prim[i].committed,
                                   .low = own[i].low, .high = own[i].high };
         struct start_decision d = startpos_decide(&in);
         struct part *kp = &c->parts[ids[i]];
         consumer_log_start(c, ids[i], &d, &own[i], &prim[i]);
+        *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .start = d.offset, .first = -1,
+                             .last = -1, .done_at = -1, .mark = mark_next_batch(&own[i].mark), .must_reach = -1,
+                             .latest_ms = MARK_NO_TIME };
+        /* a retry of an unfinished batch that had begun writing reads at
+         * least as far as it did (mark.h) */
+        kp->retry = own[i].mark.kind == MARK_WRITING;
+        if (d.offset == own[i].committed && kp->retry && own[i].mark.end > d.offset)
+            kp->must_reach = own[i].mark.end < own[i].high ? own[i].mark.end : own[i].high;
         l->elems[i].offset = d.offset;
-        kp->start = d.offset;
         c->skipped += d.skipped;
         c->backlog += own[i].high - d.offset;
     }
@@ -157,11 +169,17 @@ out:
     return rc;
 }
 
-static void consumer_set_mark(rd_kafka_topic_partition_t *p, const char *mark)
+/* Put partition p's mark (m) on a commit list element. */
+static void consumer_set_mark(rd_kafka_topic_partition_t *e, const struct mark *m)
 {
-    free(p->metadata);
-    p->metadata = strdup(mark);
-    p->metadata_size = p->metadata ? strlen(mark) : 0;
+    char text[MARK_TEXT_MAX];
+    size_t n = mark_format(m, text, sizeof text);
+
+    free(e->metadata);
+    e->metadata = malloc(n);
+    e->metadata_size = e->metadata ? n : 0;
+    if (e->metadata)
+        memcpy(e->metadata, text, n);
 }
 
 /* Commit each start of l marked "writing" before anything is handed out
@@ -174,7 +192,7 @@ static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partit
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
     for (int i = 0; i < marks->cnt; i++)
-        consumer_set_mark(&marks->elems[i], KAFKA_MARK_WRITING);
+        consumer_set_mark(&marks->elems[i], &c->parts[marks->elems[i].partition].mark);
     for (int attempt = 1; attempt <= 3; attempt++) {
         int failed = 0;
         if (attempt > 1)
@@ -251,11 +269,6 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
             rd_kafka_topic_partition_list_add(fresh, c->cfg->topic, p);
     }
     if (fresh->cnt > 0 && consumer_decide_starts(c, fresh) == 0) {
-        for (int i = 0; i < fresh->cnt; i++) {
-            struct part *kp = &c->parts[fresh->elems[i].partition];
-            *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .start = fresh->elems[i].offset,
-                                 .first = -1, .last = -1, .done_at = -1 };
-        }
         if (c->mode == CONSUMER_GROUP)
             consumer_mark_starts(c, fresh);
         for (int i = 0; i < l->cnt; i++)
@@ -650,8 +663,9 @@ static rd_kafka_topic_partition_list_t *consumer_commit_list(struct consumer *c)
         if (kp->state != PART_OWNED || kp->done_at == consumer_position(kp))
             continue;
         rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+        struct mark done = mark_finished(&kp->mark, kp->latest_ms);
         e->offset = consumer_position(kp);
-        consumer_set_mark(e, KAFKA_MARK_DONE);
+        consumer_set_mark(e, &done);
     }
     return l;
 }
@@ -667,15 +681,17 @@ static int consumer_await_rebalance(struct consumer *c, int timeout_ms, char *er
     return consumer_settle(c, timeout_ms, err, errsz);
 }
 
-int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+/* Commit, for the owned partitions, what build(c) lists, waiting out
+ * rebalances (each round commits, or waits for one to end: members leaving
+ * one after another can cause several in a row); accepted(c, e) is told of
+ * each element committed. Returns how many were, or -1 with err. */
+static int consumer_commit_owned(struct consumer *c, rd_kafka_topic_partition_list_t *(*build)(struct consumer *),
+                                 void (*accepted)(struct consumer *, const rd_kafka_topic_partition_t *),
+                                 int timeout_ms, char *err, size_t errsz)
 {
     int64_t deadline = now_mono_ms() + timeout_ms;
     int done = 0;
 
-    if (c->mode != CONSUMER_GROUP)
-        return 0;
-    /* each round either commits, or waits for a rebalance to end: members
-     * leaving one after another can cause several in a row */
     while (now_mono_ms() < deadline) {
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t e, refused = RD_KAFKA_RESP_ERR_NO_ERROR, failed = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -686,7 +702,7 @@ int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
             for (int32_t p = 0; p < c->nparts; p++)
                 if (c->parts[p].state == PART_OWNED)
                     consumer_lose(c, p, "the assignment was lost");
-        l = consumer_commit_list(c);
+        l = build(c);
         if (l->cnt == 0) {
             rd_kafka_topic_partition_list_destroy(l);
             return done;
@@ -695,7 +711,7 @@ int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
         for (int i = 0; i < l->cnt; i++) {
             rd_kafka_resp_err_t pe = e ? e : l->elems[i].err;
             if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                c->parts[l->elems[i].partition].done_at = l->elems[i].offset;
+                accepted(c, &l->elems[i]);
                 done++;
             } else if (consumer_refused_for_rebalance(pe)) {
                 refused = pe;
@@ -717,6 +733,80 @@ int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
     }
     snprintf(err, errsz, "kafka: commit refused for %d s while the group kept rebalancing", timeout_ms / 1000);
     return -1;
+}
+
+static void consumer_done_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e)
+{
+    c->parts[e->partition].done_at = e->offset;
+}
+
+int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+{
+    if (c->mode != CONSUMER_GROUP)
+        return 0;
+    return consumer_commit_owned(c, consumer_commit_list, consumer_done_accepted, timeout_ms, err, errsz);
+}
+
+/* The owned partitions read beyond the end their mark says, at their start
+ * offset, with the end raised to where reading stopped. */
+static rd_kafka_topic_partition_list_t *consumer_end_list(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+
+    for (int32_t p = 0; p < c->nparts; p++) {
+        const struct part *kp = &c->parts[p];
+        if (kp->state != PART_OWNED || kp->last < 0 || kp->mark.end >= consumer_position(kp))
+            continue;
+        rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+        struct mark m = kp->mark;
+        m.end = consumer_position(kp);
+        e->offset = kp->start;
+        consumer_set_mark(e, &m);
+    }
+    return l;
+}
+
+static void consumer_end_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e)
+{
+    c->parts[e->partition].mark.end = consumer_position(&c->parts[e->partition]);
+}
+
+int consumer_mark_ends(struct consumer *c, int timeout_ms, char *err, size_t errsz)
+{
+    if (c->mode != CONSUMER_GROUP)
+        return 0;
+    return consumer_commit_owned(c, consumer_end_list, consumer_end_accepted, timeout_ms, err, errsz) < 0 ? -1 : 0;
+}
+
+int consumer_owes_reading(const struct consumer *c)
+{
+    for (int32_t p = 0; p < c->nparts; p++) {
+        const struct part *kp = &c->parts[p];
+        if (kp->state == PART_OWNED && kp->active && kp->must_reach > consumer_position(kp))
+            return 1;
+    }
+    return 0;
+}
+
+int consumer_batch_is_retry(const struct consumer *c, int32_t p)
+{
+    return c->parts[p].retry;
+}
+
+int64_t consumer_batch_seq(const struct consumer *c, int32_t p)
+{
+    return c->parts[p].mark.seq;
+}
+
+int64_t consumer_collision_horizon(const struct consumer *c, int32_t p)
+{
+    return mark_collision_horizon(&c->parts[p].mark);
+}
+
+void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms)
+{
+    if (event_ms > c->parts[p].latest_ms)
+        c->parts[p].latest_ms = event_ms;
 }
 
 /* ---- reporting and closing ------------------------------------------------------------ */

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mark.h"
 #include "util.h"
 
 struct consumer;
@@ -86,6 +87,31 @@ int consumer_settle(struct consumer *c, int timeout_ms, char *err, size_t errsz)
 
 /* Whether partition p is owned now (see above). */
 int consumer_owns(const struct consumer *c, int32_t p);
+
+/* Before writing: for every owned partition read in this batch, commit its
+ * start again with the batch's end in its mark (mark.h), so that a retry
+ * after a failure reads at least as far. Waits out rebalances within
+ * timeout_ms; a partition lost meanwhile is reported to the lost() hook.
+ * Returns 0, or -1 with err: then nothing may be written. */
+int consumer_mark_ends(struct consumer *c, int timeout_ms, char *err, size_t errsz);
+
+/* Whether an owned partition this batch reads is still short of where an
+ * unfinished earlier batch read to: the batch must not end yet. */
+int consumer_owes_reading(const struct consumer *c);
+
+/* This batch's sequence number on partition p (for point timestamps), and
+ * the event time at or below which a window may collide with a point of an
+ * earlier batch (MARK_NO_TIME: none can). See mark.h and window.h. */
+int64_t consumer_batch_seq(const struct consumer *c, int32_t p);
+
+/* Whether this batch of partition p retries an unfinished one (whose
+ * quarantined aggregates it replaces). */
+int consumer_batch_is_retry(const struct consumer *c, int32_t p);
+int64_t consumer_collision_horizon(const struct consumer *c, int32_t p);
+
+/* Note the event time of a message of partition p read in this batch: the
+ * latest goes into the done mark. */
+void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms);
 
 /* Commit the owned partitions not committed yet (see above); the wait for
  * rebalances to end is bounded by timeout_ms in all. Returns the number of partitions committed, or

@@ -13,7 +13,7 @@ const char *forced_name(enum forced f)
 
 const char *verdict_name(enum verdict v)
 {
-    static const char *const names[] = { "healthy", "violation", "recovery", "not_recovered", "unknown" };
+    static const char *const names[] = { "healthy", "violation", "recovery", "not_recovered", "unknown", "idle" };
     return names[v];
 }
 
@@ -48,6 +48,13 @@ static int obs_unknown(const struct observation *o)
 }
 
 static int obs_healthy(const struct observation *o) { return !o->health_probed || o->healthy; }
+
+/* Healthy, and its group provably caught up: nothing is behind, whatever
+ * the age of its newest point. */
+static int obs_idle(const struct observation *o)
+{
+    return obs_healthy(o) && o->lag_probed && o->lag_known && o->lag == 0;
+}
 
 static enum cause violation_cause(const struct observation *o, const struct thresholds *t)
 {
@@ -107,6 +114,12 @@ void decide(const struct check_state *s, const struct observation *o, const stru
             d->verdict = VERDICT_HEALTHY;
             d->next.violations = 0;
             snprintf(d->reason, sizeof d->reason, "%s", why);
+        } else if (d->cause == CAUSE_LATENCY && obs_idle(o)) {
+            d->verdict = VERDICT_IDLE;
+            d->cause = CAUSE_NONE;
+            d->next.violations = 0;
+            snprintf(d->reason, sizeof d->reason, "idle: latency %.2fs, but the primary is healthy and caught up"
+                     " (lag 0): no new events", o->latency_s);
         } else {
             d->verdict = VERDICT_VIOLATION;
             d->count = d->next.violations = s->violations + 1;
@@ -119,11 +132,16 @@ void decide(const struct check_state *s, const struct observation *o, const stru
         }
     } else {
         d->next.violations = 0;
-        if (obs_healthy(o) && o->latency_s < t->resume_threshold_s) {
-            d->verdict = VERDICT_RECOVERY;
+        int fresh = obs_healthy(o) && o->latency_s < t->resume_threshold_s;
+        if (fresh || obs_idle(o)) {
+            d->verdict = fresh ? VERDICT_RECOVERY : VERDICT_IDLE;
             d->count = d->next.recoveries = s->recoveries + 1;
-            snprintf(d->reason, sizeof d->reason, "healthy, latency %.2fs < %.0fs (%lld/%lld)", o->latency_s,
-                     t->resume_threshold_s, (long long)d->count, (long long)t->consecutive_recoveries);
+            if (fresh)
+                snprintf(d->reason, sizeof d->reason, "healthy, latency %.2fs < %.0fs (%lld/%lld)", o->latency_s,
+                         t->resume_threshold_s, (long long)d->count, (long long)t->consecutive_recoveries);
+            else
+                snprintf(d->reason, sizeof d->reason, "healthy and caught up (lag 0), idle: latency %.2fs (%lld/%lld)",
+                         o->latency_s, (long long)d->count, (long long)t->consecutive_recoveries);
             if (d->count >= t->consecutive_recoveries) {
                 d->next.mode = MODE_PRIMARY;
                 d->next.recoveries = 0;

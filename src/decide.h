@@ -7,7 +7,11 @@
  * the count. Fallback mode: a check is a recovery when the primary is healthy
  * and its latency is below resume_threshold; consecutive_recoveries in a row
  * resume primary mode, any other check resets that count. An observation
- * that could not be made is unknown and moves no counter. A forced mode
+ * that could not be made is unknown and moves no counter. When the primary
+ * is healthy and its group provably caught up (lag probed: 0 messages behind
+ * on every partition), a stale latency means no new events, not a stall:
+ * the check is idle -- in primary mode it resets the violations, in fallback
+ * mode it counts as a recovery (nothing is behind, nothing to drain). A forced mode
  * overrides all of this until forced back to auto. In fallback mode, forced
  * or not, every check asks for the runner. */
 #ifndef SPILLWAY_DECIDE_H
@@ -42,7 +46,14 @@ struct thresholds {
     int64_t max_lag; /* 0 = off */
 };
 
-enum verdict { VERDICT_HEALTHY, VERDICT_VIOLATION, VERDICT_RECOVERY, VERDICT_NOT_RECOVERED, VERDICT_UNKNOWN };
+enum verdict {
+    VERDICT_HEALTHY,       /* primary mode, within the thresholds */
+    VERDICT_VIOLATION,     /* primary mode (or forced), beyond them */
+    VERDICT_RECOVERY,      /* fallback mode, healthy and fresh */
+    VERDICT_NOT_RECOVERED, /* fallback mode, not yet */
+    VERDICT_UNKNOWN,       /* a probe could not be made */
+    VERDICT_IDLE,          /* healthy, caught up, no fresh events: a quiet source, not a stall */
+};
 
 /* What made a check a violation (or kept fallback mode from recovering). */
 enum cause { CAUSE_NONE, CAUSE_UNHEALTHY, CAUSE_LATENCY, CAUSE_LAG };

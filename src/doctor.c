@@ -1,4 +1,6 @@
-/* doctor.c -- `spillway doctor`: what is wrong, one line each. */
+/* doctor.c -- `spillway doctor`: what is wrong, one line each. Every line
+ * goes through log_vformat(): URL credentials masked, and the answers of
+ * services (outside data) escaped, so one check is always one line. */
 #include "doctor.h"
 
 #include <inttypes.h>
@@ -11,6 +13,7 @@
 #include "http.h"
 #include "kafka.h"
 #include "lock.h"
+#include "log.h"
 #include "probe.h"
 #include "store.h"
 #include "util.h"
@@ -19,13 +22,13 @@ static int doctor_line(int ok, const char *what, const char *fmt, ...) __attribu
 
 static int doctor_line(int ok, const char *what, const char *fmt, ...)
 {
+    char detail[LOG_MSG_MAX];
     va_list ap;
 
-    printf("%-4s %-9s ", ok ? "ok" : "FAIL", what);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    log_vformat(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    putchar('\n');
+    printf("%-4s %-9s %s\n", ok ? "ok" : "FAIL", what, detail);
     return ok;
 }
 
@@ -44,10 +47,13 @@ static int doctor_ml(const struct config *cfg)
         return doctor_line(0, "ml", "out of memory");
     rc = http_get(url.data, (long)cfg->probe_timeout_seconds, NULL, &body, &status);
     ok = rc == CURLE_OK && status == 200 && body.data && strstr(body.data, "\"ok\"");
-    if (rc != CURLE_OK)
-        doctor_line(0, "ml", "%s: %s", url.data, curl_easy_strerror(rc));
-    else
+    if (rc != CURLE_OK) {
+        char why[1024];
+        http_describe(why, sizeof why, "", url.data, rc, status);
+        doctor_line(0, "ml", "%s", why);
+    } else {
         doctor_line(ok, "ml", "%s answered %ld: %.80s", url.data, status, body.data ? body.data : "");
+    }
     buf_free(&url);
     buf_free(&body);
     return ok;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ static int handle_message(struct run *r, const rd_kafka_message_t *m)
     struct decoded d;
     char why[512];
     const char *bad;
-    int64_t t_ms;
+    int64_t t_ms, window_ms;
 
     r->messages++;
     r->batch_messages++;
@@ -137,22 +138,47 @@ static int handle_message(struct run *r, const rd_kafka_message_t *m)
             return quarantine_message(r, m, why);
         }
     }
-    if (agg_add(&r->agg, d.id, d.id_len, window_start(t_ms, cfg->window_seconds * 1000), m->partition, m->offset,
-                d.values, d.present) != 0) {
+    window_ms = window_start(t_ms, cfg->window_seconds * 1000);
+    if (!window_storable(window_ms)) {
+        snprintf(why, sizeof why, "field \"%s\" is \"%.*s\", outside what InfluxDB stores (1677-09-21 to 2262-04-11)",
+                 cfg->time_field, (int)(d.time_len > 60 ? 60 : d.time_len), d.time);
+        return quarantine_message(r, m, why);
+    }
+    if (window_ms <= consumer_collision_horizon(r->consumer, m->partition)) {
+        snprintf(why, sizeof why, "its window (%" PRId64 " ms) is older than what the partition had processed when its"
+                 " batch numbers last wrapped around: its point could replace another one", window_ms);
+        return quarantine_message(r, m, why);
+    }
+    switch (agg_add(&r->agg, d.id, d.id_len, window_ms, m->partition, m->offset, d.values, d.present,
+                    (size_t)cfg->max_aggregates)) {
+    case AGG_ADDED:
+        break;
+    case AGG_FULL:
+        snprintf(why, sizeof why, "the batch already holds max_aggregates (%" PRId64 ") distinct (id, window)"
+                 " aggregates; a flood of distinct ids is kept here rather than sent to the ML service one by one",
+                 cfg->max_aggregates);
+        return quarantine_message(r, m, why);
+    case AGG_NOMEM:
         snprintf(r->error, sizeof r->error, "out of memory while aggregating");
         return -1;
     }
+    consumer_note_event_time(r->consumer, m->partition, t_ms);
     return 0;
 }
 
+/* consume_bounds(): consuming ends here, successfully */
+#define END_OF_BATCH (-1)
+
 /* The end of consuming: the batch timeout counts from the first assignment
  * and leaves out time spent in rebalances; before any assignment the bound
- * is join_timeout_seconds. Returns 0 while consuming may go on, or a
- * sysexits code with r->ended_by and r->error set. */
+ * is join_timeout_seconds. Returns 0 while consuming may go on, END_OF_BATCH
+ * when the batch is complete, or a sysexits code with r->ended_by and
+ * r->error set. */
 static int consume_bounds(struct run *r, struct consumer *c, int64_t now, int64_t t0)
 {
     const struct config *cfg = r->cfg;
     struct consumer_stats st;
+    int64_t consuming_ms;
 
     consumer_stats(c, &st);
     if (!st.assigned) {
@@ -170,11 +196,30 @@ static int consume_bounds(struct run *r, struct consumer *c, int64_t now, int64_
                  " (%" PRId64 " s)", cfg->join_timeout_seconds);
         return EX_UNAVAILABLE;
     }
-    if (now - st.assigned_at_ms - st.rebalance_ms >= cfg->batch_timeout_seconds * 1000) {
+    consuming_ms = now - st.assigned_at_ms - st.rebalance_ms;
+    if (consuming_ms < cfg->batch_timeout_seconds * 1000)
+        return 0;
+    if (!consumer_owes_reading(c)) {
         r->ended_by = END_TIMEOUT;
-        return -1;
+        return END_OF_BATCH;
     }
-    return 0;
+    /* a retry must read as far as the unfinished batch did; give it as long
+     * again, then fail without writing rather than write less */
+    if (consuming_ms < 2 * cfg->batch_timeout_seconds * 1000)
+        return 0;
+    r->ended_by = END_TIMEOUT;
+    snprintf(r->error, sizeof r->error, "kafka: could not re-read, within twice batch_timeout_seconds, what an"
+             " unfinished batch had read; nothing written, the next run tries again");
+    return EX_UNAVAILABLE;
+}
+
+/* A signal came while a retry had not yet re-read what the unfinished batch
+ * had: writing less than it did could leave its points' fields behind. */
+static int stopped_owing(struct run *r)
+{
+    snprintf(r->error, sizeof r->error, "stopped by a signal before re-reading what an unfinished batch had read;"
+             " nothing written, the next run tries again");
+    return EX_TEMPFAIL;
 }
 
 /* Consume until the batch is full, the time is up, the partitions are
@@ -191,14 +236,14 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
         /* the clock costs more than a message: read it when idle, and
          * every 256 messages while busy */
         if ((busy++ & 255) == 0 && (rc = consume_bounds(r, c, now_mono_ms(), t0)) != 0)
-            return rc < 0 ? 0 : rc;
-        if (r->batch_messages >= r->cfg->batch_size) {
+            return rc == END_OF_BATCH ? 0 : rc;
+        if (r->batch_messages >= r->cfg->batch_size && !consumer_owes_reading(c)) {
             r->ended_by = END_BATCH_SIZE;
             return 0;
         }
         if (drain_stop) {
             r->ended_by = END_SIGNAL;
-            return 0;
+            return consumer_owes_reading(c) ? stopped_owing(r) : 0;
         }
         switch (consumer_next(c, 100, &m, err, sizeof err)) {
         case CONSUMER_MESSAGE:
@@ -220,13 +265,31 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
     }
 }
 
+/* The id as a JSON string: JSON text must be UTF-8, and a hostile id need
+ * not be, so a byte that is not part of valid UTF-8 is written as the text
+ * \xNN (the key column of the quarantine row keeps the bytes as they were). */
+static json_t *json_id(const char *id, size_t len)
+{
+    struct buf b = { 0 };
+    json_t *j;
+
+    if (utf8_escape(&b, id, len) != 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    j = json_stringn(b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return j;
+}
+
 /* The aggregate as JSON (owned by the caller, free()), kept in quarantine so
- * that nothing is lost; NULL when memory runs out. The id is kept byte for
- * byte, even when it is not valid UTF-8. */
+ * that nothing is lost; NULL when memory runs out. A mean that is not finite
+ * (the values' sum overflowed) is written as its text, since JSON has no
+ * infinity. */
 static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
 {
     json_t *means = json_object();
-    json_t *root = json_pack("{s:o, s:I, s:i, s:I, s:I, s:I, s:o}", "id", json_stringn_nocheck(e->id, e->id_len),
+    json_t *root = json_pack("{s:o?, s:I, s:i, s:I, s:I, s:I, s:o}", "id", json_id(e->id, e->id_len),
                              "window_start_ms", (json_int_t)e->window_ms, "partition", (int)e->partition,
                              "first_offset", (json_int_t)e->first_offset, "last_offset", (json_int_t)e->last_offset,
                              "count", (json_int_t)e->count, "means", means);
@@ -235,9 +298,10 @@ static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
 
     for (size_t i = 0; root && i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
-        json_object_set_new_nocheck(means, cfg->fields[i], has ? json_real(mean) : json_null());
+        json_t *v = !has ? json_null() : isfinite(mean) ? json_real(mean) : json_string(mean > 0 ? "inf" : "-inf");
+        json_object_set_new_nocheck(means, cfg->fields[i], v);
     }
-    if (root)
+    if (root && json_object_get(root, "id"))
         text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
     return text;
@@ -249,8 +313,8 @@ static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
     int rc = 0;
 
     r->quarantined++;
-    log_warn("quarantined the aggregate of %s at %" PRId64 " (%" PRId64 " messages): %s", e->id, e->window_ms,
-             e->count, e->reason);
+    log_warn("quarantined the aggregate of %.*s at %" PRId64 " (%" PRId64 " messages): %s", (int)e->id_len, e->id,
+             e->window_ms, e->count, e->reason);
     if (r->store == NULL)
         return 0;
     if ((json = aggregate_json(r->cfg, e)) == NULL) {
@@ -266,14 +330,59 @@ static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
     return rc;
 }
 
-static int append_point(const struct config *cfg, const struct agg_entry *e, struct buf *out)
+/* Quarantine e with a reason of our own. Returns 0 or -1 (r->error). */
+static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
 {
+    struct buf why = { 0 };
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = buf_vprintf(&why, fmt, ap);
+    va_end(ap);
+    if (rc != 0) {
+        snprintf(r->error, sizeof r->error, "out of memory");
+        return -1;
+    }
+    free(e->reason);
+    e->reason = why.data;
+    e->state = AGG_QUARANTINED;
+    return quarantine_aggregate(r, e);
+}
+
+/* InfluxDB keeps a series key (measurement and tags, escaped) of at most
+ * this many bytes, and refuses the point otherwise. */
+#define SERIES_KEY_MAX 65535
+
+/* Append e's point to out. Returns 0, 1 when the point cannot be written
+ * (e->reason says why; nothing appended), or -1 when memory runs out. */
+static int append_point(struct run *r, struct agg_entry *e, struct buf *out)
+{
+    const struct config *cfg = r->cfg;
+    size_t at = out->len;
     struct lp_point p;
     int has;
 
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        double mean = agg_mean(e, i, &has);
+        if (has && !isfinite(mean))
+            return refuse_aggregate(r, e, "the mean of field \"%s\" is not finite (its values' sum overflows a double)",
+                                    cfg->fields[i]) == 0 ? 1 : -1;
+    }
     if (lp_begin(&p, out, cfg->influx_measurement) != 0 || lp_tag(&p, "id", e->id, e->id_len) != 0 ||
         lp_tag(&p, "source", cfg->influx_source_tag, strlen(cfg->influx_source_tag)) != 0)
         return -1;
+    if (out->len - at > SERIES_KEY_MAX) {
+        size_t key_len = out->len - at;
+        out->len = at;
+        if (out->data)
+            out->data[at] = '\0';
+        return refuse_aggregate(r, e, "its series key (measurement and tags) is %zu bytes, over InfluxDB's %d",
+                                key_len, SERIES_KEY_MAX) == 0 ? 1 : -1;
+    }
     for (size_t i = 0; i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
         if (has && lp_field_float(&p, cfg->fields[i], mean) != 0)
@@ -281,7 +390,7 @@ static int append_point(const struct config *cfg, const struct agg_entry *e, str
     }
     if (lp_field_int(&p, "stress_level", e->prediction) != 0 || lp_field_int(&p, "count", e->count) != 0)
         return -1;
-    return lp_end(&p, window_point_time_ns(e->window_ms, e->partition, e->first_offset));
+    return lp_end(&p, window_point_time_ns(e->window_ms, e->partition, consumer_batch_seq(r->consumer, e->partition)));
 }
 
 static int influx_exit_code(enum influx_result res)
@@ -308,39 +417,139 @@ static int settle_before_write(struct run *r)
     return 0;
 }
 
-/* The line protocol of entries[from..from+n) that are predicted, into
- * lines; quarantine those the ML service refused. Entries of partitions
- * lost meanwhile are AGG_DROPPED and left out. Returns 0 or a sysexits code. */
-static int chunk_lines(struct run *r, size_t from, size_t n, struct buf *lines, int64_t *points)
+/* A chunk's points: their line protocol, and which aggregate each line is. */
+struct chunk {
+    struct buf lines;
+    struct chunk_line {
+        size_t entry, off, len;
+    } *at;
+    size_t n, cap;
+};
+
+static void chunk_reset(struct chunk *ch)
 {
+    buf_reset(&ch->lines);
+    ch->n = 0;
+}
+
+static void chunk_free(struct chunk *ch)
+{
+    buf_free(&ch->lines);
+    free(ch->at);
+}
+
+/* The line protocol of entries[from..from+n) that are predicted, into ch;
+ * quarantine those the ML service refused and those that cannot be points.
+ * Entries of partitions lost meanwhile are AGG_DROPPED and left out.
+ * Returns 0 or a sysexits code. */
+static int chunk_build(struct run *r, size_t from, size_t n, struct chunk *ch)
+{
+    chunk_reset(ch);
     for (size_t i = from; i < from + n; i++) {
         struct agg_entry *e = &r->agg.entries[i];
+        size_t off = ch->lines.len;
+        int rc;
         if (e->state == AGG_QUARANTINED) {
             if (quarantine_aggregate(r, e) != 0)
                 return EX_SOFTWARE;
-        } else if (e->state == AGG_PREDICTED) {
-            if (append_point(r->cfg, e, lines) != 0) {
+            continue;
+        }
+        if (e->state != AGG_PREDICTED)
+            continue;
+        if ((rc = append_point(r, e, &ch->lines)) == 1)
+            continue;
+        if (rc == 0 && ch->n == ch->cap) {
+            size_t cap = ch->cap ? ch->cap * 2 : 256;
+            struct chunk_line *at = realloc(ch->at, cap * sizeof *at);
+            if (at == NULL)
+                rc = -1;
+            else
+                ch->at = at, ch->cap = cap;
+        }
+        if (rc != 0) {
+            if (r->error[0] == '\0')
                 snprintf(r->error, sizeof r->error, "out of memory");
-                return EX_SOFTWARE;
-            }
-            (*points)++;
+            return EX_SOFTWARE;
+        }
+        ch->at[ch->n++] = (struct chunk_line){ i, off, ch->lines.len - off };
+    }
+    return 0;
+}
+
+/* Points written by a retried batch whose failed attempt may have
+ * quarantined their aggregates (the ML service refused a smaller one): the
+ * point replaces the quarantine row. Returns 0 or a sysexits code. */
+static int forget_refused(struct run *r, const struct chunk *ch, size_t lo, size_t hi)
+{
+    char err[512];
+
+    if (r->store == NULL)
+        return 0;
+    for (size_t i = lo; i < hi; i++) {
+        const struct agg_entry *e = &r->agg.entries[ch->at[i].entry];
+        if (consumer_batch_is_retry(r->consumer, e->partition) &&
+            store_quarantine_forget(r->store, "aggregate", r->cfg->topic, e->partition, e->first_offset, err,
+                                    sizeof err) < 0) {
+            snprintf(r->error, sizeof r->error, "%s", err);
+            return EX_SOFTWARE;
         }
     }
     return 0;
 }
 
-static int write_lines(struct run *r, struct influx *ix, const struct buf *lines)
+/* Write lines lo..hi of ch. InfluxDB refuses a whole request with 400 when
+ * any point of it is bad (a point beyond the retention policy, a field type
+ * conflict, ...), after writing the others ("partial write"): the range is
+ * split in halves until the refused points stand alone, and those are
+ * quarantined with InfluxDB's answer; rewriting the good ones is harmless.
+ * *written counts the points InfluxDB accepted. Returns 0 or a sysexits code. */
+static int write_range(struct run *r, struct influx *ix, struct chunk *ch, size_t lo, size_t hi, int64_t *written)
 {
-    if (lines->len == 0)
+    const char *body;
+    size_t len;
+    enum influx_result res;
+    char why[1024];
+
+    if (lo >= hi)
+        return 0;
+    body = ch->lines.data + ch->at[lo].off;
+    len = ch->at[hi - 1].off + ch->at[hi - 1].len - ch->at[lo].off;
+    res = influx_write(ix, body, len, why, sizeof why);
+    if (res == INFLUX_OK) {
+        *written += (int64_t)(hi - lo);
+        return forget_refused(r, ch, lo, hi);
+    }
+    if (res != INFLUX_REJECTED) {
+        snprintf(r->error, sizeof r->error, "%s", why);
+        return influx_exit_code(res);
+    }
+    if (hi - lo == 1)
+        return refuse_aggregate(r, &r->agg.entries[ch->at[lo].entry], "InfluxDB refused its point: %s", why) == 0
+                   ? 0
+                   : EX_SOFTWARE;
+    size_t mid = lo + (hi - lo) / 2;
+    int rc = write_range(r, ix, ch, lo, mid, written);
+    return rc != 0 ? rc : write_range(r, ix, ch, mid, hi, written);
+}
+
+static int chunk_write(struct run *r, struct influx *ix, struct chunk *ch, int64_t *written)
+{
+    if (ch->n == 0)
         return 0;
     if (r->opt->dry_run) {
-        if (fwrite(lines->data, 1, lines->len, stdout) != lines->len) {
+        if (fwrite(ch->lines.data, 1, ch->lines.len, stdout) != ch->lines.len) {
             snprintf(r->error, sizeof r->error, "cannot write to stdout");
             return EX_IOERR;
         }
+        *written += (int64_t)ch->n;
         return 0;
     }
-    return influx_exit_code(influx_write(ix, lines->data, lines->len, r->error, sizeof r->error));
+    return write_range(r, ix, ch, 0, ch->n, written);
+}
+
+static int ml_exit_code(enum ml_result res)
+{
+    return res == ML_OK ? 0 : res == ML_DENIED ? EX_CONFIG : EX_UNAVAILABLE;
 }
 
 /* Predict and write the aggregates, points_per_write at a time, so a
@@ -353,7 +562,7 @@ static int predict_and_write(struct run *r)
     const struct config *cfg = r->cfg;
     struct ml_client *ml = NULL;
     struct influx *ix = NULL;
-    struct buf lines = { 0 };
+    struct chunk ch = { 0 };
     int rc = 0;
 
     if (r->agg.count == 0)
@@ -372,18 +581,16 @@ static int predict_and_write(struct run *r)
         if (n > (size_t)cfg->influx_points_per_write)
             n = (size_t)cfg->influx_points_per_write;
         consumer_service(r->consumer);
-        if (ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error, sizeof r->error) != 0) {
-            rc = EX_UNAVAILABLE;
+        if ((rc = ml_exit_code(ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error,
+                                          sizeof r->error))) != 0)
             break;
-        }
-        buf_reset(&lines);
-        if ((rc = settle_before_write(r)) != 0 || (rc = chunk_lines(r, from, n, &lines, &points)) != 0 ||
-            (rc = write_lines(r, ix, &lines)) != 0)
+        if ((rc = settle_before_write(r)) != 0 || (rc = chunk_build(r, from, n, &ch)) != 0 ||
+            (rc = chunk_write(r, ix, &ch, &points)) != 0)
             break;
         r->points += points;
         log_debug("wrote %" PRId64 " points (%" PRId64 " so far)", points, r->points);
     }
-    buf_free(&lines);
+    chunk_free(&ch);
     influx_close(ix);
     ml_close(ml);
     return rc;
@@ -397,6 +604,8 @@ static int64_t live_aggregates(const struct agg *a)
         n += a->entries[i].state != AGG_DROPPED;
     return n;
 }
+
+static void prune_state(struct run *r);
 
 static void finish_run(struct run *r, int code, enum run_outcome outcome, int committed)
 {
@@ -432,6 +641,30 @@ static void finish_run(struct run *r, int code, enum run_outcome outcome, int co
     else if (r->cfg->metrics_textfile[0] && metrics_write(r->cfg->metrics_textfile, r->store, err, sizeof err) != 0)
         log_warn("%s", err);
     buf_free(&ranges);
+    prune_state(r);
+}
+
+/* Retention of the state database ([state] keep_days, quarantine_max_mb),
+ * after the run's row is final. A failure to prune fails nothing. */
+static void prune_state(struct run *r)
+{
+    const struct config *cfg = r->cfg;
+    struct store_pruned p;
+    char err[512];
+
+    if (store_prune(r->store, now_wall_ms(), cfg->state_keep_days, cfg->state_quarantine_max_mb * 1024 * 1024, 0, &p,
+                    err, sizeof err) != 0) {
+        log_warn("%s", err);
+        return;
+    }
+    if (p.checks || p.runs || p.quarantined)
+        log_info("state: pruned %" PRId64 " checks, %" PRId64 " runs and %" PRId64
+                 " quarantined items older than keep_days (%" PRId64 ")",
+                 p.checks, p.runs, p.quarantined, cfg->state_keep_days);
+    if (p.over_budget)
+        log_warn("state: pruned the %" PRId64 " oldest quarantined items: the quarantine held more than"
+                 " quarantine_max_mb (%" PRId64 " MiB); it holds %.1f MiB now",
+                 p.over_budget, cfg->state_quarantine_max_mb, (double)p.quarantine_bytes / 1048576.0);
 }
 
 /* Take the lock and open the state: a run row exists from here on.
@@ -545,9 +778,13 @@ static int commit_written(struct run *r, enum run_outcome *outcome, int *committ
  * its batch ended (by a rebalance) are read in a further batch, within the
  * same batch_timeout_seconds, so that a partition moved between runners is
  * read by its new owner now rather than by the next run. */
-static int another_pass(struct run *r, int64_t t0)
+static int another_pass(struct run *r)
 {
-    if (drain_stop || r->opt->dry_run || consume_bounds(r, r->consumer, now_mono_ms(), t0) != 0)
+    struct consumer_stats st;
+
+    consumer_stats(r->consumer, &st);
+    if (drain_stop || r->opt->dry_run ||
+        now_mono_ms() - st.assigned_at_ms - st.rebalance_ms >= r->cfg->batch_timeout_seconds * 1000)
         return 0;
     return consumer_resume_unread(r->consumer) > 0;
 }
@@ -568,6 +805,9 @@ static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *out
     log_collected(r, t_begin, first, t_consumed);
     if (code != 0)
         return code;
+    /* before the first point is written: a retry must read at least this far */
+    if (consumer_mark_ends(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error) != 0)
+        return EX_UNAVAILABLE;
     if ((code = predict_and_write(r)) != 0)
         return code;
     log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests",
@@ -611,7 +851,7 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     consumer_stats(r.consumer, &st);
     if (st.assigned)
         r.join_s = (double)(st.assigned_at_ms - t0) / 1000.0;
-    while (code == 0 && another_pass(&r, t0)) {
+    while (code == 0 && another_pass(&r)) {
         int more = 0;
         log_info("partitions handed to this runner after its batch: reading them in another batch");
         agg_free(&r.agg);

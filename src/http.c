@@ -1,6 +1,8 @@
-/* http.c -- libcurl set-up and answer classification shared by ml and influx. */
+/* http.c -- libcurl set-up, answer classification and failure texts shared
+ * by the ML client, InfluxDB, the Flink probe and doctor. */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static size_t http_collect(char *data, size_t size, size_t nmemb, void *user)
@@ -70,4 +72,15 @@ int http_url(struct buf *out, const char *base, const char *path)
     if (buf_append(out, base, len) != 0)
         return -1;
     return buf_append(out, path, strlen(path));
+}
+
+void http_describe(char *out, size_t outsz, const char *what, const char *url, CURLcode rc, long status)
+{
+    char safe[2048]; /* a longer URL is shown cut: it is only a message */
+
+    url_redact(safe, sizeof safe, url, strlen(url));
+    if (rc != CURLE_OK)
+        snprintf(out, outsz, "%s%s%s: %s", what, what[0] ? " " : "", safe, curl_easy_strerror(rc));
+    else
+        snprintf(out, outsz, "%s%s%s answered %ld", what, what[0] ? " " : "", safe, status);
 }

@@ -33,6 +33,14 @@ long http_backoff_ms(int attempt);
  * or -1 when memory runs out. */
 int http_url(struct buf *out, const char *base, const char *path);
 
+/* Describe, for a message, a transfer that did not succeed: "WHAT URL: curl's
+ * error" when no answer came (rc != CURLE_OK), "WHAT URL answered STATUS"
+ * otherwise. The URL's credentials are masked (url_redact()), since the text
+ * may be logged, printed or stored; libcurl's own error texts never quote the
+ * URL. what may be "" (then the text starts with the URL). out (outsz bytes)
+ * always receives a NUL-terminated text, cut if need be. */
+void http_describe(char *out, size_t outsz, const char *what, const char *url, CURLcode rc, long status);
+
 /* GET url (timeout in seconds) into body. Returns libcurl's code; *status
  * receives the HTTP status, 0 when no answer came. */
 CURLcode http_get(const char *url, long timeout_seconds, const char *ca_file, struct buf *body, long *status);

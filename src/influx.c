@@ -98,9 +98,25 @@ static void influx_describe(struct influx *ix, CURLcode rc, long status, char *e
     const char *body = ix->body.data ? ix->body.data : "";
 
     if (rc != CURLE_OK)
-        snprintf(err, errsz, "InfluxDB %s: %s", ix->cfg->influx_url, curl_easy_strerror(rc));
+        http_describe(err, errsz, "InfluxDB", ix->cfg->influx_url, rc, 0);
     else
         snprintf(err, errsz, "InfluxDB answered %ld: %.*s", status, (int)strcspn(body, "\n"), body);
+}
+
+size_t influx_split_point(const char *body, size_t len)
+{
+    /* the line end nearest the middle, the body's own last one excepted:
+     * looking only after the middle finds no split when the last line is
+     * longer than half the body */
+    size_t mid = len / 2;
+
+    for (size_t d = 0; d <= mid; d++) {
+        if (mid + d + 1 < len && body[mid + d] == '\n')
+            return mid + d + 1;
+        if (mid - d + 1 < len && body[mid - d] == '\n')
+            return mid - d + 1;
+    }
+    return len;
 }
 
 enum influx_result influx_write(struct influx *ix, const char *body, size_t len, char *err, size_t errsz)
@@ -113,8 +129,7 @@ enum influx_result influx_write(struct influx *ix, const char *body, size_t len,
 
         if (rc == CURLE_OK && status == 413) {
             /* too large for this server: write each half on its own */
-            const char *mid = memchr(body + len / 2, '\n', len - len / 2);
-            size_t first = mid ? (size_t)(mid - body) + 1 : len;
+            size_t first = influx_split_point(body, len);
             enum influx_result r;
             if (first >= len) {
                 influx_describe(ix, rc, status, err, errsz);

@@ -29,6 +29,11 @@ void influx_close(struct influx *ix);
  * anything but INFLUX_OK comes with the server's answer in err. */
 enum influx_result influx_write(struct influx *ix, const char *body, size_t len, char *err, size_t errsz);
 
+/* Where to cut body (len bytes of newline-terminated lines) in two on a
+ * 413: just after the line end nearest its middle; len when it is a single
+ * line. */
+size_t influx_split_point(const char *body, size_t len);
+
 /* The time (epoch ms) of the newest value of field in measurement within
  * the last lookback_s seconds, optionally AND-ed with an InfluxQL condition:
  * *found = 0 when there is none. Returns 0, or -1 with the reason in err

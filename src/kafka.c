@@ -167,8 +167,7 @@ int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts
             break;
         }
         out[i].committed = p->offset >= 0 ? p->offset : -1;
-        out[i].writing = p->metadata_size == strlen(KAFKA_MARK_WRITING) &&
-                         memcmp(p->metadata, KAFKA_MARK_WRITING, p->metadata_size) == 0;
+        mark_parse(p->metadata, p->metadata_size, &out[i].mark);
     }
     if (e) {
         snprintf(err, errsz, "kafka: cannot read committed offsets: %s", rd_kafka_err2str(e));

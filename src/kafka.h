@@ -12,14 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-/* Commit metadata the runner sets on the offset it starts from, before it
- * writes anything, and replaces with KAFKA_MARK_DONE when it commits what it
- * wrote. A committed offset still marked "writing" says: a run may have
- * written points for messages after it; the next run must start exactly
- * there to rewrite them (startpos.h). */
-#define KAFKA_MARK_WRITING "spillway:writing"
-#define KAFKA_MARK_DONE "spillway:done"
+#include "mark.h"
 
 /* A librdkafka configuration for a consumer of group: spillway's defaults,
  * then the operator's [kafka] properties (which win), then the settings the
@@ -43,12 +36,12 @@ int kafka_topic_partitions(rd_kafka_t *rk, const struct config *cfg, int timeout
 /* Offsets of partitions parts[0..n) of the topic. */
 struct kafka_offsets {
     int64_t committed; /* the group's, < 0 when it has none */
-    int writing;       /* the committed offset carries KAFKA_MARK_WRITING */
+    struct mark mark;  /* what the run that committed it left there (mark.h) */
     int64_t low, high; /* watermarks */
 };
 
 /* Read rk's group's committed offsets (and marks) into out[i].committed and
- * .writing. Returns 0, or -1 with err (the whole request or a partition
+ * .mark. Returns 0, or -1 with err (the whole request or a partition
  * failed: a partial answer is no answer). */
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
                          struct kafka_offsets *out, char *err, size_t errsz);

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,23 @@ static void usage(FILE *out)
             CONFIG_DEFAULT_PATH);
 }
 
+/* "spillway: MESSAGE" and the usage on stderr. The message quotes the
+ * command line, so it is escaped as log lines are: one line, whatever the
+ * argument holds. */
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+    char msg[LOG_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "spillway: %s\n", msg);
+    usage(stderr);
+}
+
 static void version(void)
 {
     printf("spillway %s\n", SPILLWAY_VERSION);
@@ -102,28 +120,23 @@ int main(int argc, char **argv)
     }
     log_init(verbose ? LOG_DEBUG : LOG_INFO);
     if (optind >= argc) {
-        fprintf(stderr, "spillway: no command given\n");
-        usage(stderr);
+        usage_error("no command given");
         return EX_USAGE;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[optind], commands[i].name) == 0)
             cmd = &commands[i];
     if (cmd == NULL) {
-        fprintf(stderr, "spillway: unknown command \"%s\"\n", argv[optind]);
-        usage(stderr);
+        usage_error("unknown command \"%s\"", argv[optind]);
         return EX_USAGE;
     }
     if (argc - optind - 1 != cmd->args) {
-        fprintf(stderr, "spillway: %s takes %s\n", cmd->name,
-                cmd->args ? "one of fallback, primary or auto" : "no arguments");
-        usage(stderr);
+        usage_error("%s takes %s", cmd->name, cmd->args ? "one of fallback, primary or auto" : "no arguments");
         return EX_USAGE;
     }
     for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++) {
         if ((given & ~cmd->options) & (1u << i)) {
-            fprintf(stderr, "spillway: %s is not an option of %s\n", option_names[i], cmd->name);
-            usage(stderr);
+            usage_error("%s is not an option of %s", option_names[i], cmd->name);
             return EX_USAGE;
         }
     }

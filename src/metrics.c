@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -101,7 +102,7 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
         if (metric(&b, row, rows[i].col, rows[i].name, rows[i].type, rows[i].help) != 0)
             goto oom;
     if (metrics_runs(&b, json_string_value(json_object_get(row, "runs_by_outcome"))) != 0 ||
-        buf_printf(&tmp, "%s.tmp", path))
+        buf_printf(&tmp, "%s.tmp.%d", path, (int)getpid()))
         goto oom;
     if ((fp = fopen(tmp.data, "w")) == NULL || fwrite(b.data, 1, b.len, fp) != b.len) {
         snprintf(err, errsz, "metrics: cannot write %s: %s", tmp.data, strerror(errno));
@@ -124,6 +125,8 @@ oom:
 out:
     if (fp)
         fclose(fp);
+    if (rc != 0 && tmp.data)
+        unlink(tmp.data);
     json_decref(all);
     buf_free(&b);
     buf_free(&tmp);

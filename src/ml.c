@@ -26,7 +26,14 @@ struct ml_client {
     size_t nslots;
     void (*tick)(void *);
     void *tick_arg;
+    int64_t retry_after_ms; /* the longest Retry-After of this round, 0 none */
+    int denied;             /* a 4xx other than 400/408/429: configuration */
+    char denied_why[1024];
 };
+
+/* A Retry-After longer than this is waited only this long (a run has a
+ * time budget; the next run comes back anyway). */
+#define ML_RETRY_AFTER_MAX_MS 30000
 
 /* How often, at least, the tick runs while requests are in flight. */
 #define ML_TICK_MS 100
@@ -182,42 +189,53 @@ static int ml_start(struct ml_client *ml, struct ml_slot *s, struct agg_entry *e
 }
 
 /* A finished transfer: settle the entry, or leave it pending with *last_err
- * saying why. */
+ * saying why. Only 400 is the aggregate's fault (the service refused this
+ * input); 408 and 429 ask us to come back later (Retry-After honoured);
+ * any other 4xx (401, 403, 404, ...) is a configuration problem that no
+ * retry mends; 5xx, 3xx, transport errors and an unreadable 2xx are
+ * transient. */
 static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, struct agg_entry *entries,
                       char *last_err, size_t errsz)
 {
     struct agg_entry *e = &entries[s->entry];
+    const char *body = s->body.data ? s->body.data : "";
     long status = 0;
-    char why[256];
+    char why[256], url[512];
 
     if (e->state == AGG_DROPPED) /* its partition was lost while in flight */
         return;
+    /* these texts are logged and stored: never with a credential */
+    url_redact(url, sizeof url, s->url.data, s->url.len);
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    switch (http_classify(rc, status)) {
-    case HTTP_OK:
-        if (ml_parse_prediction(s->body.data ? s->body.data : "", s->body.len, ml->cfg->ml_response_field,
-                                &e->prediction, why, sizeof why) == 0) {
+    if (rc != CURLE_OK) {
+        snprintf(last_err, errsz, "ML service %s: %s", url, curl_easy_strerror(rc));
+    } else if (status >= 200 && status < 300) {
+        if (ml_parse_prediction(body, s->body.len, ml->cfg->ml_response_field, &e->prediction, why, sizeof why) == 0) {
             e->state = AGG_PREDICTED;
             return;
         }
-        snprintf(last_err, errsz, "ML service answered %ld for %s: %s", status, s->url.data, why);
-        return;
-    case HTTP_PERMANENT: {
+        snprintf(last_err, errsz, "ML service answered %ld for %s: %s", status, url, why);
+    } else if (status == 400) {
         struct buf r = { 0 };
-        if (buf_printf(&r, "ML service answered %ld: %.300s", status, s->body.data ? s->body.data : "") == 0) {
+        if (buf_printf(&r, "ML service answered %ld: %.300s", status, body) == 0) {
             free(e->reason);
             e->reason = r.data;
             e->state = AGG_QUARANTINED;
         }
-        return;
-    }
-    case HTTP_TRANSIENT:
-        if (rc != CURLE_OK)
-            snprintf(last_err, errsz, "ML service %s: %s", s->url.data, curl_easy_strerror(rc));
-        else
-            snprintf(last_err, errsz, "ML service answered %ld for %s: %.200s", status, s->url.data,
-                     s->body.data ? s->body.data : "");
-        return;
+    } else if (status == 408 || status == 429) {
+        curl_off_t after = -1;
+        if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0 &&
+            after * 1000 > ml->retry_after_ms)
+            ml->retry_after_ms = after * 1000 > ML_RETRY_AFTER_MAX_MS ? ML_RETRY_AFTER_MAX_MS : after * 1000;
+        snprintf(last_err, errsz, "ML service answered %ld (come back later) for %s: %.200s", status, url,
+                 body);
+    } else if (status >= 400 && status < 500) {
+        ml->denied = 1;
+        snprintf(ml->denied_why, sizeof ml->denied_why,
+                 "ML service answered %ld for %s: %.200s (check [ml] endpoint and its credentials in %s)", status,
+                 url, body, ml->cfg->path);
+    } else {
+        snprintf(last_err, errsz, "ML service answered %ld for %s: %.200s", status, url, body);
     }
 }
 
@@ -276,23 +294,32 @@ static int ml_round(struct ml_client *ml, struct agg_entry *entries, size_t n, i
     }
 }
 
-int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,
-               size_t errsz)
+enum ml_result ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,
+                          size_t errsz)
 {
     int attempts = 1 + (int)ml->cfg->ml_retry_attempts;
 
     err[0] = '\0';
     for (int attempt = 1; attempt <= attempts; attempt++) {
         size_t pending = 0;
+        ml->retry_after_ms = 0;
         if (ml_round(ml, entries, n, requests, err, errsz) != 0)
-            return -1;
+            return ML_UNAVAILABLE;
+        if (ml->denied) {
+            snprintf(err, errsz, "%s", ml->denied_why);
+            return ML_DENIED;
+        }
         for (size_t i = 0; i < n; i++)
             pending += entries[i].state == AGG_PENDING;
         if (pending == 0)
-            return 0;
+            return ML_OK;
         if (attempt < attempts) {
-            log_warn("%zu predictions failed (%s); retry %d/%d", pending, err, attempt, attempts - 1);
-            for (int64_t left = http_backoff_ms(attempt); left > 0; left -= ML_TICK_MS) {
+            int64_t wait = http_backoff_ms(attempt);
+            if (ml->retry_after_ms > wait)
+                wait = ml->retry_after_ms;
+            log_warn("%zu predictions failed (%s); retry %d/%d in %.1fs", pending, err, attempt, attempts - 1,
+                     (double)wait / 1000.0);
+            for (int64_t left = wait; left > 0; left -= ML_TICK_MS) {
                 sleep_ms(left < ML_TICK_MS ? left : ML_TICK_MS);
                 ml_tick(ml);
             }
@@ -303,5 +330,5 @@ int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_
                      attempts, last);
         }
     }
-    return -1;
+    return ML_UNAVAILABLE;
 }

@@ -2,11 +2,13 @@
  *
  * Requests run concurrently (at most max_parallel) through one curl multi
  * handle whose connection cache keeps connections alive between requests and
- * between calls. A 4xx answer is the service saying "not this input": the
- * aggregate is marked quarantined with the answer as its reason. A 5xx, a
- * timeout, a transport error or a 2xx whose body has no integer prediction
- * is transient: retried up to retry_attempts more times, then the call fails
- * and the caller must not commit. No stress level is ever invented. */
+ * between calls. A 400 answer is the service saying "not this input": the
+ * aggregate is marked quarantined with the answer as its reason. 408, 429
+ * (after Retry-After, at most 30 s), a 5xx, a timeout, a transport error or
+ * a 2xx whose body has no integer prediction is transient: retried up to
+ * retry_attempts more times, then the call fails and the caller must not
+ * commit. Any other 4xx (401, 403, 404, ...) is the configuration's fault:
+ * the call fails at once. No stress level is ever invented. */
 #ifndef SPILLWAY_ML_H
 #define SPILLWAY_ML_H
 
@@ -28,13 +30,17 @@ void ml_close(struct ml_client *ml);
  * answers are then ignored. */
 void ml_set_tick(struct ml_client *ml, void (*tick)(void *), void *arg);
 
+enum ml_result {
+    ML_OK,          /* every entry predicted or quarantined */
+    ML_UNAVAILABLE, /* some still pending after the retries; the last transient error in err */
+    ML_DENIED,      /* the service refused us (401, 403, 404, ...): configuration; the answer in err */
+};
+
 /* Resolve every AGG_PENDING entry of entries[0..n): each ends AGG_PREDICTED
  * (prediction set) or AGG_QUARANTINED (reason set); AGG_DROPPED entries are
- * left alone. Returns 0, or -1 when
- * some entries are still pending after the retries, with the last transient
- * error in err. *requests counts the HTTP requests made. */
-int ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,
-               size_t errsz);
+ * left alone. *requests counts the HTTP requests made. */
+enum ml_result ml_predict(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests, char *err,
+                          size_t errsz);
 
 /* Parse the service's JSON answer: field holds an integer or a string
  * holding one ("2"). Returns 0, or -1 with the reason in err. */

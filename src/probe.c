@@ -3,16 +3,17 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 #include "influx.h"
 #include "kafka.h"
+#include "util.h"
 
 /* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
- * request timed out (as opposed to being refused or answered badly). */
-/* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
- * request timed out (as opposed to being refused or answered badly). */
+ * request timed out (as opposed to being refused or answered badly), and the
+ * reason in why, the URL's credentials masked (it is logged and stored). */
 static int flink_get(const char *base, const char *path, long timeout_s, struct buf *body, int *timed_out,
                      char *why, size_t whysz)
 {
@@ -22,10 +23,8 @@ static int flink_get(const char *base, const char *path, long timeout_s, struct 
 
     if (http_url(&url, base, path) == 0)
         rc = http_get(url.data, timeout_s, NULL, body, &status);
-    if (rc != CURLE_OK)
-        snprintf(why, whysz, "JobManager %s: %s", url.data ? url.data : base, curl_easy_strerror(rc));
-    else if (status != 200)
-        snprintf(why, whysz, "JobManager %s answered %ld", url.data, status);
+    if (rc != CURLE_OK || status != 200)
+        http_describe(why, whysz, "JobManager", url.data ? url.data : base, rc, status);
     *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     buf_free(&url);
     return rc == CURLE_OK && status == 200 ? 0 : -1;
@@ -107,10 +106,27 @@ int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, i
     rc = influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
                           cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, found, err, errsz);
     influx_close(ix);
-    if (rc != 0)
+    if (rc != 0) {
+        /* the reason is logged and stored with the check: mask the URL of
+         * InfluxDB's client errors ("InfluxDB URL: Couldn't connect") */
+        char *raw = strdup(err);
+        if (raw == NULL) {
+            snprintf(err, errsz, "InfluxDB: out of memory");
+            return -1;
+        }
+        url_redact(err, errsz, raw, strlen(raw));
+        free(raw);
         return -1;
-    /* no point in the lookback window: at least the lookback */
-    *latency_s = *found ? (double)(now_ms - last_ms) / 1000.0 : (double)cfg->lookback_seconds;
+    }
+    /* no point in the lookback window: at least the lookback. In doubles:
+     * a hostile answer's time must not overflow the subtraction; a point
+     * from the future is as fresh as can be. */
+    if (*found) {
+        double age = ((double)now_ms - (double)last_ms) / 1000.0;
+        *latency_s = age > 0 ? age : 0;
+    } else {
+        *latency_s = (double)cfg->lookback_seconds;
+    }
     return 0;
 }
 
@@ -147,7 +163,7 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
     else
         add_err(errs, errsz, err);
 
-    if (cfg->max_primary_lag_messages > 0) {
+    if (cfg->lag_probe || cfg->max_primary_lag_messages > 0) {
         obs->lag_probed = 1;
         if (kafka_group_lag(cfg, cfg->primary_group, (int)cfg->probe_timeout_seconds * 1000, &obs->lag, err,
                             sizeof err) == 0)

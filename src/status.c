@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -35,15 +36,64 @@ static const char *str(json_t *row, const char *key)
 
 static long long num(json_t *row, const char *key) { return (long long)json_integer_value(json_object_get(row, key)); }
 
+/* A free-text column (errors, reasons: they quote server answers, ids and
+ * times from outside) escaped as log lines are, so that a row stays a line. */
+static const char *text(json_t *row, const char *key, char *out, size_t outsz)
+{
+    json_t *v = json_object_get(row, key);
+
+    if (!json_is_string(v))
+        return "-";
+    log_escape(out, outsz, json_string_value(v), json_string_length(v), 0);
+    return out;
+}
+
+/* Mask URL credentials in every string under v: rows written before spillway
+ * masked them, or by a module that quotes a URL, may hold one. Returns 0, or
+ * -1 when memory runs out. */
+static int status_redact(json_t *v)
+{
+    size_t i, len, n;
+    const char *key;
+    json_t *item;
+    char *safe;
+    int rc;
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (status_redact(item) != 0)
+                return -1;
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, item) {
+            if (status_redact(item) != 0)
+                return -1;
+        }
+    } else if (json_is_string(v)) {
+        len = json_string_length(v);
+        if (memmem(json_string_value(v), len, "://", 3) == NULL)
+            return 0;
+        n = url_redact(NULL, 0, json_string_value(v), len);
+        if ((safe = malloc(n + 1)) == NULL)
+            return -1;
+        url_redact(safe, n + 1, json_string_value(v), len);
+        rc = json_string_setn(v, safe, n);
+        free(safe);
+        return rc;
+    }
+    return 0;
+}
+
 static void print_table(const struct config *cfg, json_t *all)
 {
     json_t *state = json_array_get(json_object_get(all, "state"), 0);
     json_t *q = json_array_get(json_object_get(all, "quarantine"), 0);
     json_t *row;
     size_t i;
+    char buf[LOG_MSG_MAX];
 
     printf("mode:        %s since %s%s%s\n", str(state, "mode"), str(state, "since"),
-           strcmp(str(state, "forced"), "auto") ? " (forced " : "",
+           strcmp(str(state, "forced"), "auto") ? " (forced" : "",
            strcmp(str(state, "forced"), "auto") ? "; `spillway force auto` to release)" : "");
     printf("counters:    violations %lld/%lld, recoveries %lld/%lld\n", num(state, "violations"),
            (long long)cfg->consecutive_violations, num(state, "recoveries"), (long long)cfg->consecutive_recoveries);
@@ -64,12 +114,13 @@ static void print_table(const struct config *cfg, json_t *all)
     json_array_foreach(json_object_get(all, "runs"), i, row) {
         printf("  %-4lld %-24s %-13s %-12s %9lld %7lld %6lld %8lld %5lld %s\n", num(row, "id"), str(row, "started_at"),
                str(row, "outcome"), str(row, "ended_by"), num(row, "messages"), num(row, "points"),
-               num(row, "quarantined"), num(row, "skipped"), num(row, "lost_partitions"), str(row, "error"));
+               num(row, "quarantined"), num(row, "skipped"), num(row, "lost_partitions"),
+               text(row, "error", buf, sizeof buf));
     }
     printf("\nlast transitions:\n");
     json_array_foreach(json_object_get(all, "transitions"), i, row) {
         printf("  %-24s %s -> %s: %s\n", str(row, "at"), str(row, "from_mode"), str(row, "to_mode"),
-               str(row, "reason"));
+               text(row, "reason", buf, sizeof buf));
     }
 }
 
@@ -93,6 +144,11 @@ int status_run(const struct config *cfg, int json)
             goto out;
         }
         json_object_set_new(all, status_queries[i].key, rows);
+    }
+    if (status_redact(all) != 0) {
+        log_err("status: out of memory");
+        code = EX_SOFTWARE;
+        goto out;
     }
     if (json) {
         /* one object: the state row and the quarantine counts unwrapped */

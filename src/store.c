@@ -3,8 +3,10 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -51,7 +53,7 @@ static const char *const migrations[] = {
     "  latency_s REAL,"                  /* NULL: unknown */
     "  lag INTEGER,"                     /* NULL: not probed or unknown */
     "  healthy INTEGER,"                 /* NULL: not probed or unknown */
-    "  verdict TEXT NOT NULL,"           /* healthy | violation | recovery | not_recovered | unknown */
+    "  verdict TEXT NOT NULL,"           /* verdict_name(): healthy, violation, recovery, not_recovered, unknown, idle */
     "  violations INTEGER NOT NULL,"
     "  recoveries INTEGER NOT NULL,"
     "  mode TEXT NOT NULL,"              /* after this check */
@@ -82,6 +84,10 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE runs ADD COLUMN lost_partitions INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE runs ADD COLUMN join_s REAL;",
+    /* 4: retention needs to find old rows without a scan */
+    "CREATE INDEX checks_at ON checks (at);"
+    "CREATE INDEX runs_started_at ON runs (started_at);"
+    "CREATE INDEX quarantine_at ON quarantine (at);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -128,13 +134,13 @@ static int store_version(struct store *s, int *version)
  * the file; none should queue behind another for this), and take the write
  * lock only to migrate, reading the version again under it: two processes
  * opening an old file must not both migrate. */
-static int store_migrate(struct store *s, char *err, size_t errsz)
+static int store_migrate(struct store *s, int target, char *err, size_t errsz)
 {
     int version;
 
     if (store_version(s, &version) != 0)
         return store_fail(s, err, errsz, "read the schema version");
-    if (version == NMIGRATIONS)
+    if (version == target)
         return 0;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "begin");
@@ -146,7 +152,7 @@ static int store_migrate(struct store *s, char *err, size_t errsz)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
-    for (; version < NMIGRATIONS; version++) {
+    for (; version < target; version++) {
         char pragma[64];
         if (sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK)
             goto fail;
@@ -174,6 +180,16 @@ static int store_done(struct store *s, sqlite3_stmt *q, const char *what, char *
 
 struct store *store_open(const char *path, char *err, size_t errsz)
 {
+    return store_open_at(path, NMIGRATIONS, err, errsz);
+}
+
+int store_schema_version(void)
+{
+    return NMIGRATIONS;
+}
+
+struct store *store_open_at(const char *path, int version, char *err, size_t errsz)
+{
     struct store *s = calloc(1, sizeof *s);
 
     if (s == NULL) {
@@ -192,7 +208,7 @@ struct store *store_open(const char *path, char *err, size_t errsz)
         store_fail(s, err, errsz, path);
         goto fail;
     }
-    if (store_migrate(s, err, errsz) != 0)
+    if (store_migrate(s, version, err, errsz) != 0)
         goto fail;
     return s;
 fail:
@@ -287,8 +303,10 @@ int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char 
     /* prepared once, on first use: most commands never quarantine */
     if (st == NULL &&
         sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "INSERT INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                           " ON CONFLICT (kind, topic, partition, offset) DO UPDATE SET run_id = excluded.run_id,"
+                           " at = excluded.at, key = excluded.key, payload = excluded.payload, error = excluded.error",
                            -1, &s->quarantine, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     st = s->quarantine;
@@ -310,6 +328,92 @@ int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char 
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return store_fail(s, err, errsz, "insert quarantine");
+    return 0;
+}
+
+int store_quarantine_forget(struct store *s, const char *kind, const char *topic, int32_t partition, int64_t offset,
+                            char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM quarantine WHERE kind = ? AND topic = ? AND partition = ? AND offset = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, partition);
+    sqlite3_bind_int64(st, 4, offset);
+    if (store_done(s, st, "forget quarantine", err, errsz) != 0)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+/* Run a DELETE with one text parameter; add the rows removed to *n. */
+static int store_delete(struct store *s, const char *sql, const char *param, int64_t *n, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if (param)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+    if (store_done(s, st, "prune", err, errsz) != 0)
+        return -1;
+    *n += sqlite3_changes(s->db);
+    return 0;
+}
+
+static int64_t store_scalar(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Quarantine rows of runs still running are never pruned: a run that has
+ * not finished may yet count them. */
+#define QUARANTINE_SIZE "(coalesce(length(payload), 0) + coalesce(length(key), 0))"
+#define QUARANTINE_PRUNABLE "(run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE outcome = 'running'))"
+
+int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_quarantine_bytes, int checks_only,
+                struct store_pruned *out, char *err, size_t errsz)
+{
+    char before[32];
+    int64_t bytes;
+
+    memset(out, 0, sizeof *out);
+    fmt_iso_ms(before, sizeof before, now_ms - keep_days * 86400000);
+    if (store_delete(s, "DELETE FROM checks WHERE at < ?", before, &out->checks, err, errsz) != 0)
+        return -1;
+    if (checks_only)
+        return 0;
+    if (store_delete(s, "DELETE FROM quarantine WHERE at < ? AND " QUARANTINE_PRUNABLE, before, &out->quarantined,
+                     err, errsz) != 0 ||
+        /* a run's quarantine rows keep their run id: prune runs after them */
+        store_delete(s,
+                     "DELETE FROM runs WHERE started_at < ? AND outcome != 'running'"
+                     " AND id NOT IN (SELECT run_id FROM quarantine WHERE run_id IS NOT NULL)",
+                     before, &out->runs, err, errsz) != 0)
+        return -1;
+    bytes = store_scalar(s, "SELECT coalesce(sum(" QUARANTINE_SIZE "), 0) FROM quarantine");
+    if (bytes > max_quarantine_bytes) {
+        char limit[32];
+        /* the oldest first, up to the bytes over the budget */
+        snprintf(limit, sizeof limit, "%" PRId64, bytes - max_quarantine_bytes);
+        if (store_delete(s,
+                         "DELETE FROM quarantine WHERE id IN (SELECT id FROM (SELECT id, sum(" QUARANTINE_SIZE
+                         ") OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) - " QUARANTINE_SIZE " AS before"
+                         " FROM quarantine WHERE " QUARANTINE_PRUNABLE ") WHERE before < CAST(? AS INTEGER))",
+                         limit, &out->over_budget, err, errsz) != 0)
+            return -1;
+    }
+    out->quarantine_bytes = store_scalar(s, "SELECT coalesce(sum(" QUARANTINE_SIZE "), 0) FROM quarantine");
     return 0;
 }
 

@@ -22,6 +22,11 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t errsz);
 void store_close(struct store *s);
 
+/* For tests of the migrations: open path migrated only up to schema version
+ * (an older spillway's file), and the version this spillway writes. */
+struct store *store_open_at(const char *path, int version, char *err, size_t errsz);
+int store_schema_version(void);
+
 /* Mark runs left "running" by a runner that died (kill -9, power loss) as
  * "abandoned". Call only while holding the runner lock. Returns the number
  * of rows changed, or -1. */
@@ -67,12 +72,35 @@ struct run_summary {
 };
 int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum, char *err, size_t errsz);
 
-/* Record a quarantined message ("message") or aggregate ("aggregate").
- * Idempotent: the same kind, topic, partition and offset is stored once, so
- * a retried batch does not quarantine its bad messages twice. */
+/* Record a quarantined message ("message") or aggregate ("aggregate", whose
+ * offset is its first message's). The same kind, topic, partition and offset
+ * is stored once: a retried batch replaces what the failed attempt stored
+ * (a retry's aggregate holds at least the same messages). */
 int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,
                      int32_t partition, int64_t offset, const void *key, size_t key_len,
                      const void *payload, size_t payload_len, const char *error, char *err, size_t errsz);
+
+/* Forget a quarantined item: a retried batch wrote the point of an
+ * aggregate the failed attempt had quarantined. Returns the rows removed
+ * (0 or 1), or -1. */
+int store_quarantine_forget(struct store *s, const char *kind, const char *topic, int32_t partition, int64_t offset,
+                            char *err, size_t errsz);
+
+/* What store_prune() removed. */
+struct store_pruned {
+    int64_t checks, runs, quarantined; /* older than keep_days */
+    int64_t over_budget;               /* quarantine rows removed, oldest first, for the byte budget */
+    int64_t quarantine_bytes;          /* what the quarantine holds afterwards */
+};
+
+/* Retention: remove checks, finished runs and quarantine rows older than
+ * keep_days, then the oldest quarantine rows while the quarantine holds
+ * more than max_quarantine_bytes (payloads and keys). Never a running run
+ * or its quarantine rows, nor a run whose quarantine rows are kept. With
+ * checks_only, only old checks (cheap: the checker calls it every check).
+ * Returns 0 or -1. */
+int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_quarantine_bytes, int checks_only,
+                struct store_pruned *out, char *err, size_t errsz);
 
 /* Transactions. BEGIN IMMEDIATE takes the write lock at once (waiting up to
  * the busy timeout), so that two checks read-decide-write one after the

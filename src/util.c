@@ -1,7 +1,8 @@
-/* util.c -- byte buffers, number formatting and clocks. */
+/* util.c -- byte buffers, number formatting, clocks and URL credential masking. */
 #include "util.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,21 +38,32 @@ int buf_append(struct buf *b, const char *data, size_t len)
     return 0;
 }
 
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0 || buf_reserve(b, (size_t)n) != 0) {
+        va_end(again);
+        return -1;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    va_end(again);
+    b->len += (size_t)n;
+    return 0;
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
-    int n;
+    int rc;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0 || buf_reserve(b, (size_t)n) != 0)
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
+    return rc;
 }
 
 void buf_reset(struct buf *b)
@@ -107,4 +119,181 @@ void sleep_ms(int64_t ms)
 
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+    /* the length of the valid UTF-8 sequence starting at s, 0 when none:
+     * no overlong forms, no surrogates, nothing above U+10FFFF */
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+int utf8_escape(struct buf *b, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_valid_prefix(u + i, len - i);
+        if (n > 0) {
+            if (buf_append(b, s + i, n) != 0)
+                return -1;
+            i += n;
+        } else {
+            if (buf_printf(b, "\\x%02x", u[i]) != 0)
+                return -1;
+            i++;
+        }
+    }
+    if (b->data == NULL && buf_append(b, "", 0) != 0)
+        return -1;
+    return 0;
+}
+
+/* The output of url_redact: what fits in out, and the length of the whole. */
+struct redact_out {
+    char *p;
+    size_t cap, len;
+    size_t masked; /* how many secrets were replaced */
+};
+
+static void redact_put(struct redact_out *o, const char *s, size_t n)
+{
+    size_t room = o->cap > o->len + 1 ? o->cap - 1 - o->len : 0;
+
+    if (room > 0)
+        memcpy(o->p + o->len, s, n < room ? n : room);
+    o->len += n;
+}
+
+static void redact_mask(struct redact_out *o)
+{
+    redact_put(o, "***", 3);
+    o->masked++;
+}
+
+/* Bytes that cannot be part of a URL written in a message. */
+static int url_end_byte(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`';
+}
+
+static int secret_param(const char *name, size_t n)
+{
+    static const char *const names[] = {
+        "p", "password", "token", "access_token", "api_key", "apikey", "secret", "client_secret",
+    };
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* One URL's part after "://": t[0..end). */
+static void redact_url(struct redact_out *o, const char *t, size_t end)
+{
+    size_t q = 0, at = 0, pos;
+    const char *colon;
+    int has_at = 0;
+
+    while (q < end && t[q] != '?' && t[q] != '#')
+        q++;
+    for (size_t i = 0; i < q; i++) {
+        if (t[i] == '@') {
+            at = i;
+            has_at = 1;
+        }
+    }
+    colon = has_at ? memchr(t, ':', at) : NULL;
+    if (colon && (size_t)(colon - t) + 1 < at) {
+        redact_put(o, t, (size_t)(colon - t) + 1);
+        redact_mask(o);
+        redact_put(o, t + at, q - at);
+    } else {
+        redact_put(o, t, q);
+    }
+    pos = q;
+    if (pos < end && t[pos] == '?') {
+        redact_put(o, "?", 1);
+        pos++;
+        while (pos < end && t[pos] != '#') {
+            size_t pe = pos;
+            const char *eq;
+            while (pe < end && t[pe] != '&' && t[pe] != ';' && t[pe] != '#')
+                pe++;
+            eq = memchr(t + pos, '=', pe - pos);
+            if (eq && secret_param(t + pos, (size_t)(eq - t) - pos) && (size_t)(eq - t) + 1 < pe) {
+                redact_put(o, t + pos, (size_t)(eq - t) + 1 - pos);
+                redact_mask(o);
+            } else {
+                redact_put(o, t + pos, pe - pos);
+            }
+            pos = pe;
+            if (pos < end && t[pos] != '#')
+                redact_put(o, t + pos++, 1); /* the separator */
+        }
+    }
+    redact_put(o, t + pos, end - pos); /* the fragment, if any */
+}
+
+static void redact_text(struct redact_out *o, const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        const char *sep = memmem(text + i, len - i, "://", 3);
+        size_t start, end;
+
+        if (sep == NULL) {
+            redact_put(o, text + i, len - i);
+            break;
+        }
+        start = (size_t)(sep - text) + 3;
+        redact_put(o, text + i, start - i);
+        for (end = start; end < len && !url_end_byte((unsigned char)text[end]); end++)
+            ;
+        redact_url(o, text + start, end - start);
+        i = end;
+    }
+    if (o->cap > 0)
+        o->p[o->len < o->cap ? o->len : o->cap - 1] = '\0';
+}
+
+size_t url_redact(char *out, size_t outsz, const char *text, size_t len)
+{
+    struct redact_out o = { .p = out, .cap = outsz };
+
+    redact_text(&o, text, len);
+    return o.len;
+}
+
+int url_has_secret(const char *text)
+{
+    struct redact_out o = { 0 };
+
+    redact_text(&o, text, strlen(text));
+    return o.masked > 0;
 }

@@ -1,6 +1,8 @@
 /* window.c -- event-time parsing and tumbling window arithmetic. */
 #include "window.h"
 
+#include "mark.h"
+
 #include <time.h>
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -107,9 +109,20 @@ int64_t window_start(int64_t t_ms, int64_t width_ms)
     return t_ms - r;
 }
 
-int64_t window_point_time_ns(int64_t window_start_ms, int32_t partition, int64_t first_offset)
+int64_t window_point_time_ns(int64_t window_start_ms, int32_t partition, int64_t seq)
 {
-    int64_t disc = (first_offset % 1000000) * 1000 + (partition % 1000);
+    int64_t disc = (seq % MARK_SEQ_BLOCK) * WINDOW_MAX_PARTITIONS + partition % WINDOW_MAX_PARTITIONS;
 
     return window_start_ms * 1000000 + disc;
+}
+
+/* InfluxDB 1.x refuses the two extreme int64 values (it keeps them as
+ * markers), and a point may lie up to 1 s after its window's start. */
+#define WINDOW_MIN_NS (INT64_MIN + 2)
+#define WINDOW_MAX_NS (INT64_MAX - 1)
+
+int window_storable(int64_t window_start_ms)
+{
+    return window_start_ms >= WINDOW_MIN_NS / 1000000 + 1 &&
+           window_start_ms <= (WINDOW_MAX_NS - 1000000000) / 1000000;
 }

@@ -208,6 +208,29 @@ def cmd_produce(a):
     print("produced %d message(s) to %s" % (stats["ok"], a.topic), file=sys.stderr)
 
 
+def cmd_fill(a):
+    """COUNT copies of one event, fast: to move a partition's offsets along."""
+    value = Encoder(load_schema(a.schema)).encode(json.loads(a.value))
+    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 50, "batch.num.messages": 10000,
+                         "queue.buffering.max.messages": 1000000})
+    failed = []
+    key = a.key.encode()
+    for i in range(a.count):
+        while True:
+            try:
+                producer.produce(a.topic, value=value, key=key, partition=a.partition,
+                                 on_delivery=lambda err, msg: err and failed.append(err))
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if i % 10000 == 0:
+            producer.poll(0)
+    if producer.flush(120):
+        die("fill: not all delivered within 120 s")
+    if failed:
+        die("fill: %d failed, first: %s" % (len(failed), failed[0]))
+
+
 # ---- expect -------------------------------------------------------------------------
 
 def cmd_expect(a):
@@ -326,6 +349,16 @@ def main():
     s.add_argument("--manifest", required=True)
     s.add_argument("--partition", type=int)
     s.set_defaults(fn=cmd_produce)
+
+    s = sub.add_parser("fill", help="produce COUNT copies of one event to one partition (no manifest)")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--schema", required=True)
+    s.add_argument("--value", required=True, metavar="JSON")
+    s.add_argument("--key", required=True)
+    s.add_argument("--partition", type=int, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.set_defaults(fn=cmd_fill)
 
     s = sub.add_parser("expect", help="expected aggregates of a manifest")
     s.add_argument("--manifest", required=True)

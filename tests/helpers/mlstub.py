@@ -97,7 +97,8 @@ class Handler(JsonHandler):
         if ctl.get("delay_ms"):
             time.sleep(float(ctl["delay_ms"]) / 1000.0)
         if ctl.get("status") and n > int(ctl.get("after", 0)):
-            return self.reply(int(ctl["status"]), {"error": "model failure"})
+            headers = [("Retry-After", str(ctl["retry_after"]))] if "retry_after" in ctl else []
+            return self.reply(int(ctl["status"]), {"error": "model failure"}, headers)
         self.reply(*predict(url.query))
 
 

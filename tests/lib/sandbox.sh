@@ -94,10 +94,16 @@ _influxd_run() {
     wait_until "$INFLUX_PID" "influxd (log: $dir/influxd.log)" 30 _influx_ping
 }
 
-# start_influxd: InfluxDB 1.x on 127.0.0.1 with database flink_sink.
+# start_influxd [--auth USER PASSWORD]: InfluxDB 1.x on 127.0.0.1 with database flink_sink.
+# With --auth, authentication is on ([http] auth-enabled) and USER is an admin with PASSWORD:
+# any request without them is answered 401 (influx/influxtool.py, which send none, fail then).
 # Sets INFLUX_URL INFLUX_PORT INFLUX_PID.
 start_influxd() {
-    local dir=$SANDBOX/influxdb rpc
+    local dir=$SANDBOX/influxdb rpc auth_line= user= password=
+    if [[ ${1:-} == --auth ]]; then
+        (( $# == 3 )) || _fail "usage: start_influxd [--auth USER PASSWORD]"
+        auth_line=$'  auth-enabled = true\n' user=$2 password=$3
+    fi
     mkdir -p "$dir"
     INFLUX_PORT=$(free_port)
     rpc=$(free_port)
@@ -126,13 +132,22 @@ bind-address = "127.0.0.1:$rpc"
   bind-address = "127.0.0.1:$INFLUX_PORT"
   log-enabled = false
   max-row-limit = 0
-[ifql]
+${auth_line}[ifql]
   enabled = false
 [logging]
   suppress-logo = true
   level = "warn"
 EOF
     _influxd_run
+    if [[ -n $auth_line ]]; then
+        # with authentication on and no user yet, InfluxDB lets anyone create the first admin
+        curl -sf -o /dev/null -XPOST "$INFLUX_URL/query" \
+            --data-urlencode "q=CREATE USER \"$user\" WITH PASSWORD '$password' WITH ALL PRIVILEGES" ||
+            _fail "influxd: cannot create the admin user $user"
+        curl -sf -o /dev/null -u "$user:$password" -XPOST "$INFLUX_URL/query" \
+            --data-urlencode 'q=CREATE DATABASE "flink_sink"' || _fail "influxd: cannot create database flink_sink"
+        return
+    fi
     "$PY" "$HELPERS/influxtool.py" --url "$INFLUX_URL" --db flink_sink create-db ||
         _fail "influxd: cannot create database flink_sink"
 }
@@ -206,7 +221,8 @@ start_mlstub() {
 }
 
 # ml_control JSON: e.g. '{"status":500}', '{"delay_ms":200}', '{"hold":true}', '' (normal);
-# with "after": N, the first N requests (from this control on) are answered normally.
+# with "after": N, the first N requests (from this control on) are answered normally; with
+# "retry_after": S, the status answers carry a Retry-After: S header.
 ml_control() {
     printf '%s' "$1" >"$ML_CONTROL.tmp" && mv -f "$ML_CONTROL.tmp" "$ML_CONTROL"
 }

@@ -117,6 +117,67 @@ int main(void)
     is_int(load(&cfg, "[kafka]\nsasl.password = x\n"), 0, "a SASL password loads");
     is_int(cfg.holds_secret, 1, "and is a secret too");
     config_free(&cfg);
+    is_int(load(&cfg, ""), 0, "the defaults load");
+    is_int(cfg.holds_secret, 0, "and hold no secret");
+    config_free(&cfg);
+
+    /* every librdkafka 2.0.2 property that holds a secret, and some that do not */
+    static const struct {
+        const char *line;
+        int secret;
+    } kafka_secrets[] = {
+        { "ssl.key.password = x", 1 },
+        { "ssl.key.pem = -----BEGIN PRIVATE KEY-----", 1 },
+        { "ssl.keystore.password = x", 1 },
+        { "sasl.password = x", 1 },
+        { "sasl.oauthbearer.client.secret = x", 1 },
+        { "sasl.oauthbearer.config = principal=admin", 1 },
+        { "sasl.oauthbearer.token.endpoint.url = https://id:pw@idp/token", 1 },
+        { "sasl.oauthbearer.token.endpoint.url = https://idp/token", 0 },
+        { "ssl.certificate.pem = -----BEGIN CERTIFICATE-----", 0 },
+        { "ssl.ca.pem = -----BEGIN CERTIFICATE-----", 0 },
+        { "ssl.key.location = /etc/spillway/client.key", 0 },
+        { "sasl.username = spillway", 0 },
+        { "sasl.password =", 0 },
+    };
+    for (size_t i = 0; i < sizeof kafka_secrets / sizeof kafka_secrets[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[kafka]\n%s\n", kafka_secrets[i].line);
+        if (load(&cfg, text) != 0) {
+            /* Debian's librdkafka is built without OIDC */
+            if (strstr(err, "not supported in this build"))
+                ok(1, "[kafka] %s # skip not supported by this librdkafka build", kafka_secrets[i].line);
+            else
+                ok(0, "[kafka] %s loads: %s", kafka_secrets[i].line, err);
+        } else {
+            is_int(cfg.holds_secret, kafka_secrets[i].secret, "[kafka] %s %s", kafka_secrets[i].line,
+                   kafka_secrets[i].secret ? "is a secret" : "is no secret");
+        }
+        config_free(&cfg);
+    }
+
+    static const struct {
+        const char *text;
+        int secret;
+    } url_secrets[] = {
+        { "[influxdb]\nurl = http://admin:pw@influxdb:8086\n", 1 },
+        { "[influxdb]\nurl = http://influxdb:8086/?u=admin&p=pw\n", 1 },
+        { "[influxdb]\nurl = http://admin@influxdb:8086\n", 0 },
+        { "[ml]\nendpoint = http://ml:5000/model/api/predict?token=t\n", 1 },
+        { "[ml]\nendpoint = http://u:p@ml:5000/model/api/predict\n", 1 },
+        { "[check]\nflink_url = https://u:p@jobmanager:8081\n", 1 },
+        { "[check]\nrunner_command = curl -X POST http://u:p@runner/start\n", 1 },
+        { "[check]\nflink_url = https://jobmanager:8081\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof url_secrets / sizeof url_secrets[0]; i++) {
+        const char *t = url_secrets[i].text, *key = strchr(t, '\n') + 1;
+        if (load(&cfg, t) != 0)
+            ok(0, "%.*s loads: %s", (int)strcspn(key, "\n"), key, err);
+        else
+            is_int(cfg.holds_secret, url_secrets[i].secret, "%.*s %s", (int)strcspn(key, "\n"), key,
+                   url_secrets[i].secret ? "is a secret" : "is no secret");
+        config_free(&cfg);
+    }
 
     struct config missing;
     is_int(config_load(&missing, "/nonexistent/spillway.ini", err, sizeof err), -1, "a missing file fails");

@@ -9,7 +9,7 @@
 #define FP FORCED_PRIMARY
 
 /* observations */
-enum obs_kind { FRESH, STALE, MID, UNHEALTHY, NO_INFLUX, NO_FLINK, LAGGING, NO_KAFKA };
+enum obs_kind { FRESH, STALE, MID, UNHEALTHY, NO_INFLUX, NO_FLINK, LAGGING, NO_KAFKA, QUIET, QUIET_SICK, QUIET_NOLAG };
 
 static struct observation make_obs(enum obs_kind k)
 {
@@ -24,13 +24,17 @@ static struct observation make_obs(enum obs_kind k)
     case NO_FLINK: o.health_known = 0; break;
     case LAGGING: o.lag = 5000; break;
     case NO_KAFKA: o.lag_known = 0; break;
+    case QUIET: o.latency_s = 4000; o.lag = 0; break;              /* no new events, caught up */
+    case QUIET_SICK: o.latency_s = 4000; o.lag = 0; o.healthy = 0; o.why_unhealthy = "job RESTARTING"; break;
+    case QUIET_NOLAG: o.latency_s = 4000; o.lag = 0; o.lag_probed = 0; break; /* caught up, but unproven */
     }
     return o;
 }
 
 int main(void)
 {
-    static const char *obs_names[] = { "fresh", "stale", "mid", "unhealthy", "no-influx", "no-flink", "lagging", "no-kafka" };
+    static const char *obs_names[] = { "fresh", "stale", "mid", "unhealthy", "no-influx", "no-flink", "lagging", "no-kafka",
+                                       "quiet", "quiet-but-unhealthy", "quiet-lag-not-probed" };
     const struct thresholds t = { .latency_threshold_s = 300, .resume_threshold_s = 150, .consecutive_violations = 3,
                                   .consecutive_recoveries = 2, .max_lag = 1000 };
     static const struct {
@@ -52,6 +56,11 @@ int main(void)
         { { P, A, 2, 0 }, NO_INFLUX, { P, A, 2, 0 }, VERDICT_UNKNOWN, 0, 0 }, /* unknown moves nothing */
         { { P, A, 2, 0 }, NO_FLINK, { P, A, 2, 0 }, VERDICT_UNKNOWN, 0, 0 },
         { { P, A, 1, 0 }, NO_KAFKA, { P, A, 1, 0 }, VERDICT_UNKNOWN, 0, 0 },
+        /* a quiet night: healthy, caught up, no new events */
+        { { P, A, 0, 0 }, QUIET, { P, A, 0, 0 }, VERDICT_IDLE, 0, 0 },
+        { { P, A, 2, 0 }, QUIET, { P, A, 0, 0 }, VERDICT_IDLE, 0, 0 },       /* not a third violation: resets */
+        { { P, A, 2, 0 }, QUIET_SICK, { F, A, 0, 0 }, VERDICT_VIOLATION, 1, 1 }, /* caught up, but unhealthy */
+        { { P, A, 2, 0 }, QUIET_NOLAG, { F, A, 0, 0 }, VERDICT_VIOLATION, 1, 1 }, /* idle must be proven */
         /* fallback mode */
         { { F, A, 0, 0 }, STALE, { F, A, 0, 0 }, VERDICT_NOT_RECOVERED, 1, 0 },
         { { F, A, 0, 0 }, MID, { F, A, 0, 0 }, VERDICT_NOT_RECOVERED, 1, 0 },  /* hysteresis */
@@ -61,6 +70,10 @@ int main(void)
         { { F, A, 0, 1 }, MID, { F, A, 0, 0 }, VERDICT_NOT_RECOVERED, 1, 0 },  /* resets the recoveries */
         { { F, A, 0, 1 }, NO_INFLUX, { F, A, 0, 1 }, VERDICT_UNKNOWN, 1, 0 },  /* still drains */
         { { F, A, 0, 0 }, LAGGING, { F, A, 0, 1 }, VERDICT_RECOVERY, 1, 0 },   /* lag is not a resume criterion */
+        { { F, A, 0, 0 }, QUIET, { F, A, 0, 1 }, VERDICT_IDLE, 1, 0 },      /* idle counts as a recovery */
+        { { F, A, 0, 1 }, QUIET, { P, A, 0, 0 }, VERDICT_IDLE, 0, 1 },      /* and resumes without traffic */
+        { { F, A, 0, 1 }, QUIET_SICK, { F, A, 0, 0 }, VERDICT_NOT_RECOVERED, 1, 0 },
+        { { F, A, 0, 1 }, QUIET_NOLAG, { F, A, 0, 0 }, VERDICT_NOT_RECOVERED, 1, 0 },
         /* forced */
         { { P, FF, 0, 0 }, FRESH, { F, FF, 0, 0 }, VERDICT_HEALTHY, 1, 1 },
         { { F, FF, 0, 0 }, FRESH, { F, FF, 0, 0 }, VERDICT_HEALTHY, 1, 0 },

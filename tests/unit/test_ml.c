@@ -41,14 +41,14 @@ int main(void)
     unsigned char present[6] = { 1, 1, 1, 1, 1, 1 };
     struct buf url = { 0 };
     agg_init(&a, 6);
-    agg_add(&a, "n", 1, 0, 0, 0, vals, present);
+    agg_add(&a, "n", 1, 0, 0, 0, vals, present, 0);
     vals[4] = 81.75;
-    agg_add(&a, "n", 1, 0, 0, 1, vals, present);
+    agg_add(&a, "n", 1, 0, 0, 1, vals, present, 0);
     ml_build_url(&cfg, &a.entries[0], &url);
     is_str(url.data, "http://ml:5000/model/api/predict?x=1&y=2&z=3&eda=0.5&hr=81&temp=36.7",
            "every parameter is its field's mean");
     present[4] = 0;
-    agg_add(&a, "m", 1, 0, 0, 2, vals, present);
+    agg_add(&a, "m", 1, 0, 0, 2, vals, present, 0);
     ml_build_url(&cfg, &a.entries[1], &url);
     is_str(url.data, "http://ml:5000/model/api/predict?x=1&y=2&z=3&eda=0.5&temp=36.7",
            "a field with no value is left out, for the service to judge");

@@ -4,6 +4,7 @@
 #include "agg.h"
 #include "tap.h"
 #include "window.h"
+#include "mark.h"
 
 static int64_t parse(const char *s, int *rc)
 {
@@ -46,11 +47,29 @@ int main(void)
     is_int(window_start(1795255230000LL, 30000), 1795255230000LL, "real time, first ms of the next");
 
     is_int(window_point_time_ns(1795255200000LL, 0, 0), 1795255200000000000LL, "point time: no discriminator");
-    is_int(window_point_time_ns(1795255200000LL, 1, 42), 1795255200000042001LL, "offset and partition");
-    is_int(window_point_time_ns(1795255200000LL, 7, 123456789LL), 1795255200456789007LL,
-           "offset modulo 10^6 keeps the point in the window's first second");
+    is_int(window_point_time_ns(1795255200000LL, 1, 42), 1795255200000043009LL, "batch 42 of partition 1");
+    is_int(window_point_time_ns(1795255200000LL, 1023, MARK_SEQ_BLOCK - 1), 1795255200000000000LL + 999999487LL,
+           "the largest discriminator stays inside the window's first second");
+    is_int(window_point_time_ns(1795255200000LL, 7, MARK_SEQ_BLOCK + 5), window_point_time_ns(1795255200000LL, 7, 5),
+           "batch numbers a block apart share a discriminator (mark_collision_horizon() guards them)");
     ok(window_point_time_ns(1795255200000LL, 0, 10) != window_point_time_ns(1795255200000LL, 0, 11),
        "two batches of one window get two points");
+    ok(window_point_time_ns(1795255200000LL, 0, 1000000) != window_point_time_ns(1795255200000LL, 0, 0) &&
+           window_point_time_ns(1795255200000LL, 3, 1000000) != window_point_time_ns(1795255200000LL, 3, 2000000),
+       "batches a million apart do not collide (the old offset discriminator did)");
+    /* what InfluxDB can store: int64 ns from 1677-09-21 to 2262-04-11 */
+    int64_t y2262, y1677, y9999, y0001;
+    ok(window_parse_time("2262-04-11 23:47:15.000", 23, 0, &y2262) == 0 &&
+           window_parse_time("1677-09-21 00:12:44.000", 23, 0, &y1677) == 0 &&
+           window_parse_time("9999-12-31 23:59:59.999", 23, 0, &y9999) == 0 &&
+           window_parse_time("0001-01-01 00:00:00.000", 23, 0, &y0001) == 0,
+       "times at InfluxDB's bounds and far beyond parse");
+    ok(window_storable(window_start(y2262, 30000)) && window_storable(window_start(y1677 + 30000, 30000)),
+       "windows just inside InfluxDB's range are storable");
+    ok(!window_storable(y9999) && !window_storable(y0001) && !window_storable(INT64_MAX / 1000000) &&
+           !window_storable(INT64_MIN / 1000000),
+       "year 9999, year 1 and the int64 extremes are not (their ns would overflow)");
+    ok(!window_storable(window_start(y1677 - 60000, 30000)), "a window before 1677-09-21 is not");
 
     /* aggregation */
     struct agg a;
@@ -58,13 +77,13 @@ int main(void)
     unsigned char present[2];
     agg_init(&a, 2);
     v[0] = 1.0; v[1] = 10.0; present[0] = 1; present[1] = 1;
-    agg_add(&a, "n1", 2, 0, 0, 5, v, present);
+    agg_add(&a, "n1", 2, 0, 0, 5, v, present, 0);
     v[0] = 3.0; present[1] = 0;
-    agg_add(&a, "n1", 2, 0, 0, 6, v, present);
+    agg_add(&a, "n1", 2, 0, 0, 6, v, present, 0);
     v[0] = 100.0; present[1] = 1;
-    agg_add(&a, "n1", 2, 0, 1, 7, v, present);
-    agg_add(&a, "n2", 2, 0, 0, 8, v, present);
-    agg_add(&a, "n1", 2, 30000, 0, 9, v, present);
+    agg_add(&a, "n1", 2, 0, 1, 7, v, present, 0);
+    agg_add(&a, "n2", 2, 0, 0, 8, v, present, 0);
+    agg_add(&a, "n1", 2, 30000, 0, 9, v, present, 0);
     is_int(a.count, 4, "one aggregate per (id, window, partition)");
     int has;
     is_int((int64_t)(agg_mean(&a.entries[0], 0, &has) * 1000), 2000, "mean of 1 and 3 is 2");
@@ -73,7 +92,7 @@ int main(void)
     is_int(a.entries[0].first_offset, 5, "the first offset is the first message's");
     is_int(a.entries[0].last_offset, 6, "the last offset the last's");
     present[0] = present[1] = 0;
-    agg_add(&a, "n3", 2, 0, 0, 10, v, present);
+    agg_add(&a, "n3", 2, 0, 0, 10, v, present, 0);
     agg_mean(&a.entries[4], 0, &has);
     is_int(has, 0, "a field with no value has no mean");
 
@@ -82,7 +101,7 @@ int main(void)
         int n = snprintf(id, sizeof id, "nurse-%d", i % 5000);
         v[0] = i;
         present[0] = 1;
-        agg_add(&a, id, (size_t)n, (i / 5000) * 30000LL, 3, i, v, present);
+        agg_add(&a, id, (size_t)n, (i / 5000) * 30000LL, 3, i, v, present, 0);
     }
     is_int(a.count, 5 + 20000, "20000 distinct keys survive rehashing");
     int64_t total = 0;

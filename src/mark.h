@@ -1,0 +1,66 @@
+/* mark.h -- the commit metadata the runner leaves on each partition: what a
+ * committed offset says about the run that committed it. Pure: parsing and
+ * formatting, no I/O.
+ *
+ * Kafka keeps a short string beside every committed offset, shared by every
+ * runner of the group. spillway writes one of two marks there:
+ *   "spillway:writing seq=N [end=E] hw=H hwb=B"
+ *       committed at a batch's start offset before anything is written: batch
+ *       N of the partition is under way; once its points begin to be written,
+ *       end=E says where its reading stopped. A retry must use the same N and
+ *       read at least up to E, so that it rewrites every point the unfinished
+ *       batch may have written, with at least the same fields (InfluxDB 1.x
+ *       merges the fields of a rewritten point rather than replacing it).
+ *   "spillway:done seq=N hw=H hwb=B"
+ *       committed at the end of batch N once its points are all written.
+ * hw is the latest event time (epoch ms) of any message of the partition that
+ * a finished batch read; hwb is what hw was when the sequence last entered a
+ * new block of MARK_SEQ_BLOCK batches (see window_point_time_ns()). Both are
+ * MARK_NO_TIME while unknown. Anything else in the metadata (another tool's,
+ * an older spillway's, none) reads as a finished batch 0. */
+#ifndef SPILLWAY_MARK_H
+#define SPILLWAY_MARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Batches whose sequence numbers differ by a multiple of this share a point
+ * timestamp discriminator; see window_point_time_ns(). */
+#define MARK_SEQ_BLOCK INT64_C(976562)
+#define MARK_NO_TIME INT64_MIN
+
+enum mark_kind { MARK_DONE, MARK_WRITING };
+
+struct mark {
+    enum mark_kind kind;
+    int64_t seq; /* the batch: under way (writing) or the last finished (done) */
+    int64_t end; /* writing: where the batch's reading stopped; -1 before its writes began */
+    int64_t hw, hwb;
+};
+
+/* Read len bytes of commit metadata (not NUL-terminated; NULL with len 0 is
+ * none). Never fails: unknown metadata is a finished batch 0. */
+void mark_parse(const void *metadata, size_t len, struct mark *m);
+
+/* Write m as metadata text into out (at least MARK_TEXT_MAX bytes). Returns
+ * the length. */
+#define MARK_TEXT_MAX 160
+size_t mark_format(const struct mark *m, char *out, size_t outsz);
+
+/* The mark a new batch starts with, given the partition's committed mark:
+ * after a finished batch, the next sequence number (entering a new block
+ * records hw as hwb); after an unfinished one, the same batch again, with
+ * its end. */
+struct mark mark_next_batch(const struct mark *committed);
+
+/* The mark a finished batch leaves: done, its sequence number, and hw raised
+ * to the latest event time it read (MARK_NO_TIME: it read none). */
+struct mark mark_finished(const struct mark *writing, int64_t latest_event_ms);
+
+/* The event time at or below which a window may have been written by an
+ * earlier batch with the same discriminator (a batch whose sequence number
+ * is a multiple of MARK_SEQ_BLOCK smaller): MARK_NO_TIME in the first block,
+ * when there is no earlier batch to collide with. */
+int64_t mark_collision_horizon(const struct mark *writing);
+
+#endif

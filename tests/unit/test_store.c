@@ -1,0 +1,160 @@
+/* test_store.c -- the state database on a temp file: migrations from every older version,
+ * quarantine replaced and forgotten, stale runs abandoned, retention by age and by bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tap.h"
+
+#define DAY_MS 86400000LL
+static const int64_t now = 1795255200000LL; /* 2026-11-21T10:00Z */
+
+static long long scalar(struct store *s, const char *sql)
+{
+    char err[256];
+    json_t *rows = store_query_json(s, sql, err, sizeof err);
+    json_t *row = json_array_get(rows, 0);
+    const char *key;
+    json_t *v;
+    long long n = -1;
+
+    json_object_foreach(row, key, v) { n = json_integer_value(v); break; }
+    json_decref(rows);
+    return n;
+}
+
+static void exec(struct store *s, const char *sql)
+{
+    char err[256];
+    json_decref(store_query_json(s, sql, err, sizeof err));
+}
+
+static char dir[] = "/tmp/spillway-store.XXXXXX";
+
+static const char *path(const char *name)
+{
+    static char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static void test_migrations(void)
+{
+    char err[256];
+
+    for (int v = 1; v < store_schema_version(); v++) {
+        char name[32];
+        snprintf(name, sizeof name, "v%d.db", v);
+        struct store *old = store_open_at(path(name), v, err, sizeof err);
+        ok(old != NULL, "a version %d file is created (%s)", v, old ? "" : err);
+        if (old == NULL)
+            continue;
+        is_int(scalar(old, "PRAGMA user_version"), v, "at version %d", v);
+        exec(old, "INSERT INTO runs (started_at, pid, outcome) VALUES ('2026-11-20T10:00:00.000Z', 1, 'ok')");
+        exec(old, "INSERT INTO quarantine (run_id, at, kind, topic, partition, offset, payload, error)"
+                  " VALUES (1, '2026-11-20T10:00:00.000Z', 'message', 't', 0, 5, x'00', 'bad')");
+        store_close(old);
+        struct store *s = store_open(path(name), err, sizeof err);
+        ok(s != NULL, "version %d migrates to %d", v, store_schema_version());
+        if (s == NULL)
+            continue;
+        is_int(scalar(s, "PRAGMA user_version"), store_schema_version(), "and says so");
+        is_int(scalar(s, "SELECT count(*) FROM runs WHERE outcome = 'ok'") +
+                   scalar(s, "SELECT count(*) FROM quarantine WHERE offset = 5"),
+               2, "its run and its quarantine row are kept");
+        is_int(scalar(s, "SELECT count(*) FROM state"), 1, "one state row");
+        store_close(s);
+    }
+    struct store *s = store_open_at(path("future.db"), store_schema_version(), err, sizeof err);
+    exec(s, "PRAGMA user_version = 99");
+    store_close(s);
+    ok(store_open(path("future.db"), err, sizeof err) == NULL && strstr(err, "newer than this spillway"),
+       "a file from a newer spillway is refused: %s", err);
+}
+
+static void test_quarantine(struct store *s)
+{
+    char err[256];
+    int64_t run;
+
+    store_run_begin(s, now, 42, &run, err, sizeof err);
+    ok(store_quarantine(s, run, now, "aggregate", "t", 3, 100, "k", 1, "{\"count\":5}", 11, "first", err, sizeof err) ==
+           0 &&
+           store_quarantine(s, run, now + 1, "aggregate", "t", 3, 100, "k", 1, "{\"count\":9}", 11, "retry", err,
+                            sizeof err) == 0,
+       "the same aggregate quarantined twice");
+    is_int(scalar(s, "SELECT count(*) FROM quarantine WHERE offset = 100"), 1, "is one row");
+    is_int(scalar(s, "SELECT json_extract(payload, '$.count') FROM quarantine WHERE offset = 100"), 9,
+           "holding the retry's (larger) aggregate");
+    is_int(store_quarantine_forget(s, "aggregate", "t", 3, 100, err, sizeof err), 1, "forgotten when its point is written");
+    is_int(store_quarantine_forget(s, "aggregate", "t", 3, 100, err, sizeof err), 0, "forgetting again is a no-op");
+    is_int(store_runs_abandon_stale(s, now, err, sizeof err), 1, "a run left running is abandoned");
+    is_int(scalar(s, "SELECT count(*) FROM runs WHERE outcome = 'abandoned'"), 1, "and says so");
+}
+
+static void test_prune(struct store *s)
+{
+    char err[256], big[4096];
+    int64_t old_run, running_run, new_run, check;
+    struct observation o = { .latency_known = 1, .latency_s = 10 };
+    struct decision d = { .verdict = VERDICT_HEALTHY };
+    struct store_pruned p;
+
+    memset(big, 'x', sizeof big);
+    exec(s, "DELETE FROM quarantine");
+    exec(s, "DELETE FROM runs");
+    exec(s, "DELETE FROM checks");
+    for (int i = 0; i < 5; i++)
+        store_check_insert(s, now - (100 + i) * DAY_MS, &o, &d, "none", NULL, &check, err, sizeof err);
+    store_check_insert(s, now - DAY_MS, &o, &d, "none", NULL, &check, err, sizeof err);
+    store_run_begin(s, now - 100 * DAY_MS, 1, &old_run, err, sizeof err);
+    exec(s, "UPDATE runs SET outcome = 'ok' WHERE started_at < '2026-09-01'");
+    store_run_begin(s, now - 100 * DAY_MS, 2, &running_run, err, sizeof err); /* still running */
+    store_run_begin(s, now - DAY_MS, 3, &new_run, err, sizeof err);
+    exec(s, "UPDATE runs SET outcome = 'ok' WHERE pid = 3");
+    store_quarantine(s, running_run, now - 100 * DAY_MS, "message", "t", 0, 1, NULL, 0, "a", 1, "bad", err, sizeof err);
+    for (int i = 0; i < 10; i++)
+        store_quarantine(s, new_run, now - DAY_MS + i, "message", "t", 1, 10 + i, NULL, 0, big, sizeof big, "bad", err,
+                         sizeof err);
+
+    ok(store_prune(s, now, 30, 1 << 30, 1, &p, err, sizeof err) == 0 && p.checks == 5 && p.runs == 0 &&
+           p.quarantined == 0,
+       "checks only: the 5 old checks go, nothing else");
+    ok(store_prune(s, now, 30, 1 << 30, 0, &p, err, sizeof err) == 0, "a full pruning succeeds");
+    is_int(p.runs, 1, "the old finished run goes");
+    is_int(p.quarantined, 0, "the old quarantine row of a running run stays");
+    is_int(scalar(s, "SELECT count(*) FROM runs"), 2, "the running run and the recent one stay");
+    is_int(p.over_budget, 0, "within the byte budget nothing more goes");
+    ok(store_prune(s, now, 30, 3 * 4096 + 100, 0, &p, err, sizeof err) == 0, "a small byte budget");
+    is_int(p.over_budget, 7, "the 7 oldest 4 KiB items go to get under 12 KiB");
+    ok(p.quarantine_bytes <= 3 * 4096 + 100, "it holds %lld bytes now", (long long)p.quarantine_bytes);
+    is_int(scalar(s, "SELECT min(offset) FROM quarantine WHERE partition = 1"), 17, "the newest are kept");
+    is_int(scalar(s, "SELECT count(*) FROM quarantine WHERE run_id = (SELECT id FROM runs WHERE pid = 2)"), 1,
+           "and the running run's row is never pruned, whatever its age");
+}
+
+int main(void)
+{
+    char err[256];
+    struct store *s;
+
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_migrations();
+    s = store_open(path("state.db"), err, sizeof err);
+    ok(s != NULL, "a new state file opens");
+    if (s) {
+        test_quarantine(s);
+        test_prune(s);
+        store_close(s);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (!getenv("KEEP") && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return tap_done();
+}
