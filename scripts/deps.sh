@@ -4,8 +4,9 @@
 # Idempotent: when every package is present it installs nothing and says so.
 set -eu
 
-# What each package is for, and the command (or Python module, "py:NAME")
-# that proves it is installed. Every command the Makefile, tests/, bench/
+# What each package is for, and the command (or Python module, "py:NAME";
+# pkg-config module, "pkg:NAME"; file, "file:GLOB") that proves it is
+# installed. Every command the Makefile, tests/, bench/
 # and scripts/ call is in this table.
 #   package                 proof               used by
 TABLE="
@@ -31,6 +32,10 @@ valgrind                 valgrind            tests: leak checks
 procps                   pgrep               tests,demo
 kcat                     kcat                bench: the consumer to compare with
 time                     /usr/bin/time       bench
+clang-14                 clang-14            fuzz: the fuzz targets' compiler
+libclang-rt-14-dev       file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  fuzz: the libFuzzer, ASan and UBSan runtimes clang-14 links (only recommended by clang-14)
+libfuzzer-14-dev         file:/usr/lib/llvm-14/lib/libFuzzer.a  fuzz: libFuzzer (the library)
+llvm-14                  llvm-symbolizer-14  fuzz: symbolized sanitizer stacks
 "
 
 packages=$(printf '%s\n' "$TABLE" | awk 'NF {print $1}')
@@ -64,6 +69,8 @@ while read -r pkg proof; do
     case $proof in
     py:*) /usr/bin/python3 -c "import ${proof#py:}" 2>/dev/null || broken="$broken $pkg(python module ${proof#py:})" ;;
     pkg:*) pkg-config --exists "${proof#pkg:}" 2>/dev/null || broken="$broken $pkg(pkg-config ${proof#pkg:})" ;;
+    # shellcheck disable=SC2086 # the glob is meant to expand
+    file:*) ls -d ${proof#file:} >/dev/null 2>&1 || broken="$broken $pkg(file ${proof#file:})" ;;
     *) command -v "$proof" >/dev/null 2>&1 || broken="$broken $pkg(command $proof)" ;;
     esac
 done <"${TMPDIR:-/tmp}/spillway-deps.$$"

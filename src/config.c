@@ -50,6 +50,7 @@ static const struct cdesc descs[] = {
     { "check", "probe_timeout_seconds", C_INT, F(probe_timeout_seconds), "5", 1, 3600, 0 },
     { "check", "runner_command", C_STR, F(runner_command), "", 0, 0, 0 },
     { "drain", "batch_size", C_INT, F(batch_size), "1000", 1, BIG, 0 },
+    { "drain", "max_batch_size", C_INT, F(max_batch_size), "3000000", 1, BIG, 0 },
     { "drain", "batch_timeout_seconds", C_INT, F(batch_timeout_seconds), "30", 1, 86400, 0 },
     { "drain", "window_seconds", C_INT, F(window_seconds), "30", 1, 86400, 0 },
     { "drain", "start_from", C_START_FROM, F(start_from), "primary", 0, 0, 0 },
@@ -450,6 +451,10 @@ static int check_fields(struct parse_ctx *ctx)
             key_fail(ctx, "avro", "fields", "\"%s\" is a field spillway writes itself", pieces[i]);
             break;
         }
+        if (strcmp(pieces[i], "time") == 0) {
+            key_fail(ctx, "avro", "fields", "\"time\" is a field InfluxDB drops without a word");
+            break;
+        }
         for (int j = 0; j < i; j++) {
             if (strcmp(pieces[i], pieces[j]) == 0)
                 key_fail(ctx, "avro", "fields", "\"%s\" is listed twice", pieces[i]);
@@ -521,6 +526,10 @@ static void cross_check(struct parse_ctx *ctx)
                      cfg->fields[i]);
             return;
         }
+    }
+    if (cfg->max_batch_size < cfg->batch_size) {
+        key_fail(ctx, "drain", "max_batch_size", "must be at least batch_size (%lld)", (long long)cfg->batch_size);
+        return;
     }
     if (cfg->resume_threshold_seconds >= cfg->latency_threshold_seconds) {
         key_fail(ctx, "check", "resume_threshold_seconds",

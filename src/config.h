@@ -47,6 +47,7 @@ struct config {
     char *runner_command;
     /* [drain] */
     int64_t batch_size, batch_timeout_seconds, window_seconds;
+    int64_t max_batch_size; /* the adaptive batch: between batch_size and this, from the backlog */
     enum start_from start_from;
     int64_t join_timeout_seconds; /* bound on waiting for partitions (joins and rebalances) */
     int64_t max_aggregates;       /* distinct (id, window, partition) per batch; beyond, messages are quarantined */

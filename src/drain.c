@@ -46,10 +46,14 @@ struct run {
     struct agg agg;
     int64_t messages, quarantined, points, ml_requests;
     int64_t lost_messages; /* read from partitions lost mid-run: left to their new owner */
-    int64_t batch_messages; /* this batch's share of messages: the batch_size bound */
+    int64_t batch_messages; /* this batch's share of messages: the batch size bound */
+    int64_t batch_limit;    /* this batch's size from its backlog, 0 until its partitions are assigned */
+    int64_t backlog_seen;   /* the consumer's backlog already sized into a batch */
+    int64_t backlog;        /* the run's backlog when its batches began (recorded) */
     int committed_parts;    /* partitions committed by this run, every batch */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
+    size_t longest_field_key; /* of the fields a point carries */
     char error[1024];
 };
 
@@ -166,6 +170,20 @@ static int handle_message(struct run *r, const rd_kafka_message_t *m)
     return 0;
 }
 
+/* The batch's size from the backlog its partitions had when they were
+ * assigned: one run a minute must keep up with the traffic, so the batch
+ * takes the whole backlog, between batch_size and max_batch_size. */
+static void size_batch(struct run *r, const struct consumer_stats *st)
+{
+    int64_t backlog = st->backlog - r->backlog_seen;
+
+    r->backlog_seen = st->backlog;
+    r->backlog += backlog;
+    r->batch_limit = backlog < r->cfg->batch_size ? r->cfg->batch_size
+                     : backlog > r->cfg->max_batch_size ? r->cfg->max_batch_size : backlog;
+    log_info("Backlog %" PRId64 " messages: a batch of up to %" PRId64, backlog, r->batch_limit);
+}
+
 /* consume_bounds(): consuming ends here, successfully */
 #define END_OF_BATCH (-1)
 
@@ -196,6 +214,8 @@ static int consume_bounds(struct run *r, struct consumer *c, int64_t now, int64_
                  " (%" PRId64 " s)", cfg->join_timeout_seconds);
         return EX_UNAVAILABLE;
     }
+    if (r->batch_limit == 0 && !st.rebalancing)
+        size_batch(r, &st);
     consuming_ms = now - st.assigned_at_ms - st.rebalance_ms;
     if (consuming_ms < cfg->batch_timeout_seconds * 1000)
         return 0;
@@ -237,7 +257,8 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
          * every 256 messages while busy */
         if ((busy++ & 255) == 0 && (rc = consume_bounds(r, c, now_mono_ms(), t0)) != 0)
             return rc == END_OF_BATCH ? 0 : rc;
-        if (r->batch_messages >= r->cfg->batch_size && !consumer_owes_reading(c)) {
+        if (r->batch_messages >= (r->batch_limit ? r->batch_limit : r->cfg->max_batch_size) &&
+            !consumer_owes_reading(c)) {
             r->ended_by = END_BATCH_SIZE;
             return 0;
         }
@@ -375,13 +396,14 @@ static int append_point(struct run *r, struct agg_entry *e, struct buf *out)
     if (lp_begin(&p, out, cfg->influx_measurement) != 0 || lp_tag(&p, "id", e->id, e->id_len) != 0 ||
         lp_tag(&p, "source", cfg->influx_source_tag, strlen(cfg->influx_source_tag)) != 0)
         return -1;
-    if (out->len - at > SERIES_KEY_MAX) {
+    /* InfluxDB stores each field under key + "#!~#" + field key */
+    if (out->len - at + 4 + r->longest_field_key > SERIES_KEY_MAX) {
         size_t key_len = out->len - at;
         out->len = at;
         if (out->data)
             out->data[at] = '\0';
-        return refuse_aggregate(r, e, "its series key (measurement and tags) is %zu bytes, over InfluxDB's %d",
-                                key_len, SERIES_KEY_MAX) == 0 ? 1 : -1;
+        return refuse_aggregate(r, e, "its series key (measurement and tags) is %zu bytes: with a field key it is"
+                                " over InfluxDB's %d", key_len, SERIES_KEY_MAX) == 0 ? 1 : -1;
     }
     for (size_t i = 0; i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
@@ -621,6 +643,7 @@ static void finish_run(struct run *r, int code, enum run_outcome outcome, int co
         .aggregates = live_aggregates(&r->agg),
         .points = r->points,
         .join_s = -1,
+        .backlog = r->batch_limit || r->backlog ? r->backlog : -1,
         .error = r->error[0] ? r->error : NULL,
         .peak_rss_kib = peak_rss_kib(),
     };
@@ -799,6 +822,7 @@ static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *out
 
     r->ended_by = END_NONE;
     r->batch_messages = 0;
+    r->batch_limit = 0;
     code = consume(r, r->consumer, t0);
     consumer_stop(r->consumer);
     t_consumed = now_mono_ms();
@@ -829,6 +853,10 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     agg_init(&r.agg, cfg->nfields);
+    r.longest_field_key = strlen("stress_level");
+    for (size_t i = 0; i < cfg->nfields; i++)
+        if (strlen(cfg->fields[i]) > r.longest_field_key)
+            r.longest_field_key = strlen(cfg->fields[i]);
 
     /* what can be checked alone is checked before touching shared state */
     r.dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields, r.error,

@@ -220,38 +220,54 @@ int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *part
     return 0;
 }
 
-int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
-                    size_t errsz)
+int kafka_group_offsets(const struct config *cfg, const char *group, int timeout_ms, int32_t *nparts,
+                        struct kafka_offsets **out, char *err, size_t errsz)
 {
     rd_kafka_t *rk = kafka_reader_new(cfg, group, err, errsz);
     struct kafka_offsets *offs = NULL;
-    int32_t *parts = NULL, nparts = 0;
+    int32_t *parts = NULL;
     int missing, rc = -1;
 
-    *lag = 0;
+    *out = NULL;
+    *nparts = 0;
     if (rk == NULL)
         return -1;
-    if (kafka_topic_partitions(rk, cfg, timeout_ms, &nparts, &missing, err, errsz) != 0)
+    if (kafka_topic_partitions(rk, cfg, timeout_ms, nparts, &missing, err, errsz) != 0)
         goto out;
-    parts = calloc((size_t)nparts, sizeof *parts);
-    offs = calloc((size_t)nparts, sizeof *offs);
+    parts = calloc((size_t)*nparts, sizeof *parts);
+    offs = calloc((size_t)*nparts, sizeof *offs);
     if (parts == NULL || offs == NULL) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }
-    for (int32_t i = 0; i < nparts; i++)
+    for (int32_t i = 0; i < *nparts; i++)
         parts[i] = i;
-    if (kafka_read_committed(rk, cfg->topic, parts, nparts, timeout_ms, offs, err, errsz) != 0 ||
-        kafka_read_watermarks(rk, cfg->topic, parts, nparts, timeout_ms, offs, err, errsz) != 0)
+    if (kafka_read_committed(rk, cfg->topic, parts, *nparts, timeout_ms, offs, err, errsz) != 0 ||
+        kafka_read_watermarks(rk, cfg->topic, parts, *nparts, timeout_ms, offs, err, errsz) != 0)
         goto out;
-    for (int32_t i = 0; i < nparts; i++) {
-        int64_t from = offs[i].committed >= offs[i].low ? offs[i].committed : offs[i].low;
-        *lag += offs[i].high > from ? offs[i].high - from : 0;
-    }
+    *out = offs;
+    offs = NULL;
     rc = 0;
 out:
     free(parts);
     free(offs);
     kafka_reader_free(rk);
     return rc;
+}
+
+int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
+                    size_t errsz)
+{
+    struct kafka_offsets *offs;
+    int32_t nparts;
+
+    *lag = 0;
+    if (kafka_group_offsets(cfg, group, timeout_ms, &nparts, &offs, err, errsz) != 0)
+        return -1;
+    for (int32_t i = 0; i < nparts; i++) {
+        int64_t from = offs[i].committed >= offs[i].low ? offs[i].committed : offs[i].low;
+        *lag += offs[i].high > from ? offs[i].high - from : 0;
+    }
+    free(offs);
+    return 0;
 }

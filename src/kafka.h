@@ -51,6 +51,12 @@ int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts
 int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
                           struct kafka_offsets *out, char *err, size_t errsz);
 
+/* Every partition of the topic: group's committed offsets and marks, and
+ * the watermarks, into *out (nparts entries, index = partition; free()).
+ * Returns 0, or -1 with err. */
+int kafka_group_offsets(const struct config *cfg, const char *group, int timeout_ms, int32_t *nparts,
+                        struct kafka_offsets **out, char *err, size_t errsz);
+
 /* The lag of group on the topic in messages: the sum over partitions of the
  * high watermark minus the group's committed offset (minus the low
  * watermark where it has none). Returns 0, or -1 with err. */

@@ -13,17 +13,29 @@ static int lp_needs_escape(enum lp_kind kind, char c)
     return c == '=' && kind != LP_MEASUREMENT;
 }
 
+/* InfluxDB 1.x reads these back as escapes wherever a name stands
+ * (escape.Unescape): a backslash before one of them, or a trailing one,
+ * would not survive the round trip. */
+static int lp_unescaped_by_influx(char c)
+{
+    return c == ',' || c == '=' || c == ' ' || c == '"';
+}
+
 const char *lp_check(enum lp_kind kind, const char *s, size_t len)
 {
     if (len == 0)
         return kind == LP_TAG_VALUE ? "is empty (InfluxDB would drop the tag)" : "is empty";
+    if (kind == LP_MEASUREMENT && s[0] == '#')
+        return "starts with '#', which makes InfluxDB read the whole line as a comment";
+    if ((kind == LP_MEASUREMENT || kind == LP_FIELD_KEY) && (s[0] == '\t' || s[0] == ' '))
+        return "starts with white space, which InfluxDB strips";
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '\n' || s[i] == '\r')
             return "contains a line break, which line protocol cannot carry";
         if (s[i] == '\0')
             return "contains a NUL byte";
-        if (s[i] == '\\' && (i + 1 == len || lp_needs_escape(kind, s[i + 1])))
-            return "has a backslash before ',', '=', ' ' or at its end, which InfluxDB would read back altered";
+        if (s[i] == '\\' && (i + 1 == len || lp_unescaped_by_influx(s[i + 1])))
+            return "has a backslash before ',', '=', ' ', '\"' or at its end, which InfluxDB would read back altered";
     }
     return NULL;
 }

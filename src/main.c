@@ -15,6 +15,7 @@
 #include "drain.h"
 #include "log.h"
 #include "status.h"
+#include "store.h"
 
 enum command_id { CMD_CHECK, CMD_DRAIN, CMD_STATUS, CMD_FORCE, CMD_DOCTOR };
 
@@ -82,6 +83,7 @@ static void version(void)
 {
     printf("spillway %s\n", SPILLWAY_VERSION);
     printf("default config: %s\n", CONFIG_DEFAULT_PATH);
+    printf("state schema version: %d\n", store_schema_version());
     printf("librdkafka %s, libcurl %s, SQLite %s\n", rd_kafka_version_str(), curl_version_info(CURLVERSION_NOW)->version,
            sqlite3_libversion());
 }

@@ -8,25 +8,6 @@
 
 #include "util.h"
 
-/* One row with everything; times as epoch seconds. */
-static const char metrics_sql[] =
-    "SELECT s.mode, s.forced, s.violations, s.recoveries,"
-    "  (julianday(s.since) - 2440587.5) * 86400.0 AS mode_since,"
-    "  (SELECT count(*) FROM checks) AS checks,"
-    "  (SELECT count(*) FROM checks WHERE verdict = 'unknown') AS checks_unknown,"
-    "  (SELECT count(*) FROM transitions) AS transitions,"
-    "  c.latency_s, c.lag, c.verdict = 'unknown' AS last_unknown,"
-    "  (julianday(c.at) - 2440587.5) * 86400.0 AS check_at,"
-    "  (SELECT json_group_object(outcome, n) FROM (SELECT outcome, count(*) AS n FROM runs GROUP BY outcome))"
-    "    AS runs_by_outcome,"
-    "  r.messages, r.points, r.quarantined, r.exit_code,"
-    "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
-    "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
-    "  (SELECT count(*) FROM quarantine) AS quarantine"
-    " FROM state s"
-    " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
-    " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";
-
 static int metric(struct buf *b, json_t *row, const char *col, const char *name, const char *type, const char *help)
 {
     json_t *v = json_object_get(row, col);
@@ -72,13 +53,15 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
         { "check_at", "spillway_last_check_timestamp_seconds", "gauge", "When the last check ran." },
         { "messages", "spillway_last_run_messages", "gauge", "Messages consumed by the last run." },
         { "points", "spillway_last_run_points", "gauge", "Points written by the last run." },
+        { "backlog", "spillway_last_run_backlog_messages", "gauge",
+          "Messages behind on the last run's partitions when it began." },
         { "quarantined", "spillway_last_run_quarantined", "gauge", "Messages and aggregates it quarantined." },
         { "exit_code", "spillway_last_run_exit_code", "gauge", "Its exit code (0 ok, 69 unavailable, ...)." },
         { "run_at", "spillway_last_run_timestamp_seconds", "gauge", "When the last run ended." },
         { "run_seconds", "spillway_last_run_duration_seconds", "gauge", "How long it took." },
         { "quarantine", "spillway_quarantine_total", "counter", "Quarantined messages and aggregates." },
     };
-    json_t *all = store_query_json(s, metrics_sql, err, errsz);
+    json_t *all = store_metrics(s, err, errsz);
     json_t *row = json_array_get(all, 0);
     struct buf b = { 0 }, tmp = { 0 };
     FILE *fp = NULL;

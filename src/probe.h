@@ -19,7 +19,8 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
                char *errs, size_t errsz);
 
 /* The primary's latency: now_ms minus the time of its newest point in the
- * lookback window, or the lookback itself when there is none (*found = 0).
+ * lookback window (0 for a point from the future), or the lookback itself
+ * when there is none (*found = 0).
  * Returns 0, or -1 with the reason in err. */
 int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
                   size_t errsz);

@@ -10,22 +10,52 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "kafka.h"
+#include "startpos.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 
-static const struct {
-    const char *key, *sql;
-} status_queries[] = {
-    { "state", "SELECT mode, forced, since, violations, recoveries FROM state" },
-    { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
-                " error FROM checks ORDER BY id DESC LIMIT 10" },
-    { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"
-              " points, skipped, lost_partitions, join_s, offsets, error FROM runs ORDER BY id DESC LIMIT 5" },
-    { "transitions", "SELECT at, from_mode, to_mode, forced, reason FROM transitions ORDER BY id DESC LIMIT 5" },
-    { "quarantine", "SELECT count(*) AS total, coalesce(sum(kind = 'message'), 0) AS messages,"
-                    " coalesce(sum(kind = 'aggregate'), 0) AS aggregates, max(at) AS latest FROM quarantine" },
-};
+/* Per partition: both groups' committed offsets, the end, and where a run
+ * would start (startpos.h) -- so the fallback's backlog; with the drain rate
+ * of recent runs, the time to catch up. Kafka not answering leaves a note,
+ * not a failed status. */
+static void status_backlog(const struct config *cfg, json_t *all)
+{
+    struct kafka_offsets *own = NULL, *prim = NULL;
+    int32_t n = 0, n2 = 0;
+    int timeout = (int)cfg->probe_timeout_seconds * 1000;
+    char err[512];
+    json_t *b = json_object(), *parts = json_array();
+    int64_t total = 0;
+
+    json_object_set_new(all, "backlog", b);
+    if (kafka_group_offsets(cfg, config_kafka_prop(cfg, "group.id"), timeout, &n, &own, err, sizeof err) != 0 ||
+        kafka_group_offsets(cfg, cfg->primary_group, timeout, &n2, &prim, err, sizeof err) != 0 || n != n2) {
+        json_object_set_new(b, "error", json_string(n != n2 ? "the topic changed while it was read" : err));
+        json_decref(parts);
+        free(own);
+        free(prim);
+        return;
+    }
+    for (int32_t p = 0; p < n; p++) {
+        struct start_input in = { cfg->start_from, own[p].committed, own[p].mark.kind == MARK_WRITING,
+                                  prim[p].committed, own[p].low, own[p].high };
+        struct start_decision d = startpos_decide(&in);
+        total += own[p].high - d.offset;
+        json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "partition", (int)p, "fallback",
+                                               (json_int_t)own[p].committed, "primary", (json_int_t)prim[p].committed,
+                                               "low", (json_int_t)own[p].low, "high", (json_int_t)own[p].high,
+                                               "backlog", (json_int_t)(own[p].high - d.offset)));
+    }
+    json_object_set_new(b, "partitions", parts);
+    json_object_set_new(b, "messages", json_integer(total));
+    double rate = json_number_value(json_object_get(json_array_get(json_object_get(all, "rate"), 0),
+                                                    "messages_per_minute"));
+    json_object_set_new(b, "catch_up_minutes", rate > 0 ? json_real((double)total / rate) : json_null());
+    free(own);
+    free(prim);
+}
 
 static const char *str(json_t *row, const char *key)
 {
@@ -117,6 +147,27 @@ static void print_table(const struct config *cfg, json_t *all)
                num(row, "quarantined"), num(row, "skipped"), num(row, "lost_partitions"),
                text(row, "error", buf, sizeof buf));
     }
+    json_t *b = json_object_get(all, "backlog");
+    if (json_object_get(b, "error")) {
+        printf("\nbacklog:     unknown (%s)\n", text(b, "error", buf, sizeof buf));
+    } else {
+        json_t *cu = json_object_get(b, "catch_up_minutes");
+        printf("\nbacklog:     %lld messages", num(b, "messages"));
+        if (json_is_number(cu))
+            printf(", %.1f min at the last 10 minutes' drain rate (%.0f msg/min, new arrivals aside)",
+                   json_number_value(cu),
+                   json_number_value(json_object_get(json_array_get(json_object_get(all, "rate"), 0),
+                                                     "messages_per_minute")));
+        printf("\n  %-9s %12s %12s %12s %12s\n", "partition", "fallback at", "primary at", "end", "backlog");
+        json_array_foreach(json_object_get(b, "partitions"), i, row)
+            printf("  %-9lld %12lld %12lld %12lld %12lld\n", num(row, "partition"), num(row, "fallback"),
+                   num(row, "primary"), num(row, "high"), num(row, "backlog"));
+    }
+    printf("\nlast episodes (fallback mode):\n  %-24s %-24s %5s %10s %10s\n", "began", "ended", "runs", "drained",
+           "skipped");
+    json_array_foreach(json_object_get(all, "episodes"), i, row)
+        printf("  %-24s %-24s %5lld %10lld %10lld\n", str(row, "began"), str(row, "ended"), num(row, "runs"),
+               num(row, "messages"), num(row, "skipped"));
     printf("\nlast transitions:\n");
     json_array_foreach(json_object_get(all, "transitions"), i, row) {
         printf("  %-24s %s -> %s: %s\n", str(row, "at"), str(row, "from_mode"), str(row, "to_mode"),
@@ -136,15 +187,12 @@ int status_run(const struct config *cfg, int json)
         json_decref(all);
         return EX_CONFIG;
     }
-    for (size_t i = 0; i < sizeof status_queries / sizeof status_queries[0]; i++) {
-        json_t *rows = store_query_json(s, status_queries[i].sql, err, sizeof err);
-        if (rows == NULL) {
-            log_err("%s", err);
-            code = EX_SOFTWARE;
-            goto out;
-        }
-        json_object_set_new(all, status_queries[i].key, rows);
+    if (store_status(s, all, err, sizeof err) != 0) {
+        log_err("%s", err);
+        code = EX_SOFTWARE;
+        goto out;
     }
+    status_backlog(cfg, all);
     if (status_redact(all) != 0) {
         log_err("status: out of memory");
         code = EX_SOFTWARE;
@@ -154,6 +202,7 @@ int status_run(const struct config *cfg, int json)
         /* one object: the state row and the quarantine counts unwrapped */
         json_object_set(all, "state", json_array_get(json_object_get(all, "state"), 0));
         json_object_set(all, "quarantine", json_array_get(json_object_get(all, "quarantine"), 0));
+        json_object_set(all, "rate", json_array_get(json_object_get(all, "rate"), 0));
         if (json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || putchar('\n') == EOF)
             code = EX_IOERR;
     } else {

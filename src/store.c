@@ -88,6 +88,8 @@ static const char *const migrations[] = {
     "CREATE INDEX checks_at ON checks (at);"
     "CREATE INDEX runs_started_at ON runs (started_at);"
     "CREATE INDEX quarantine_at ON quarantine (at);",
+    /* 5: the backlog a run found (the messages its batches were sized from) */
+    "ALTER TABLE runs ADD COLUMN backlog INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -270,7 +272,8 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, ended_by = ?,"
                            " messages = ?, quarantined = ?, aggregates = ?, points = ?, offsets = ?,"
-                           " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ? WHERE id = ?",
+                           " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ?, backlog = ?"
+                           " WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
@@ -288,7 +291,9 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     sqlite3_bind_int(st, 13, sum->lost_partitions);
     if (sum->join_s >= 0)
         sqlite3_bind_double(st, 14, sum->join_s);
-    sqlite3_bind_int64(st, 15, run_id);
+    if (sum->backlog >= 0)
+        sqlite3_bind_int64(st, 15, sum->backlog);
+    sqlite3_bind_int64(st, 16, run_id);
     return store_done(s, st, "update run", err, errsz);
 }
 
@@ -536,6 +541,69 @@ int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum
     sqlite3_bind_text(q, 4, forced_name(forced), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
     return store_done(s, q, "insert transition", err, errsz);
+}
+
+/* What `spillway status` shows, key by key. */
+static const struct {
+    const char *key, *sql;
+} store_status_queries[] = {
+    { "state", "SELECT mode, forced, since, violations, recoveries FROM state" },
+    { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
+                " error FROM checks ORDER BY id DESC LIMIT 10" },
+    { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"
+              " points, skipped, lost_partitions, join_s, backlog, offsets, error FROM runs ORDER BY id DESC LIMIT 5" },
+    { "transitions", "SELECT at, from_mode, to_mode, forced, reason FROM transitions ORDER BY id DESC LIMIT 5" },
+    { "quarantine", "SELECT count(*) AS total, coalesce(sum(kind = 'message'), 0) AS messages,"
+                    " coalesce(sum(kind = 'aggregate'), 0) AS aggregates, max(at) AS latest FROM quarantine" },
+    /* an episode: from a change to fallback mode to the next change back */
+    { "episodes", "WITH t AS (SELECT id, at, to_mode, lead(at) OVER (ORDER BY id) AS next_at FROM transitions"
+                  "           WHERE from_mode != to_mode),"
+                  " e AS (SELECT id, at AS began, next_at AS ended FROM t WHERE to_mode = 'fallback')"
+                  " SELECT began, ended, count(r.id) AS runs, coalesce(sum(r.messages), 0) AS messages,"
+                  "   coalesce(sum(r.skipped), 0) AS skipped, coalesce(sum(r.points), 0) AS points"
+                  " FROM e LEFT JOIN runs r ON r.started_at >= e.began AND (e.ended IS NULL OR r.started_at < e.ended)"
+                  " GROUP BY e.id ORDER BY e.id DESC LIMIT 5" },
+    /* the drain rate of the runs of the last 10 minutes, in messages a minute */
+    { "rate", "SELECT count(*) AS runs, coalesce(sum(messages), 0) AS messages,"
+              " coalesce(sum(messages) * 60.0 / nullif((julianday('now') - julianday(min(started_at))) * 86400.0, 0), 0)"
+              "   AS messages_per_minute"
+              " FROM runs WHERE started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')"
+              " AND outcome != 'running'" },
+};
+
+int store_status(struct store *s, json_t *out, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < sizeof store_status_queries / sizeof store_status_queries[0]; i++) {
+        json_t *rows = store_query_json(s, store_status_queries[i].sql, err, errsz);
+        if (rows == NULL)
+            return -1;
+        json_object_set_new(out, store_status_queries[i].key, rows);
+    }
+    return 0;
+}
+
+/* What the textfile metrics show: one row; times as epoch seconds. */
+static const char store_metrics_sql[] =
+    "SELECT s.mode, s.forced, s.violations, s.recoveries,"
+    "  (julianday(s.since) - 2440587.5) * 86400.0 AS mode_since,"
+    "  (SELECT count(*) FROM checks) AS checks,"
+    "  (SELECT count(*) FROM checks WHERE verdict = 'unknown') AS checks_unknown,"
+    "  (SELECT count(*) FROM transitions) AS transitions,"
+    "  c.latency_s, c.lag, c.verdict = 'unknown' AS last_unknown,"
+    "  (julianday(c.at) - 2440587.5) * 86400.0 AS check_at,"
+    "  (SELECT json_group_object(outcome, n) FROM (SELECT outcome, count(*) AS n FROM runs GROUP BY outcome))"
+    "    AS runs_by_outcome,"
+    "  r.messages, r.points, r.quarantined, r.exit_code, r.backlog,"
+    "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
+    "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
+    "  (SELECT count(*) FROM quarantine) AS quarantine"
+    " FROM state s"
+    " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
+    " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";
+
+json_t *store_metrics(struct store *s, char *err, size_t errsz)
+{
+    return store_query_json(s, store_metrics_sql, err, errsz);
 }
 
 json_t *store_query_json(struct store *s, const char *sql, char *err, size_t errsz)

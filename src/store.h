@@ -66,6 +66,7 @@ struct run_summary {
     int64_t skipped;          /* messages skipped at the start (the primary's, or retention's) */
     int lost_partitions;      /* partitions taken by a rebalance mid-run */
     double join_s;            /* seconds until partitions were assigned, < 0 never */
+    int64_t backlog;          /* messages between its start and its partitions' ends, < 0 unknown */
     const char *offsets_json; /* committed ranges, or NULL when nothing was committed */
     const char *error;        /* or NULL */
     int64_t peak_rss_kib;
@@ -124,6 +125,16 @@ int store_check_action(struct store *s, int64_t check_id, const char *action, co
 /* One row per mode change or forced override, with its reason. */
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
                             const char *reason, char *err, size_t errsz);
+
+/* What `spillway status` shows, as arrays of rows under out's keys: state,
+ * checks (10 last), runs (5 last), transitions (5 last), quarantine
+ * (counts), episodes (5 last: began, ended, runs, messages, skipped,
+ * points) and rate (the last 10 minutes' runs: messages_per_minute).
+ * Returns 0, or -1 with err. */
+int store_status(struct store *s, json_t *out, char *err, size_t errsz);
+
+/* What the textfile metrics show, as a one-row array (see metrics.c). */
+json_t *store_metrics(struct store *s, char *err, size_t errsz);
 
 /* Run a read-only query; rows as a JSON array of objects (column -> value),
  * owned by the caller. NULL with err on failure. */

@@ -43,13 +43,16 @@ static int expect_char(const char *s, size_t len, size_t *pos, char c)
 static int64_t local_offset_ms(int64_t utc_guess_ms, int y, int mo, int d, int h, int mi, int sec)
 {
     /* mktime() resolves the zone (and DST) for this wall-clock time; the
-     * difference to the same fields read as UTC is the zone's offset. */
+     * difference to the same fields read as UTC is the zone's offset. Its
+     * -1 is also a valid time (one second before 1970 UTC): tm_wday, which
+     * mktime() sets only on success, tells the two apart. */
     struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                     .tm_hour = h, .tm_min = mi, .tm_sec = sec, .tm_isdst = -1 };
+                     .tm_hour = h, .tm_min = mi, .tm_sec = sec, .tm_isdst = -1, .tm_wday = -1 };
     time_t t = mktime(&tm);
-    int64_t wall_utc_s = utc_guess_ms / 1000;
+    /* whole seconds, rounded down also before 1970 */
+    int64_t wall_utc_s = utc_guess_ms >= 0 ? utc_guess_ms / 1000 : -((-utc_guess_ms + 999) / 1000);
 
-    if (t == (time_t)-1)
+    if (t == (time_t)-1 && tm.tm_wday == -1)
         return 0;
     return ((int64_t)t - wall_utc_s) * 1000;
 }

@@ -231,6 +231,37 @@ def cmd_fill(a):
         die("fill: %d failed, first: %s" % (len(failed), failed[0]))
 
 
+def cmd_stream(a):
+    """Events of --nurses at --rate per second in all, event time = now, until SIGTERM."""
+    import signal
+    import time
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    encoder = Encoder(load_schema(a.schema))
+    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 20})
+    manifest = open(a.manifest, "a", buffering=1)
+    rng = random.Random(a.seed)
+    ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
+
+    def delivered(err, msg):
+        if err is None:
+            manifest.write(json.dumps({"partition": msg.partition(), "offset": msg.offset(), "valid": True}) + "\n")
+
+    sent, start = 0, time.time()
+    while not stop:
+        due = int((time.time() - start) * a.rate)
+        while sent < due:
+            nid = ids[sent % len(ids)]
+            now_ms = int(time.time() * 1000)
+            v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": round(rng.uniform(60, 110), 2), "TEMP": 36.0,
+                 "id": nid, "datetime": fmt_dt(now_ms)}
+            producer.produce(a.topic, value=encoder.encode(v), key=nid.encode(), on_delivery=delivered)
+            sent += 1
+        producer.poll(0.02)
+    producer.flush(30)
+    print("streamed %d message(s)" % sent, file=sys.stderr)
+
+
 # ---- expect -------------------------------------------------------------------------
 
 def cmd_expect(a):
@@ -359,6 +390,17 @@ def main():
     s.add_argument("--partition", type=int, required=True)
     s.add_argument("--count", type=int, required=True)
     s.set_defaults(fn=cmd_fill)
+
+    s = sub.add_parser("stream", help="produce events at a steady rate, event time now, until SIGTERM")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--schema", required=True)
+    s.add_argument("--rate", type=float, required=True, help="messages per second, all nurses together")
+    s.add_argument("--nurses", type=int, default=4)
+    s.add_argument("--id-prefix", default="nurse-")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--manifest", required=True, help="appended: one line per delivered message")
+    s.set_defaults(fn=cmd_stream)
 
     s = sub.add_parser("expect", help="expected aggregates of a manifest")
     s.add_argument("--manifest", required=True)

@@ -21,8 +21,10 @@ N=$(valid_count "$SANDBOX/backlog.manifest")
 # host_config HOST TOPIC: a host's runner config, its own state directory
 host_config() {
     mkdir -p "$SANDBOX/$1"
+    # fixed batches of 10,000 (max_batch_size too): a host's capacity per
+    # round, as a minute's run has its time budget
     STATE_DB=$SANDBOX/$1/state.db TOPIC=$2 MEASUREMENT=$2 WINDOW=1 MAX_PARALLEL=2 BATCH_SIZE=10000 \
-        write_config "$SANDBOX/$1.ini"
+        write_config "$SANDBOX/$1.ini" $'[drain]\nmax_batch_size = 10000'
 }
 drained() { [[ $(TOPIC=$1 committed) == "$(TOPIC=$1 high_watermarks)" ]]; }
 

@@ -12,7 +12,8 @@ start_pipeline
 gen big --nurses 10 --per-nurse 2000 --rate 40 --seed 31
 produce big
 N=$(valid_count "$SANDBOX/big.manifest")
-WINDOW=1 POINTS_PER_WRITE=20 MAX_PARALLEL=2 BATCH_SIZE=5000 write_config "$SANDBOX/s.ini"
+# fixed batches of 5000 (max_batch_size too), so that work is left for each crash
+WINDOW=1 POINTS_PER_WRITE=20 MAX_PARALLEL=2 BATCH_SIZE=5000 write_config "$SANDBOX/s.ini" $'[drain]\nmax_batch_size = 5000'
 asked_ml() { grep -q '^REQ /model' "$ML_LOG"; }
 wrote() { [[ $(sum_count) -gt $1 ]]; }
 

@@ -103,9 +103,16 @@ int main(void)
     is_str(error_of("[influxdb]\nurl = influxdb:8086\n"),
            "t.ini:2: [influxdb] url: not an http:// or https:// URL: \"influxdb:8086\"", "URL without scheme");
     is_str(error_of("[influxdb]\nmeasurement = nurse\\\n"),
-           "t.ini:2: [influxdb] measurement: has a backslash before ',', '=', ' ' or at its end, which InfluxDB "
-           "would read back altered",
+           "t.ini:2: [influxdb] measurement: has a backslash before ',', '=', ' ', '\"' or at its end, which "
+           "InfluxDB would read back altered",
            "a measurement line protocol cannot carry");
+    is_str(error_of("[influxdb]\nmeasurement = #nurse\n"),
+           "t.ini:2: [influxdb] measurement: starts with '#', which makes InfluxDB read the whole line as a comment",
+           "a measurement InfluxDB would take for a comment");
+    is_str(error_of("[avro]\nfields = X,Y\\\"Z\n"),
+           "t.ini:2: [avro] fields: field name \"Y\\\"Z\" has a backslash before ',', '=', ' ', '\"' or at its "
+           "end, which InfluxDB would read back altered",
+           "a field name with \\\" that InfluxDB would store altered");
     is_str(error_of("[influxdb]\nsource_tag =\n"), "t.ini:2: [influxdb] source_tag: may not be empty",
            "required value empty");
     is_str(error_of("[drain]\nbatch_size = 5x\n[drain]\nbogus = 1\n"),

@@ -21,6 +21,11 @@ int main(void)
     is_str(esc(LP_TAG_KEY, "a=b,c d"), "a\\=b\\,c\\ d", "tag key escapes , = and space");
     is_str(esc(LP_FIELD_KEY, "H R=1"), "H\\ R\\=1", "field key escapes space and =");
     is_str(esc(LP_MEASUREMENT, "nurse stress,x=1"), "nurse\\ stress\\,x=1", "measurement escapes , and space, not =");
+    ok(lp_check(LP_MEASUREMENT, "#m", 2) != NULL && lp_check(LP_TAG_VALUE, "#m", 2) == NULL,
+       "a measurement may not start with '#' (a comment line); a tag value may");
+    ok(lp_check(LP_FIELD_KEY, "a\\\"b", 4) != NULL && lp_check(LP_TAG_VALUE, "a\\=b", 4) != NULL &&
+           lp_check(LP_MEASUREMENT, "a\\=b", 4) != NULL && lp_check(LP_TAG_VALUE, "a\\b", 3) == NULL,
+       "a backslash before '\"' or '=' is refused everywhere (InfluxDB unescapes them); before other bytes it is kept");
     is_str(esc(LP_TAG_VALUE, "plain-id_09"), "plain-id_09", "nothing to escape");
     is_str(esc(LP_TAG_VALUE, "x\\y"), "x\\y", "a backslash before an ordinary character is kept as is");
 
