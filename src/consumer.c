@@ -539,7 +539,11 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
     *msg = NULL;
     if (!c->fatal[0] && consumer_drained(c))
         return CONSUMER_DRAINED;
-    m = c->fatal[0] ? NULL : rd_kafka_consumer_poll(c->rk, timeout_ms);
+    /* a poll with a timeout reads the clock (several times) to wait; while
+     * messages flow, a poll that does not wait finds the next one as well */
+    m = c->fatal[0] ? NULL : rd_kafka_consumer_poll(c->rk, 0);
+    if (m == NULL && !c->fatal[0] && timeout_ms > 0)
+        m = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (c->fatal[0]) {
         if (m)
             rd_kafka_message_destroy(m);

@@ -11,6 +11,7 @@
 struct field_ref {
     int index;       /* in the record */
     int is_union;    /* union of null and the type */
+    int null_branch; /* which branch of the union is null */
     avro_type_t type;
 };
 
@@ -33,12 +34,15 @@ struct decoder {
     avro_reader_t reader;
     struct field_ref id, time, fields[AGG_MAX_FIELDS];
     size_t nfields;
+    unsigned char *needed; /* per field of the record: one of the above */
 };
 
 static int compile_schema(struct decoder *d, avro_schema_t s);
 
 static void decoder_free_nodes(struct decoder *d)
 {
+    free(d->needed);
+    d->needed = NULL;
     for (size_t i = 0; i < d->nnodes; i++)
         free(d->nodes[i].kids);
     free(d->nodes);
@@ -70,9 +74,11 @@ static int resolve_field(avro_schema_t record, const char *path, const char *nam
         int nulls = 0, others = 0;
         for (size_t i = 0; i < n; i++) {
             avro_type_t bt = avro_typeof(avro_schema_union_branch(fs, (int)i));
-            if (bt == AVRO_NULL)
+            if (bt == AVRO_NULL) {
                 nulls++;
-            else {
+                ref->null_branch = (int)i;
+            } else
+            {
                 others++;
                 t = bt;
             }
@@ -149,10 +155,14 @@ struct decoder *decoder_open(const char *path, const char *id_field, const char 
         if (resolve_field(d->schema, path, fields[i], 0, &d->fields[i], err, errsz))
             goto fail;
     d->nfields = nfields;
-    if (compile_schema(d, d->schema) != 0) {
+    d->needed = calloc(avro_schema_record_size(d->schema) + 1, 1);
+    if (d->needed == NULL || compile_schema(d, d->schema) != 0) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
+    d->needed[d->id.index] = d->needed[d->time.index] = 1;
+    for (size_t i = 0; i < nfields; i++)
+        d->needed[d->fields[i].index] = 1;
     d->iface = avro_generic_class_from_schema(d->schema);
     if (d->iface == NULL || avro_generic_value_new(d->iface, &d->record) != 0) {
         snprintf(err, errsz, "%s: avro-c cannot build a reader: %s", path, avro_strerror());
@@ -449,11 +459,124 @@ static int walk_datum(struct walk *w, const struct wnode *nodes, int node, int d
     }
 }
 
+/* The value of a needed field from its bytes (s, n: exactly the field,
+ * already checked by the walk, so nothing here can run past them). */
+static int64_t read_zigzag(const unsigned char *s, size_t n, size_t *at)
+{
+    uint64_t v = 0;
+
+    for (int shift = 0; *at < n && shift < 64; shift += 7) {
+        unsigned char b = s[(*at)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static uint64_t read_le(const unsigned char *s, int bytes)
+{
+    uint64_t v = 0;
+
+    for (int i = bytes - 1; i >= 0; i--)
+        v = v << 8 | s[i];
+    return v;
+}
+
+/* Where the field's own value starts, past its union branch; 0 when null. */
+static int field_start(const struct field_ref *ref, const unsigned char *s, size_t n, size_t *at)
+{
+    *at = 0;
+    if (ref->is_union)
+        return read_zigzag(s, n, at) != ref->null_branch;
+    return 1;
+}
+
+static void read_string_field(const struct field_ref *ref, const unsigned char *s, size_t n, const char **out,
+                              size_t *len, int *has)
+{
+    size_t at;
+
+    *out = NULL;
+    *len = 0;
+    if (!(*has = field_start(ref, s, n, &at)))
+        return;
+    *len = (size_t)read_zigzag(s, n, &at);
+    *out = (const char *)s + at;
+}
+
+static void read_number_field(const struct field_ref *ref, const unsigned char *s, size_t n, double *out,
+                              unsigned char *has)
+{
+    size_t at;
+
+    *out = 0;
+    if (!(*has = (unsigned char)field_start(ref, s, n, &at)))
+        return;
+    switch (ref->type) {
+    case AVRO_FLOAT: {
+        uint32_t bits = (uint32_t)read_le(s + at, 4);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        *out = f;
+        break;
+    }
+    case AVRO_DOUBLE: {
+        uint64_t bits = read_le(s + at, 8);
+        memcpy(out, &bits, sizeof *out);
+        break;
+    }
+    case AVRO_INT32:
+    case AVRO_INT64:
+        *out = (double)read_zigzag(s, n, &at);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Read a needed field of the top-level record from its bytes. */
+static void capture(struct decoder *d, int field, const unsigned char *s, size_t n, struct decoded *out)
+{
+    if (field == d->id.index)
+        read_string_field(&d->id, s, n, &out->id, &out->id_len, &out->has_id);
+    if (field == d->time.index)
+        read_string_field(&d->time, s, n, &out->time, &out->time_len, &out->has_time);
+    for (size_t i = 0; i < d->nfields; i++)
+        if (field == d->fields[i].index)
+            read_number_field(&d->fields[i], s, n, &out->values[i], &out->present[i]);
+}
+
+/* The datum is walked field by field against the schema (see walk_datum());
+ * the needed fields are read from their bytes as the walk passes them. */
 int decode_message(struct decoder *d, const void *buf, size_t len, struct decoded *out, char *err,
                    size_t errsz)
 {
     struct walk w = { .p = buf, .len = len, .err = err, .errsz = errsz };
+    const struct wnode *root = &d->nodes[0];
 
+    memset(out, 0, sizeof *out);
+    for (int64_t f = 0; f < root->n; f++) {
+        size_t start = w.pos;
+        if (walk_datum(&w, d->nodes, root->kids[f], 1) != 0)
+            return -1;
+        if (d->needed[f])
+            capture(d, (int)f, w.p + start, w.pos - start, out);
+    }
+    if (w.pos != len) {
+        snprintf(err, errsz, "not a datum of the schema: %zu trailing bytes after the record (%zu bytes)",
+                 len - w.pos, len);
+        return -1;
+    }
+    return 0;
+}
+
+int decode_message_avro(struct decoder *d, const void *buf, size_t len, struct decoded *out, char *err,
+                        size_t errsz)
+{
+    struct walk w = { .p = buf, .len = len, .err = err, .errsz = errsz };
+
+    /* avro-c's reader trusts length prefixes: the walk goes first here too */
     if (walk_datum(&w, d->nodes, 0, 0) != 0)
         return -1;
     if (w.pos != len) {

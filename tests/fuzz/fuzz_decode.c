@@ -240,6 +240,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check(why[0] != '\0', "decode_message() failed without a reason");
         return 0; /* quarantined with why */
     }
+    /* the walk reads exactly what avro-c's own reader reads */
+    {
+        struct decoded b;
+        char why2[512];
+        fuzz_check(decode_message_avro(dec, msg, len, &b, why2, sizeof why2) == 0,
+                   "avro-c refused a datum the walk accepted: %s", why2);
+        fuzz_check(d.has_id == b.has_id && d.has_time == b.has_time, "null id or time read differently");
+        fuzz_check(!d.has_id || (d.id_len == b.id_len && memcmp(d.id, b.id, d.id_len) == 0), "the id read differently");
+        fuzz_check(!d.has_time || (d.time_len == b.time_len && memcmp(d.time, b.time, d.time_len) == 0),
+                   "the time read differently");
+        for (size_t i = 0; i < nfields; i++)
+            fuzz_check(d.present[i] == b.present[i] &&
+                           (!d.present[i] || memcmp(&d.values[i], &b.values[i], sizeof d.values[i]) == 0),
+                       "field %zu read differently", i);
+    }
     /* ASan: the id and time are readable for their lengths */
     if (d.has_id)
         check_escapes(d.id, d.id_len);

@@ -29,6 +29,23 @@ static size_t slurp(const char *name, unsigned char *buf, size_t cap)
     return n;
 }
 
+/* decode_message() against avro-c's own reader, on the same bytes */
+static int same_as_avro(struct decoder *dec, const unsigned char *buf, size_t n, size_t nfields)
+{
+    struct decoded a, b;
+    char err[256];
+
+    if (decode_message(dec, buf, n, &a, err, sizeof err) != 0 || decode_message_avro(dec, buf, n, &b, err, sizeof err) != 0)
+        return 0;
+    if (a.has_id != b.has_id || a.has_time != b.has_time || (a.has_id && (a.id_len != b.id_len || memcmp(a.id, b.id, a.id_len))) ||
+        (a.has_time && (a.time_len != b.time_len || memcmp(a.time, b.time, a.time_len))))
+        return 0;
+    for (size_t i = 0; i < nfields; i++)
+        if (a.present[i] != b.present[i] || (a.present[i] && memcmp(&a.values[i], &b.values[i], sizeof a.values[i])))
+            return 0;
+    return 1;
+}
+
 int main(void)
 {
     char *nurse_fields[] = { "X", "Y", "Z", "EDA", "HR", "TEMP" };
@@ -92,6 +109,11 @@ int main(void)
     ok(strstr(err, "truncated value") != NULL, "without allocating it: %s", err);
     static const unsigned char longnum[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
     is_int(decode_message(dec, longnum, sizeof longnum, &d, err, sizeof err), -1, "an 11-byte varint is refused");
+    static const char *const all[] = { "full", "nulls", "allnull", "unicode" };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        n = slurp(all[i], buf, sizeof buf);
+        ok(same_as_avro(dec, buf, n, 6), "%s: the walk reads what avro-c's reader reads", all[i]);
+    }
     /* the decoder is still usable after errors */
     n = slurp("full", buf, sizeof buf);
     is_int(decode_message(dec, buf, n, &d, err, sizeof err), 0, "a good datum decodes after bad ones");
@@ -111,6 +133,9 @@ int main(void)
         is_int(decode_message(dec, buf, n, &d, err, sizeof err), 0, "nulls in either union order");
         ok(!d.present[1] && !d.present[2] && d.present[0] && d.present[3], "b and c null, a and d present");
         ok(d.has_id && d.id_len == 0, "an empty string is present, with length 0");
+        ok(same_as_avro(dec, buf, n, 4), "numeric_nulls: the walk reads what avro-c's reader reads");
+        n = slurp("numeric", buf, sizeof buf);
+        ok(same_as_avro(dec, buf, n, 4), "numeric: the walk reads what avro-c's reader reads");
         decoder_close(dec);
     }
 
