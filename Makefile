@@ -60,7 +60,7 @@ $(FIXTURES)/.stamp: tests/helpers/avro_fixtures.py tests/unit/fixtures/numeric.a
 
 $(BUILD)/tests/mockcluster: tests/helpers/mockcluster.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs rdkafka)
+	$(CC) $(WARN) -D_GNU_SOURCE $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs rdkafka) -ldl
 
 # Installs the Debian packages that are missing (none: does nothing).
 deps:
@@ -88,6 +88,7 @@ asan:
 bench: deps $(BIN) $(BUILD)/tests/mockcluster
 	bench/check.sh
 	bench/drain.sh
+	bench/keepup.sh
 
 demo: deps $(BIN) $(BUILD)/tests/mockcluster
 	scripts/demo.sh

@@ -1,7 +1,9 @@
 #!/bin/bash
-# check.sh -- wall time and peak RSS of one `spillway check` against local
-# stubs: the Flink stub and a real influxd holding a fresh primary point
-# (targets: under 50 ms, under 10 MiB). Not a test: it prints figures.
+# check.sh -- wall time, CPU and peak RSS of one `spillway check` with every
+# probe answered locally: the Flink stub, a real influxd holding a fresh
+# primary point, and librdkafka's mock cluster for the lag probe (on by
+# default). The same again with lag_probe = off, to show what the lag probe
+# costs. Not a test: it prints figures (targets: under 50 ms wall).
 # Usage: [RUNS=50] bench/check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,18 +12,39 @@ source tests/lib/spillway.sh
 sandbox_init
 start_influxd
 start_flinkstub
-KAFKA_BOOTSTRAP=127.0.0.1:9 ML_URL=http://127.0.0.1:9 write_config "$SANDBOX/c.ini" \
-    "$(printf '[check]\nflink_url = %s' "$FLINK_URL")"
-primary_point 1
-"$SPILLWAY" -c "$SANDBOX/c.ini" check 2>/dev/null   # creates the state database
+start_mock "$TOPIC:2"
+gen a --nurses 4 --per-nurse 100 --seed 1
+produce a
+"$PY" "$HELPERS/kafkatool.py" commit --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group flink-consumer \
+    --offsets "$(high_watermarks | tr ' ' ',')" >/dev/null
 runs=${RUNS:-50}
-for (( i = 0; i < runs; i++ )); do
-    t0=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$SANDBOX/rss" "$SPILLWAY" -c "$SANDBOX/c.ini" check 2>/dev/null
-    awk -v a="$t0" -v b="$EPOCHREALTIME" -v r="$(<"$SANDBOX/rss")" 'BEGIN { printf "%.1f %d\n", (b - a) * 1000, r }'
-done >"$SANDBOX/samples"
-[[ $(sql "select count(*) from checks where verdict = 'healthy'") -eq $(( runs + 1 )) ]] || _fail "not every check was healthy"
-sort -g "$SANDBOX/samples" | awk -v n="$runs" '
-    { t[NR] = $1; if ($2 > rss) rss = $2 }
-    END { printf "spillway check x%d: wall median %.1f ms, p90 %.1f ms, max %.1f ms; peak RSS %.1f MiB\n",
-          n, t[int((n + 1) / 2)], t[int(n * 0.9)], t[n], rss / 1024 }'
+
+bench() {
+    local name=$1 lag=$2
+    ML_URL=http://127.0.0.1:9 STATE_DB=$SANDBOX/$name.db write_config "$SANDBOX/$name.ini" \
+        "$(printf '[check]\nflink_url = %s\nlag_probe = %s' "$FLINK_URL" "$lag")"
+    primary_point 1
+    "$SPILLWAY" -c "$SANDBOX/$name.ini" check 2>/dev/null   # creates the state database
+    for (( i = 0; i < runs; i++ )); do
+        primary_point 1
+        "$PY" bench/measure.py -- sh -c "exec '$SPILLWAY' -c '$SANDBOX/$name.ini' check 2>/dev/null"
+    done >"$SANDBOX/$name.samples"
+    [[ $(STATE_DB=$SANDBOX/$name.db sql "select count(*) from checks where verdict = 'healthy'") -eq $(( runs + 1 )) ]] ||
+        _fail "not every check was healthy"
+    "$PY" - "$SANDBOX/$name.samples" "$name" "$runs" <<'PY'
+import json, statistics, sys
+s = [json.loads(l) for l in open(sys.argv[1])]
+w = sorted(x["wall_s"] * 1000 for x in s)
+c = sorted(x["cpu_s"] * 1000 for x in s)
+r = max(x["max_rss_kib"] for x in s) / 1024
+n = len(w)
+print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |" % (sys.argv[2], n, statistics.median(w), w[int(n * 0.9) - 1], w[-1],
+                                                         statistics.median(c), r))
+PY
+}
+echo
+echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "| spillway check | runs | wall median ms | wall p90 ms | wall max ms | CPU median ms | peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+bench lag-on on
+bench lag-off off

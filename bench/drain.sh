@@ -1,18 +1,24 @@
 #!/bin/bash
-# drain.sh -- spillway's drain rate beside kcat's on the same messages, and
-# spillway's peak RSS at several batch sizes. Not a test: it prints figures.
+# drain.sh -- spillway drain beside kcat on the same messages, pair by pair.
+# Not a test: it prints figures.
 #
-# For each size: a fresh mock cluster (32 partitions; the mock keeps only
+# For each size: a fresh mock cluster (32 partitions: the mock keeps only
 # ~5 MiB per partition, so 1,000,000 messages need them all) holding SIZE
 # messages from 100 nurses, produced by python-avro + confluent-kafka; then
-#   kcat -C -e            consuming them all to /dev/null, and
-#   spillway drain        batch_size = SIZE: decode, aggregate, predict (ML
-#                         stub), write (real influxd), commit.
-# Both use fetch.wait.max.ms=10. spillway's wall time includes its consumer
-# group join (a fixed ~3 s on the mock: librdkafka's mock waits like a
-# broker's group.initial.rebalance.delay.ms); the drain rate excludes it.
-# Usage: [REPEAT=3] bench/drain.sh [SIZE...]   (default: 10000 100000 1000000)
-# Peak RSS is the last run's (/usr/bin/time %M); times are medians.
+# PAIRS times, one after the other on the same messages:
+#   kcat -C -c SIZE        consuming them to /dev/null (it stops at the
+#                          SIZE-th message: consuming, no end-of-partition wait)
+#   spillway drain         a new consumer group each time, start_from earliest,
+#                          the shipped defaults otherwise (the batch is the
+#                          whole backlog): decode, aggregate, predict (ML
+#                          stub), write (real influxd), commit.
+# Both with fetch.wait.max.ms=10 (the mock answers a fetch only when that
+# runs out). Measured per process by bench/measure.py: wall time, CPU
+# (user + system, getrusage, microseconds) and peak RSS. spillway's rate is
+# given for the whole process and after its group join (which it logs; a
+# fixed ~3 s on the mock, like a broker's group.initial.rebalance.delay.ms).
+# Medians over the pairs, with min-max.
+# Usage: [PAIRS=3] bench/drain.sh [SIZE...]   (default: 10000 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/sandbox.sh
@@ -23,7 +29,8 @@ start_mlstub
 
 sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(10000 100000 1000000)
-rows=()
+pairs=${PAIRS:-3}
+: >"$SANDBOX/results"
 for n in "${sizes[@]}"; do
     start_mock "$TOPIC:32"
     gen data --nurses 100 --per-nurse $(( n / 100 )) --seed 42
@@ -31,44 +38,48 @@ for n in "${sizes[@]}"; do
     wm=$("$PY" "$HELPERS/kafkatool.py" watermarks --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC")
     held=$(tr ' ' '\n' <<<"$wm" | awk -F: '{ if ($2 != 0) lost = 1; s += $3 - $2 } END { print lost ? -1 : s }')
     [[ $held == "$n" ]] || _fail "the mock holds $held of $n messages (watermarks: $wm)"
-
-    # each consumer REPEAT times (default 3) on the same messages; medians
-    kcat_runs=() sp_runs=() join_runs=()
-    for (( r = 1; r <= ${REPEAT:-3}; r++ )); do
-        t0=$EPOCHREALTIME
-        /usr/bin/time -f '%M' -o "$SANDBOX/kcat.rss" \
-            kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -e -q -X fetch.wait.max.ms=10 >/dev/null
-        kcat_runs+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')")
-        kcat_kib=$(<"$SANDBOX/kcat.rss")
-
+    for (( r = 1; r <= pairs; r++ )); do
+        k=$("$PY" bench/measure.py -- kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -c "$n" -q \
+            -X fetch.wait.max.ms=10)
         influx query 'DROP DATABASE flink_sink' >/dev/null
         influx create-db >/dev/null
-        START_FROM=earliest BATCH_SIZE=$n BATCH_TIMEOUT=600 write_config "$SANDBOX/bench.ini" \
-            $'[kafka]\ngroup.id = bench-'"$n-$r"
-        t0=$EPOCHREALTIME
-        /usr/bin/time -f '%M' -o "$SANDBOX/spillway.rss" \
-            "$SPILLWAY" -c "$SANDBOX/bench.ini" drain 2>"$SANDBOX/spillway.err" ||
-            _fail "spillway drain failed: $(tail -n 3 "$SANDBOX/spillway.err")"
-        sp_runs+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')")
-        join_runs+=("$(sed -n 's/.*(group join \([0-9.]*\)s.*/\1/p' "$SANDBOX/spillway.err")")
-        sp_kib=$(<"$SANDBOX/spillway.rss")
+        START_FROM=earliest BATCH_TIMEOUT=600 write_config "$SANDBOX/bench.ini" $'[kafka]\ngroup.id = bench-'"$n-$r"
+        s=$("$PY" bench/measure.py -- sh -c "exec '$SPILLWAY' -c '$SANDBOX/bench.ini' drain 2>'$SANDBOX/spillway.err'")
+        grep -q '"exit": 0' <<<"$s" || _fail "spillway drain failed: $(tail -n 3 "$SANDBOX/spillway.err")"
+        join=$(sed -n 's/.*(group join \([0-9.]*\)s.*/\1/p' "$SANDBOX/spillway.err")
         counted=$(sum_count)
         [[ $counted == "$n" ]] || _fail "spillway's points count $counted messages, not $n"
+        printf '%s %s %s %s\n' "$n" "$k" "$s" "$join" >>"$SANDBOX/results"
     done
-    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-    kcat_s=$(median "${kcat_runs[@]}")
-    sp_s=$(median "${sp_runs[@]}")
-    join_s=$(median "${join_runs[@]}")
-
-    rows+=("$(awk -v n="$n" -v k="$kcat_s" -v s="$sp_s" -v j="$join_s" -v kk="$kcat_kib" -v sk="$sp_kib" 'BEGIN {
-        kr = n / k; dr = n / (s - j); er = n / s
-        printf "| %9d | %7.3f | %9.0f | %7.3f | %5.2f | %9.0f | %9.0f | %5.2f | %7.1f | %7.1f |",
-            n, k, kr, s, j, er, dr, dr / kr, kk / 1024, sk / 1024 }')")
     stop_pid "$MOCK_PID"
 done
 
 echo
-echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), $(nproc) cores, $(date -u +%Y-%m-%d), median of ${REPEAT:-3} runs"
-echo "| messages | kcat s | kcat msg/s | spillway s | join s | end-to-end msg/s | drain msg/s | drain/kcat | kcat RSS MiB | spillway RSS MiB |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-printf '%s\n' "${rows[@]}"
+echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), kcat $(kcat -V 2>&1 | sed -n 's/^kcat - .* version \([^ ]*\).*/\1/p'), $(nproc) cores, $(date -u +%Y-%m-%d), median (min-max) of $pairs pairs"
+"$PY" - "$SANDBOX/results" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    n, rest = line.split(" ", 1)
+    k, rest = rest.split("} ", 1)
+    s, join = rest.rsplit("} ", 1)
+    k, s = json.loads(k + "}"), json.loads(s + "}")
+    n, join = int(n), float(join)
+    rows.setdefault(n, []).append({
+        "kcat_rate": n / k["wall_s"], "sp_rate": n / s["wall_s"], "sp_drain": n / (s["wall_s"] - join),
+        "join": join, "ratio": (n / (s["wall_s"] - join)) / (n / k["wall_s"]),
+        "kcat_cpu": k["cpu_s"] / n * 1e6, "sp_cpu": s["cpu_s"] / n * 1e6,
+        "cpu_ratio": s["cpu_s"] / k["cpu_s"], "kcat_rss": k["max_rss_kib"] / 1024, "sp_rss": s["max_rss_kib"] / 1024})
+def cell(v, fmt):
+    vs = sorted(v)
+    return (fmt + " (" + fmt + "-" + fmt + ")") % (statistics.median(vs), vs[0], vs[-1])
+cols = [("kcat msg/s", "kcat_rate", "%.0f"), ("spillway msg/s, whole", "sp_rate", "%.0f"),
+        ("join s", "join", "%.2f"), ("spillway msg/s after join", "sp_drain", "%.0f"),
+        ("after join / kcat", "ratio", "%.2f"), ("kcat CPU µs/msg", "kcat_cpu", "%.2f"),
+        ("spillway CPU µs/msg", "sp_cpu", "%.2f"), ("CPU spillway / kcat", "cpu_ratio", "%.2f"),
+        ("kcat RSS MiB", "kcat_rss", "%.1f"), ("spillway RSS MiB", "sp_rss", "%.1f")]
+print("| messages | " + " | ".join(c[0] for c in cols) + " |")
+print("|---:|" + "---:|" * len(cols))
+for n in sorted(rows):
+    print("| %d | " % n + " | ".join(cell([r[c[1]] for r in rows[n]], c[2]) for c in cols) + " |")
+PY

@@ -34,6 +34,11 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, cha
          * (startpos.c), so this only covers a deletion in between */
         { "auto.offset.reset", "earliest" },
         { "log.connection.close", "false" },
+        /* a one-shot process sends a few small requests back to back
+         * (metadata, coordinator, offsets): with Nagle's algorithm the
+         * last waits for the broker's delayed ACK, 40 ms (measured: a
+         * check's p90 60 ms with it, 17 ms without) */
+        { "socket.nagle.disable", "true" },
     };
     static const char *const fixed[][2] = {
         { "enable.auto.commit", "false" },
@@ -93,8 +98,9 @@ void kafka_reader_free(rd_kafka_t *rk)
 {
     if (rk == NULL)
         return;
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    /* it never joined a group: there is nothing to leave, and the consumer
+     * close would only wait on its queues */
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 int kafka_topic_partitions(rd_kafka_t *rk, const struct config *cfg, int timeout_ms, int32_t *nparts, int *missing,

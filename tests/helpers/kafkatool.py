@@ -231,6 +231,35 @@ def cmd_fill(a):
         die("fill: %d failed, first: %s" % (len(failed), failed[0]))
 
 
+def cmd_burst(a):
+    """COUNT events of --nurses at --rate per nurse and second of event time, generated
+    in the process (no JSON file) and encoded by python-avro, as fast as they can be
+    produced: a large backlog for benchmarks. No manifest."""
+    encoder = Encoder(load_schema(a.schema))
+    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 50, "batch.num.messages": 10000,
+                         "queue.buffering.max.messages": 1000000})
+    start_ms = parse_dt(a.start)
+    ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
+    failed = []
+    for k in range(a.count):
+        nid = ids[k % len(ids)]
+        v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": 60.0 + k % 50, "TEMP": 36.0, "id": nid,
+             "datetime": fmt_dt(start_ms + int((k // len(ids)) * 1000 // a.rate))}
+        while True:
+            try:
+                producer.produce(a.topic, value=encoder.encode(v), key=nid.encode(),
+                                 on_delivery=lambda err, msg: err and failed.append(err))
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if k % 10000 == 0:
+            producer.poll(0)
+    if producer.flush(300):
+        die("burst: not all delivered within 300 s")
+    if failed:
+        die("burst: %d failed, first: %s" % (len(failed), failed[0]))
+
+
 def cmd_stream(a):
     """Events of --nurses at --rate per second in all, event time = now, until SIGTERM."""
     import signal
@@ -390,6 +419,17 @@ def main():
     s.add_argument("--partition", type=int, required=True)
     s.add_argument("--count", type=int, required=True)
     s.set_defaults(fn=cmd_fill)
+
+    s = sub.add_parser("burst", help="produce COUNT generated events as fast as possible (no manifest)")
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    s.add_argument("--schema", required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--nurses", type=int, default=2)
+    s.add_argument("--rate", type=float, default=330.0, help="events per second per nurse, in event time")
+    s.add_argument("--start", default="2026-11-21 10:00:00.000")
+    s.add_argument("--id-prefix", default="nurse-")
+    s.set_defaults(fn=cmd_burst)
 
     s = sub.add_parser("stream", help="produce events at a steady rate, event time now, until SIGTERM")
     s.add_argument("--bootstrap", required=True)

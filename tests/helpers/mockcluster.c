@@ -21,8 +21,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+
+/* A Kafka broker sets TCP_NODELAY on every connection it accepts;
+ * librdkafka 2.0.2's mock does not, so two answers written back to back
+ * waited for the client's delayed ACK (40 ms) -- a cost no real broker
+ * has. The mock calls accept() through the dynamic linker, so this
+ * definition in the executable is the one it gets: it accepts, then sets
+ * TCP_NODELAY as a broker would. */
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+    int s, on = 1;
+
+    if (real_accept == NULL) {
+        *(void **)&real_accept = dlsym(RTLD_NEXT, "accept");
+        if (real_accept == NULL) {
+            errno = ENOSYS;
+            return -1;
+        }
+    }
+    s = real_accept(fd, addr, len);
+    if (s >= 0 && setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+        fprintf(stderr, "mockcluster: TCP_NODELAY: %s\n", strerror(errno));
+    return s;
+}
 
 #define MAX_TOPICS 64
 #define MAX_PATH 4096
