@@ -280,6 +280,7 @@ static int kafka_prop_add(struct parse_ctx *ctx, const char *key, const char *va
     ctx->kafka_lines = lines;
     kv[cfg->n_kafka_props].key = strdup(key);
     kv[cfg->n_kafka_props].value = strdup(value);
+    kv[cfg->n_kafka_props].line = line;
     lines[cfg->n_kafka_props] = line;
     cfg->n_kafka_props++;
     if (kv[cfg->n_kafka_props - 1].key == NULL || kv[cfg->n_kafka_props - 1].value == NULL)
@@ -605,6 +606,10 @@ static int config_parse(struct config *cfg, struct parse_ctx *ctx, char *err, si
         cross_check(ctx);
     free(ctx->linebuf);
     free(ctx->kafka_lines);
+    if (!ctx->err[0] && (cfg->lines = malloc(sizeof ctx->desc_line)) != NULL)
+        memcpy(cfg->lines, ctx->desc_line, sizeof ctx->desc_line);
+    else if (!ctx->err[0])
+        snprintf(ctx->err, sizeof ctx->err, "%s: out of memory", ctx->name);
     if (ctx->err[0]) {
         snprintf(err, errsz, "%s", ctx->err);
         return -1;
@@ -638,6 +643,52 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
     return rc;
 }
 
+/* The value of descs[i] as text, into buf when it is not a string. */
+static const char *desc_text(const struct config *cfg, const struct cdesc *d, char *buf, size_t bufsz)
+{
+    const char *base = (const char *)cfg;
+
+    switch (d->type) {
+    case C_STR: return *(char *const *)(base + d->off);
+    case C_INT: snprintf(buf, bufsz, "%lld", (long long)*(const int64_t *)(base + d->off)); return buf;
+    case C_BOOL: return *(const int *)(base + d->off) ? "on" : "off";
+    case C_START_FROM: {
+        enum start_from f = *(const enum start_from *)(base + d->off);
+        return f == START_EARLIEST ? "earliest" : f == START_LATEST ? "latest" : "primary";
+    }
+    case C_TIME_ZONE: return *(const int *)(base + d->off) ? "local" : "UTC";
+    }
+    return "";
+}
+
+static int is_secret_desc(const struct cdesc *d)
+{
+    return strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0);
+}
+
+int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg)
+{
+    char buf[32];
+    int rc;
+
+    for (size_t i = 0; i < NDESC; i++) {
+        const struct cdesc *d = &descs[i];
+        const char *v = desc_text(cfg, d, buf, sizeof buf);
+        struct config_setting st = { d->section, d->key, v, cfg->lines ? cfg->lines[i] : 0,
+                                     is_secret_desc(d) || url_has_secret(v), 0 };
+        if ((rc = fn(&st, arg)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < cfg->n_kafka_props; i++) {
+        const struct config_kv *kv = &cfg->kafka_props[i];
+        struct config_setting st = { "kafka", kv->key, kv->value, kv->line,
+                                     is_secret_kafka_key(kv->key) || url_has_secret(kv->value), 1 };
+        if ((rc = fn(&st, arg)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 const char *config_kafka_prop(const struct config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
@@ -661,5 +712,6 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->n_ml_params; i++)
         free(cfg->ml_params[i].name);
     free(cfg->path);
+    free(cfg->lines);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -20,6 +20,7 @@ enum start_from { START_PRIMARY, START_EARLIEST, START_LATEST };
 
 struct config_kv {
     char *key, *value;
+    int line; /* where the file set it; 0 = spillway's default */
 };
 
 struct config_param { /* one ML query parameter: name=field */
@@ -67,6 +68,7 @@ struct config {
     char *metrics_textfile;
 
     int holds_secret; /* a password, token, private key or client secret is set, in its own key or in a URL */
+    int *lines;       /* per known key (config_each() order): the line that set it, 0 = default */
 };
 
 /* Load path into *cfg (defaults first, then the file, then cross-checks).
@@ -78,6 +80,20 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 
 /* The same from a string; name stands for the file in messages. For tests. */
 int config_load_string(struct config *cfg, const char *text, const char *name, char *err, size_t errsz);
+
+/* One setting as config_each() reports it: the value as text (owned by
+ * the config or a static string; valid until config_free()), the line of
+ * the file that set it (0: the default), and whether it is a secret (the
+ * caller masks it). */
+struct config_setting {
+    const char *section, *key, *value;
+    int line, secret, passthrough; /* passthrough: a librdkafka property */
+};
+
+/* Call fn for every key spillway knows, in the documented order, then for
+ * every [kafka] property passed through to librdkafka. Stops when fn
+ * returns non-zero and returns that. */
+int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg);
 
 /* The value of a passthrough [kafka] property, or NULL. */
 const char *config_kafka_prop(const struct config *cfg, const char *key);

@@ -9,56 +9,74 @@
 
 #include "log.h"
 
+static const char *const kafka_defaults[][2] = {
+    { "client.id", "spillway" },
+    /* A runner polls without pause from its join to its exit, so a short
+     * session costs nothing, and it bounds what a killed runner costs the
+     * next one: the group waits for a dead member only this long. 6 s is
+     * the broker's default group.min.session.timeout.ms. */
+    { "session.timeout.ms", "6000" },
+    { "heartbeat.interval.ms", "2000" },
+    /* a one-shot run wants the end of the partitions quickly */
+    { "fetch.wait.max.ms", "100" },
+    /* The prefetch is bounded so that memory does not grow with the
+     * backlog. In librdkafka 2.0 every partition's fetch queue forwards to
+     * the one consumer queue, and each is compared, by length and by size,
+     * with queued.min.messages (100,000) and these kbytes: at the bound
+     * every fetcher stops until the broker thread next wakes, up to a second
+     * later (2.1 wakes it as the queue drains). So the runner must consume
+     * faster than the fetcher fills the queue: it does, once its decoding
+     * costs less than a microsecond a message (bench/drain.sh: 1,000,000
+     * messages after the join at kcat's pace; 2.7 s when avro-c's generic
+     * reader did the decoding). */
+    { "queued.max.messages.kbytes", "8192" },
+    { "fetch.max.bytes", "4194304" },
+    /* librdkafka resets a committed offset that is out of range; the
+     * runner itself checks offsets against the watermarks first
+     * (startpos.c), so this only covers a deletion in between */
+    { "auto.offset.reset", "earliest" },
+    { "log.connection.close", "false" },
+    /* a one-shot process sends a few small requests back to back
+     * (metadata, coordinator, offsets): with Nagle's algorithm the
+     * last waits for the broker's delayed ACK, 40 ms (measured: a
+     * check's p90 60 ms with it, 17 ms without) */
+    { "socket.nagle.disable", "true" },
+};
+static const char *const kafka_fixed[][2] = {
+    { "enable.auto.commit", "false" },
+    { "enable.auto.offset.store", "false" },
+    { "enable.partition.eof", "true" },
+};
+
+int kafka_each_setting(int (*fn)(const char *key, const char *value, int fixed, void *arg), void *arg)
+{
+    int rc;
+
+    for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
+        if ((rc = fn(kafka_defaults[i][0], kafka_defaults[i][1], 0, arg)) != 0)
+            return rc;
+    for (size_t i = 0; i < sizeof kafka_fixed / sizeof kafka_fixed[0]; i++)
+        if ((rc = fn(kafka_fixed[i][0], kafka_fixed[i][1], 1, arg)) != 0)
+            return rc;
+    return 0;
+}
+
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz)
 {
-    static const char *const defaults[][2] = {
-        { "client.id", "spillway" },
-        /* A runner polls without pause from its join to its exit, so a short
-         * session costs nothing, and it bounds what a killed runner costs the
-         * next one: the group waits for a dead member only this long. 6 s is
-         * the broker's default group.min.session.timeout.ms. */
-        { "session.timeout.ms", "6000" },
-        { "heartbeat.interval.ms", "2000" },
-        /* a one-shot run wants the end of the partitions quickly */
-        { "fetch.wait.max.ms", "100" },
-        /* Bound the prefetch by bytes, so memory does not grow with the
-         * backlog. Not by count: all partitions share one queue, and a
-         * queue at its bound stops every fetcher until librdkafka 2.0's
-         * broker thread next wakes (up to 1 s; 2.1 wakes it as the queue
-         * drains). 8 MiB rarely fills at our drain rate; 4 MiB stalled a
-         * 100,000-message run for 0.8 s (bench/drain.sh). */
-        { "queued.max.messages.kbytes", "8192" },
-        { "fetch.max.bytes", "4194304" },
-        /* librdkafka resets a committed offset that is out of range; the
-         * runner itself checks offsets against the watermarks first
-         * (startpos.c), so this only covers a deletion in between */
-        { "auto.offset.reset", "earliest" },
-        { "log.connection.close", "false" },
-        /* a one-shot process sends a few small requests back to back
-         * (metadata, coordinator, offsets): with Nagle's algorithm the
-         * last waits for the broker's delayed ACK, 40 ms (measured: a
-         * check's p90 60 ms with it, 17 ms without) */
-        { "socket.nagle.disable", "true" },
-    };
-    static const char *const fixed[][2] = {
-        { "enable.auto.commit", "false" },
-        { "enable.auto.offset.store", "false" },
-        { "enable.partition.eof", "true" },
-    };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* librdkafka writes into errstr even when a topic-level property set on
      * the global configuration succeeds: only a failure's text is passed on */
     char errstr[512];
 
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+    for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
+        if (rd_kafka_conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
         if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK)
             goto fail;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+    for (size_t i = 0; i < sizeof kafka_fixed / sizeof kafka_fixed[0]; i++)
+        if (rd_kafka_conf_set(conf, kafka_fixed[i][0], kafka_fixed[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
     if (rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
         goto fail;

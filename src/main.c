@@ -1,4 +1,5 @@
-/* main.c -- spillway: command-line parsing and dispatch to the commands. */
+/* main.c -- spillway's command line: one table of commands, from which the
+ * parsing, the usage and each command's --help are made. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -9,57 +10,117 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "config.h"
 #include "check.h"
+#include "config.h"
 #include "doctor.h"
 #include "drain.h"
+#include "force.h"
 #include "log.h"
+#include "settings.h"
 #include "status.h"
 #include "store.h"
-
-enum command_id { CMD_CHECK, CMD_DRAIN, CMD_STATUS, CMD_FORCE, CMD_DOCTOR };
 
 /* Options that belong to one command; the others take none. */
 enum { OPT_DRY_RUN = 1, OPT_JSON = 2, OPT_REASON = 4 };
 static const char *const option_names[] = { "--dry-run", "--json", "--reason" };
 
+/* What a command is given: the loaded configuration and its path, its one
+ * argument (force) and its options. */
+struct invocation {
+    const struct config *cfg;
+    const char *config_path;
+    const char *arg;
+    unsigned options; /* OPT_* given */
+    const char *reason;
+};
+
+static int run_check(const struct invocation *in) { return check_run(in->cfg, in->config_path); }
+
+static int run_drain(const struct invocation *in)
+{
+    struct drain_options opt = { .dry_run = (in->options & OPT_DRY_RUN) != 0 };
+    return drain_run(in->cfg, &opt);
+}
+
+static int run_status(const struct invocation *in) { return status_run(in->cfg, (in->options & OPT_JSON) != 0); }
+static int run_force(const struct invocation *in) { return force_run(in->cfg, in->arg, in->reason); }
+static int run_doctor(const struct invocation *in) { return doctor_run(in->cfg); }
+static int run_config(const struct invocation *in) { return settings_run(in->cfg, (in->options & OPT_JSON) != 0); }
+
 static const struct command {
     const char *name;
-    enum command_id id;
+    int (*run)(const struct invocation *in);
     int args;          /* words after the command */
     unsigned options;  /* OPT_* it accepts */
+    const char *synopsis, *summary;
+    const char *help;  /* its own --help, after the synopsis */
 } commands[] = {
-    { "check", CMD_CHECK, 0, 0 },
-    { "drain", CMD_DRAIN, 0, OPT_DRY_RUN },
-    { "status", CMD_STATUS, 0, OPT_JSON },
-    { "force", CMD_FORCE, 1, OPT_REASON },
-    { "doctor", CMD_DOCTOR, 0, 0 },
+    { "check", run_check, 0, 0, "check", "the checker: probe, record, decide, launch the runner",
+      "Probe the primary (Flink's health, the age of its newest point in InfluxDB, its\n"
+      "consumer group's lag), record the check, decide (trip fallback mode after\n"
+      "consecutive_violations, resume after consecutive_recoveries) and, in fallback\n"
+      "mode, launch the runner unless one holds its lock. Run it every minute.\n"
+      "exit: 0 ok, 69 a probe could not be made or the runner could not be launched\n" },
+    { "drain", run_drain, 0, OPT_DRY_RUN, "drain [--dry-run]",
+      "drain one batch: consume, aggregate, predict, write, commit",
+      "Read the backlog (between batch_size and max_batch_size messages, at most\n"
+      "batch_timeout_seconds of reading), aggregate per id and window, ask the ML\n"
+      "service, write to InfluxDB, then commit. Bad messages are quarantined.\n"
+      "  --dry-run   read without joining the group; print the line protocol;\n"
+      "              write, commit and record nothing\n"
+      "exit: 0 ok, 65 data refused, 69 Kafka, InfluxDB or the ML service unavailable,\n"
+      "      75 another runner holds the lock, or the group gave it no partitions\n"
+      "      (or took them all), 78 configuration\n" },
+    { "status", run_status, 0, OPT_JSON, "status [--json]",
+      "mode, counters, checks, runs, backlog and episodes",
+      "The mode and since when, the counters, the last checks, runs, transitions and\n"
+      "episodes, the quarantine, and the fallback's backlog per partition in Kafka\n"
+      "with the time to catch up at the recent drain rate.\n"
+      "  --json      all of it as one JSON object on stdout\n" },
+    { "force", run_force, 1, OPT_REASON, "force fallback|primary|auto [--reason TEXT]",
+      "override the checker's decision, until force auto",
+      "Force fallback or primary mode, or give the decision back to the checker\n"
+      "(auto). Recorded as a transition, with who ran it and why.\n"
+      "  --reason TEXT   why, for the record\n" },
+    { "doctor", run_doctor, 0, 0, "doctor", "check config, schema, state, Kafka, InfluxDB, ML, Flink",
+      "One line per dependency: the configuration, the Avro schema, the state file,\n"
+      "Kafka (the topic, both groups' lag), InfluxDB, the ML service and Flink.\n"
+      "exit: 0 when everything answers, 69 when something does not, 78 configuration\n" },
+    { "config", run_config, 0, OPT_JSON, "config [--json]", "the effective configuration and where each value came from",
+      "Every key spillway knows with its value and its origin (default, or\n"
+      "FILE:LINE), the [kafka] properties passed to librdkafka, and the librdkafka\n"
+      "properties spillway sets itself. Secrets are masked.\n"
+      "  --json      as a JSON array of {section, key, value, origin}\n" },
 };
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
+    fprintf(out, "usage: spillway [-c FILE] [-v] COMMAND [OPTIONS]\n\n"
+                 "A cron-style fallback drain for a Kafka -> stream processor -> InfluxDB pipeline.\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        int n = (int)strlen(commands[i].synopsis);
+        if (n > 26)
+            fprintf(out, "  %s\n  %26s %s\n", commands[i].synopsis, "", commands[i].summary);
+        else
+            fprintf(out, "  %-26s %s\n", commands[i].synopsis, commands[i].summary);
+    }
     fprintf(out,
-            "usage: spillway [-c FILE] [-v] COMMAND [OPTIONS]\n"
-            "\n"
-            "A cron-style fallback drain for a Kafka -> stream processor -> InfluxDB pipeline.\n"
-            "\n"
-            "commands:\n"
-            "  check                      the checker: probe, record, decide, launch the runner\n"
-            "  drain [--dry-run]          drain one batch: consume, aggregate, predict, write, commit\n"
-            "  status [--json]            mode, counters, recent checks, runs and transitions\n"
-            "  force fallback|primary|auto [--reason TEXT]\n"
-            "                             override the checker's decision, until force auto\n"
-            "  doctor                     check config, schema, state, Kafka, InfluxDB, ML, Flink\n"
-            "\n"
-            "options:\n"
+            "\noptions:\n"
             "  -c, --config FILE   configuration (default $SPILLWAY_CONFIG, else %s)\n"
             "  -v, --verbose       debug logging\n"
-            "  -h, --help          this help\n"
+            "  -h, --help          this help; with a command, that command's\n"
             "  -V, --version       version and build defaults\n"
             "\n"
             "exit codes: 0 ok, 64 usage, 65 data refused, 69 a dependency unavailable,\n"
-            "            75 temporary (another runner holds the lock), 78 configuration\n",
+            "            75 temporary (another runner holds the lock), 78 configuration\n"
+            "see spillway(1) and spillway.ini(5)\n",
             CONFIG_DEFAULT_PATH);
+}
+
+static void command_help(const struct command *cmd)
+{
+    printf("usage: spillway [-c FILE] [-v] %s\n\n%s\n\n%s", cmd->synopsis, cmd->summary, cmd->help);
 }
 
 /* "spillway: MESSAGE" and the usage on stderr. The message quotes the
@@ -88,6 +149,41 @@ static void version(void)
            sqlite3_libversion());
 }
 
+static const struct command *command_named(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* The command and its words, checked against the table. Returns NULL
+ * (usage error said) when they do not fit. */
+static const struct command *parse_command(int argc, char **argv, unsigned given)
+{
+    const struct command *cmd;
+
+    if (optind >= argc) {
+        usage_error("no command given");
+        return NULL;
+    }
+    if ((cmd = command_named(argv[optind])) == NULL) {
+        usage_error("unknown command \"%s\"", argv[optind]);
+        return NULL;
+    }
+    if (argc - optind - 1 != cmd->args) {
+        usage_error("%s takes %s", cmd->name, cmd->args ? "one of fallback, primary or auto" : "no arguments");
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++) {
+        if ((given & ~cmd->options) & (1u << i)) {
+            usage_error("%s is not an option of %s", option_names[i], cmd->name);
+            return NULL;
+        }
+    }
+    return cmd;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -96,71 +192,51 @@ int main(int argc, char **argv)
         { "dry-run", no_argument, NULL, 'n' },       { "json", no_argument, NULL, 'j' },
         { "reason", required_argument, NULL, 'r' },  { NULL, 0, NULL, 0 },
     };
-    const char *config_path = getenv("SPILLWAY_CONFIG");
-    struct drain_options dopt = { 0 };
+    struct invocation in = { .config_path = getenv("SPILLWAY_CONFIG") };
+    const struct command *cmd;
     struct config cfg;
     char err[1024];
-    const char *reason = NULL;
-    const struct command *cmd = NULL;
-    unsigned given = 0;
-    int c, verbose = 0, rc;
+    int c, verbose = 0, help = 0, rc;
 
-    if (config_path == NULL || config_path[0] == '\0')
-        config_path = CONFIG_DEFAULT_PATH;
+    if (in.config_path == NULL || in.config_path[0] == '\0')
+        in.config_path = CONFIG_DEFAULT_PATH;
     /* options may come before or after the command */
     while ((c = getopt_long(argc, argv, "c:vhVnjr:", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; break;
+        case 'c': in.config_path = optarg; break;
         case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'h': help = 1; break;
         case 'V': version(); return 0;
-        case 'n': dopt.dry_run = 1; given |= OPT_DRY_RUN; break;
-        case 'j': given |= OPT_JSON; break;
-        case 'r': reason = optarg; given |= OPT_REASON; break;
+        case 'n': in.options |= OPT_DRY_RUN; break;
+        case 'j': in.options |= OPT_JSON; break;
+        case 'r': in.reason = optarg; in.options |= OPT_REASON; break;
         default: usage(stderr); return EX_USAGE;
         }
     }
+    if (help) {
+        if (optind < argc && (cmd = command_named(argv[optind])) != NULL)
+            command_help(cmd);
+        else
+            usage(stdout);
+        return 0;
+    }
     log_init(verbose ? LOG_DEBUG : LOG_INFO);
-    if (optind >= argc) {
-        usage_error("no command given");
+    if ((cmd = parse_command(argc, argv, in.options)) == NULL)
         return EX_USAGE;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[optind], commands[i].name) == 0)
-            cmd = &commands[i];
-    if (cmd == NULL) {
-        usage_error("unknown command \"%s\"", argv[optind]);
-        return EX_USAGE;
-    }
-    if (argc - optind - 1 != cmd->args) {
-        usage_error("%s takes %s", cmd->name, cmd->args ? "one of fallback, primary or auto" : "no arguments");
-        return EX_USAGE;
-    }
-    for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++) {
-        if ((given & ~cmd->options) & (1u << i)) {
-            usage_error("%s is not an option of %s", option_names[i], cmd->name);
-            return EX_USAGE;
-        }
-    }
+    in.arg = cmd->args ? argv[optind + 1] : NULL;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_err("cannot initialise libcurl");
         return EX_SOFTWARE;
     }
-    if (config_load(&cfg, config_path, err, sizeof err) != 0) {
+    if (config_load(&cfg, in.config_path, err, sizeof err) != 0) {
         log_err("%s", err);
         config_free(&cfg);
         curl_global_cleanup();
         return EX_CONFIG;
     }
-    switch (cmd->id) {
-    case CMD_CHECK: rc = check_run(&cfg, config_path); break;
-    case CMD_DRAIN: rc = drain_run(&cfg, &dopt); break;
-    case CMD_STATUS: rc = status_run(&cfg, (given & OPT_JSON) != 0); break;
-    case CMD_FORCE: rc = force_run(&cfg, argv[optind + 1], reason); break;
-    case CMD_DOCTOR: rc = doctor_run(&cfg); break;
-    default: rc = EX_SOFTWARE;
-    }
+    in.cfg = &cfg;
+    rc = cmd->run(&in);
     config_free(&cfg);
     curl_global_cleanup();
     return rc;

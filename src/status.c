@@ -1,4 +1,4 @@
-/* status.c -- `spillway status` (table or JSON) and `spillway force`. */
+/* status.c -- `spillway status`: the mode, counters, checks, runs, backlog and episodes (table or JSON). */
 #include "status.h"
 
 #include <jansson.h>
@@ -212,43 +212,4 @@ out:
     json_decref(all);
     store_close(s);
     return code;
-}
-
-int force_run(const struct config *cfg, const char *what, const char *reason)
-{
-    struct check_state st, next;
-    enum forced f;
-    char err[1024], why[512];
-    struct passwd *pw = getpwuid(getuid());
-    int64_t now = now_wall_ms();
-    struct store *s;
-
-    if (what == NULL || forced_parse(what, &f) != 0) {
-        log_err("force: expected fallback, primary or auto, not \"%s\"", what ? what : "");
-        return EX_USAGE;
-    }
-    if ((s = store_open(cfg->state_database, err, sizeof err)) == NULL) {
-        log_err("%s", err);
-        return EX_CONFIG;
-    }
-    if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, err, sizeof err) != 0)
-        goto fail;
-    next = st;
-    next.forced = f;
-    next.violations = next.recoveries = 0;
-    if (f != FORCED_AUTO)
-        next.mode = f == FORCED_FALLBACK ? MODE_FALLBACK : MODE_PRIMARY;
-    snprintf(why, sizeof why, "force %s by %s: %s", what, pw ? pw->pw_name : "?",
-             reason && reason[0] ? reason : "no reason given");
-    if (store_transition_insert(s, now, st.mode, next.mode, f, why, err, sizeof err) != 0 ||
-        store_state_put(s, &next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
-        goto fail;
-    store_close(s);
-    log_info("%s (mode %s -> %s)", why, mode_name(st.mode), mode_name(next.mode));
-    return 0;
-fail:
-    log_err("%s", err);
-    store_rollback(s);
-    store_close(s);
-    return EX_SOFTWARE;
 }
