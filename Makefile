@@ -96,6 +96,7 @@ demo: deps $(BIN) $(BUILD)/tests/mockcluster
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/spillway
 	install -D -m 0644 man/spillway.1 $(DESTDIR)$(MANDIR)/man1/spillway.1
+	install -D -m 0644 man/spillway.ini.5 $(DESTDIR)$(MANDIR)/man5/spillway.ini.5
 	install -D -m 0644 etc/nurse_sensor_event.avsc $(DESTDIR)$(SYSCONFDIR)/spillway/nurse_sensor_event.avsc
 	@for u in $(UNITS_SYSTEMD); do \
 	  sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' $$u >$(BUILD)/unit.tmp && \

@@ -53,4 +53,21 @@ ok "a value from the file names its line" grep -qE "^batch_size = 250 +; $SANDBO
 ok "a value left out says default" grep -qE '^batch_timeout_seconds = 30 +; default$' "$SANDBOX/text"
 ok "sections appear once each" test "$(grep -c '^\[kafka\]$' "$SANDBOX/text")" -eq 1
 is "$("$SPILLWAY" config --json --bogus 2>/dev/null; echo $?)" 64 "an unknown option is a usage error"
+
+# spillway.ini(5) documents every key, with its default
+"$PY" - "$SANDBOX/defaults.json" "$REPO/man/spillway.ini.5" >"$SANDBOX/undocumented" <<'PY'
+import json, re, sys
+man = open(sys.argv[2]).read().replace("\\-", "-")
+sections = dict(re.findall(r'^\.SH "\[(\w+)\]"\n(.*?)(?=^\.SH )', man, re.M | re.S))
+for r in json.load(open(sys.argv[1])):
+    if r["origin"] != "default":
+        continue
+    m = re.search(r'^\.BR %s " \((.*); default: (.*)\)"$' % re.escape(r["key"]), sections.get(r["section"], ""), re.M)
+    if not m:
+        print("[%s] %s is not in spillway.ini(5)" % (r["section"], r["key"]))
+    elif m.group(2) != (r["value"] or "\\fI(empty)\\fR"):
+        print("[%s] %s: spillway.ini(5) says %r, the default is %r" % (r["section"], r["key"], m.group(2), r["value"]))
+PY
+is "$(cat "$SANDBOX/undocumented")" "" "spillway.ini(5) documents every key with its built-in default"
+ok "and man reads it without a warning" bash -c "MANWIDTH=80 man -l '$REPO/man/spillway.ini.5' 2>&1 >/dev/null | grep -q . && exit 1 || exit 0"
 done_testing

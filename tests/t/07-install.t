@@ -8,7 +8,7 @@ dest=$SANDBOX/root
 # under make asan the ASan build is installed, not relinked)
 read -r -a makevars <<<"${SPILLWAY_MAKEVARS:-}"
 ok "make install succeeds" make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}"
-for f in usr/bin/spillway usr/share/man/man1/spillway.1 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc \
+for f in usr/bin/spillway usr/share/man/man1/spillway.1 usr/share/man/man5/spillway.ini.5 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc \
     usr/lib/systemd/system/spillway-check.service usr/lib/systemd/system/spillway-check.timer \
     usr/lib/systemd/system/spillway-drain.service usr/lib/systemd/system/spillway-drain.path \
     usr/lib/sysusers.d/spillway.conf usr/share/doc/spillway/spillway.cron; do
@@ -23,6 +23,6 @@ echo "; mine" >>"$dest/etc/spillway/spillway.ini"
 make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}" >/dev/null
 ok "a second install keeps the operator's config" grep -q "; mine" "$dest/etc/spillway/spillway.ini"
 is "$(cd "$dest" && find . -type f | sort | tr '\n' ' ')" \
-    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/lib/systemd/system/spillway-check.service ./usr/lib/systemd/system/spillway-check.timer ./usr/lib/systemd/system/spillway-drain.path ./usr/lib/systemd/system/spillway-drain.service ./usr/lib/sysusers.d/spillway.conf ./usr/share/doc/spillway/spillway.cron ./usr/share/man/man1/spillway.1 " \
+    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/lib/systemd/system/spillway-check.service ./usr/lib/systemd/system/spillway-check.timer ./usr/lib/systemd/system/spillway-drain.path ./usr/lib/systemd/system/spillway-drain.service ./usr/lib/sysusers.d/spillway.conf ./usr/share/doc/spillway/spillway.cron ./usr/share/man/man1/spillway.1 ./usr/share/man/man5/spillway.ini.5 " \
     "and nothing else"
 done_testing
