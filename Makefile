@@ -14,7 +14,9 @@ PKGS     := rdkafka avro-c libcurl inih sqlite3 jansson
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 # the project's own flags, kept apart from the user's CFLAGS
-WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+# -Werror by default; WERROR= lets a packager on a newer compiler build anyway.
+WERROR   ?= -Werror
+WARN     := -std=c11 -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wformat=2
 DEFS     := -D_GNU_SOURCE -DSPILLWAY_VERSION='"$(VERSION)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -67,27 +67,27 @@ static int run_command(const char *cmd, char *err, size_t errsz)
 }
 
 /* Launch the runner unless one holds the lock. Returns what was done. */
-static const char *launch_runner(const struct config *cfg, const char *config_path, char *err, size_t errsz)
+static enum check_action launch_runner(const struct config *cfg, const char *config_path, char *err, size_t errsz)
 {
     char path[4096];
     int fd;
 
     if (lock_runner_path(cfg->state_database, path, sizeof path) != 0) {
         snprintf(err, errsz, "state path too long");
-        return "launch failed";
+        return ACTION_LAUNCH_FAILED;
     }
-    fd = lock_try(path, err, errsz);
-    if (fd == -2)
-        return "runner busy";
-    if (fd < 0)
-        return "launch failed";
+    switch (lock_try(path, &fd, err, errsz)) {
+    case LOCK_BUSY: return ACTION_RUNNER_BUSY;
+    case LOCK_ERROR: return ACTION_LAUNCH_FAILED;
+    case LOCK_TAKEN: break;
+    }
     /* free for the runner to take; if another checker wins the race, one
      * of the two runners exits 75 */
     lock_release(fd);
     if (cfg->runner_command[0] ? run_command(cfg->runner_command, err, errsz)
                                : spawn_drain(config_path, err, errsz))
-        return "launch failed";
-    return "launched";
+        return ACTION_LAUNCH_FAILED;
+    return ACTION_LAUNCHED;
 }
 
 static void log_decision(const struct check_state *st, const struct observation *o, const struct decision *d,
@@ -155,7 +155,7 @@ int check_run(const struct config *cfg, const char *config_path)
     struct check_state st;
     struct observation obs;
     struct decision d;
-    const char *action;
+    enum check_action action;
     int64_t check_id;
     struct store *s = store_open(cfg->state_database, err, sizeof err);
     int code = 0;
@@ -175,20 +175,20 @@ int check_run(const struct config *cfg, const char *config_path)
     }
     /* the decision is committed before anything is launched: the write
      * lock is never held across an outside command */
-    if (store_check_insert(s, now, &obs, &d, d.launch_runner ? "launching" : "none", probe_errs, &check_id, err,
-                           sizeof err) != 0 ||
+    if (store_check_insert(s, now, &obs, &d, d.launch_runner ? ACTION_LAUNCHING : ACTION_NONE, probe_errs, &check_id,
+                           err, sizeof err) != 0 ||
         (d.changed_mode &&
          store_transition_insert(s, now, st.mode, d.next.mode, d.next.forced, d.reason, err, sizeof err) != 0) ||
         store_state_put(s, &d.next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
         goto fail;
     if (d.launch_runner) {
         action = launch_runner(cfg, config_path, launch_err, sizeof launch_err);
-        if (strcmp(action, "launch failed") == 0) {
+        if (action == ACTION_LAUNCH_FAILED) {
             log_err("cannot launch the runner: %s", launch_err);
             code = EX_UNAVAILABLE;
         } else {
-            log_info("%s", strcmp(action, "launched") == 0 ? "Starting fallback runner"
-                                                             : "Fallback runner still running; not starting another");
+            log_info("%s", action == ACTION_LAUNCHED ? "Starting fallback runner"
+                                                     : "Fallback runner still running; not starting another");
         }
         if (store_check_action(s, check_id, action, launch_err, err, sizeof err) != 0)
             log_err("%s", err);

@@ -70,6 +70,11 @@ struct decision {
     char reason[256];  /* why this verdict (and the transition, if any) */
 };
 
+/* Fill *d from the stored state, this check's observation and the
+ * thresholds: the verdict, the state to store next, whether the runner is
+ * to be launched, and a one-line reason. Every combination of inputs has a
+ * verdict; a probe that was asked for but not made gives VERDICT_UNKNOWN
+ * (no counter moves). */
 void decide(const struct check_state *state, const struct observation *obs, const struct thresholds *t,
             struct decision *d);
 

@@ -1,4 +1,4 @@
-/* decode.c -- Avro binary datums to struct decoded, with avro-c. */
+/* decode.c -- Avro binary datums: the bounds-checked walk that reads the needed fields; avro-c for the schema. */
 #include "decode.h"
 
 #include <avro.h>

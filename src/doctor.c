@@ -77,11 +77,12 @@ int doctor_run(const struct config *cfg)
 
     struct store *s = store_open(cfg->state_database, err, sizeof err);
     int fd = -1;
+    enum lock_result held = LOCK_ERROR;
     if (s == NULL || lock_runner_path(cfg->state_database, lock_path, sizeof lock_path) != 0 ||
-        (fd = lock_try(lock_path, err, sizeof err)) == -1) {
+        (held = lock_try(lock_path, &fd, err, sizeof err)) == LOCK_ERROR) {
         config_bad = !doctor_line(0, "state", "%s", err);
     } else {
-        doctor_line(1, "state", "%s (a runner is %s)", cfg->state_database, fd == -2 ? "running" : "not running");
+        doctor_line(1, "state", "%s (a runner is %s)", cfg->state_database, held == LOCK_BUSY ? "running" : "not running");
         lock_release(fd);
     }
     store_close(s);
@@ -110,8 +111,7 @@ int doctor_run(const struct config *cfg)
     unreachable |= !doctor_ml(cfg);
 
     if (cfg->flink_url[0]) {
-        int h = probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, sizeof why);
-        if (h == 1)
+        if (probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, sizeof why) == FLINK_HEALTHY)
             doctor_line(1, "flink", "%s: a job is running", cfg->flink_url);
         else
             unreachable |= !doctor_line(0, "flink", "%s: %s", cfg->flink_url, why);

@@ -1,4 +1,4 @@
-/* drain.c -- the batch runner: consume, aggregate, predict, write, commit. */
+/* drain.c -- the batch runner: its lock and row, its batches (consume, aggregate, predict, write, commit), its outcome. */
 #include "drain.h"
 
 #include <inttypes.h>
@@ -704,12 +704,13 @@ static int drain_begin(struct run *r, int *lock_fd)
         log_err("[state] database: path too long");
         return EX_CONFIG;
     }
-    *lock_fd = lock_try(lock_path, err, sizeof err);
-    if (*lock_fd == -2) {
+    switch (lock_try(lock_path, lock_fd, err, sizeof err)) {
+    case LOCK_TAKEN:
+        break;
+    case LOCK_BUSY:
         log_warn("another spillway drain holds %s; exiting", lock_path);
         return EX_TEMPFAIL;
-    }
-    if (*lock_fd < 0) {
+    case LOCK_ERROR:
         log_err("%s", err);
         return EX_CONFIG;
     }

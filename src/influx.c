@@ -1,4 +1,4 @@
-/* influx.c -- POST /write with retries, splitting on 413. */
+/* influx.c -- InfluxDB over HTTP: POST /write with retries (split on 413), and the latency query. */
 #include "influx.h"
 
 #include <jansson.h>
@@ -17,18 +17,60 @@ struct influx {
     char *url; /* the /write URL */
 };
 
+/* A handle with the server's settings: timeout, CA file, credentials (a
+ * token header, or HTTP basic); *headers (to free with the handle) holds
+ * the token's. Returns NULL with err. */
+static CURL *influx_handle(const struct config *cfg, struct buf *body, struct curl_slist **headers, char *err,
+                           size_t errsz)
+{
+    CURL *h = curl_easy_init();
+
+    *headers = NULL;
+    if (h == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    if (cfg->influx_token[0]) {
+        struct buf t = { 0 };
+        if (buf_printf(&t, "Authorization: Token %s", cfg->influx_token) != 0 ||
+            (*headers = curl_slist_append(NULL, t.data)) == NULL) {
+            buf_free(&t);
+            snprintf(err, errsz, "out of memory");
+            curl_easy_cleanup(h);
+            return NULL;
+        }
+        buf_free(&t);
+    }
+    if (http_setup(h, (long)cfg->influx_timeout_seconds, cfg->influx_ca_file, body) != 0 ||
+        (*headers && curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers) != CURLE_OK) ||
+        (cfg->influx_username[0] &&
+         (curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
+          curl_easy_setopt(h, CURLOPT_USERNAME, cfg->influx_username) != CURLE_OK ||
+          curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->influx_password) != CURLE_OK))) {
+        snprintf(err, errsz, "InfluxDB client: cannot set up libcurl");
+        curl_slist_free_all(*headers);
+        *headers = NULL;
+        curl_easy_cleanup(h);
+        return NULL;
+    }
+    return h;
+}
+
 struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
 {
     struct influx *ix = calloc(1, sizeof *ix);
     struct buf url = { 0 };
     char *db;
 
-    if (ix == NULL || (ix->easy = curl_easy_init()) == NULL) {
+    if (ix == NULL) {
         snprintf(err, errsz, "out of memory");
-        free(ix);
         return NULL;
     }
     ix->cfg = cfg;
+    if ((ix->easy = influx_handle(cfg, &ix->body, &ix->headers, err, errsz)) == NULL) {
+        free(ix);
+        return NULL;
+    }
     db = curl_easy_escape(ix->easy, cfg->influx_database, 0);
     if (db == NULL || http_url(&url, cfg->influx_url, "/write?db=") != 0 ||
         buf_printf(&url, "%s&precision=ns", db) != 0) {
@@ -40,24 +82,7 @@ struct influx *influx_open(const struct config *cfg, char *err, size_t errsz)
     }
     curl_free(db);
     ix->url = url.data;
-    if (cfg->influx_token[0]) {
-        struct buf h = { 0 };
-        if (buf_printf(&h, "Authorization: Token %s", cfg->influx_token) != 0 ||
-            (ix->headers = curl_slist_append(NULL, h.data)) == NULL) {
-            buf_free(&h);
-            snprintf(err, errsz, "out of memory");
-            influx_close(ix);
-            return NULL;
-        }
-        buf_free(&h);
-    }
-    if (http_setup(ix->easy, (long)cfg->influx_timeout_seconds, cfg->influx_ca_file, &ix->body) != 0 ||
-        curl_easy_setopt(ix->easy, CURLOPT_URL, ix->url) != CURLE_OK ||
-        (ix->headers && curl_easy_setopt(ix->easy, CURLOPT_HTTPHEADER, ix->headers) != CURLE_OK) ||
-        (cfg->influx_username[0] &&
-         (curl_easy_setopt(ix->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
-          curl_easy_setopt(ix->easy, CURLOPT_USERNAME, cfg->influx_username) != CURLE_OK ||
-          curl_easy_setopt(ix->easy, CURLOPT_PASSWORD, cfg->influx_password) != CURLE_OK))) {
+    if (curl_easy_setopt(ix->easy, CURLOPT_URL, ix->url) != CURLE_OK) {
         snprintf(err, errsz, "InfluxDB client: cannot set up libcurl");
         influx_close(ix);
         return NULL;
@@ -165,70 +190,77 @@ static int append_ident(struct buf *q, const char *name)
     return buf_append(q, "\"", 1);
 }
 
-int influx_last_time(struct influx *ix, const char *measurement, const char *field, const char *where,
-                     int64_t lookback_s, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz)
+int influx_parse_last_time(const char *body, size_t len, int64_t *last_ms, int *found, char *err, size_t errsz)
 {
-    struct buf q = { 0 }, url = { 0 };
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr), *res, *values, *t;
+    int shown = len < 200 ? (int)len : 200; /* body need not end in a NUL */
+    int rc = -1;
+
+    *found = 0;
+    res = json_array_get(json_object_get(root, "results"), 0);
+    if (res == NULL) {
+        snprintf(err, errsz, "InfluxDB query: unexpected answer: %.*s", shown, body);
+    } else if (json_is_string(json_object_get(res, "error"))) {
+        /* 200 even for an InfluxQL error: the error is inside the results */
+        snprintf(err, errsz, "InfluxDB query: %s", json_string_value(json_object_get(res, "error")));
+    } else if ((values = json_object_get(json_array_get(json_object_get(res, "series"), 0), "values")) == NULL) {
+        rc = 0; /* no point in the lookback window */
+    } else if (!json_is_integer(t = json_array_get(json_array_get(values, 0), 0))) {
+        snprintf(err, errsz, "InfluxDB query: no time in %.*s", shown, body);
+    } else {
+        *last_ms = json_integer_value(t);
+        *found = 1;
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz)
+{
+    struct buf q = { 0 }, url = { 0 }, body = { 0 };
+    struct curl_slist *headers = NULL;
     char *eq = NULL, *db = NULL;
     long status = 0;
     CURLcode rc;
-    json_t *root = NULL, *res, *values;
-    json_error_t jerr;
+    CURL *h = influx_handle(cfg, &body, &headers, err, errsz);
     int ret = -1;
 
     *found = 0;
-    if (buf_printf(&q, "SELECT last(") || append_ident(&q, field) || buf_printf(&q, ") FROM ") ||
-        append_ident(&q, measurement) || buf_printf(&q, " WHERE time > now() - %llds", (long long)lookback_s) ||
-        (where[0] && buf_printf(&q, " AND (%s)", where)) || (eq = curl_easy_escape(ix->easy, q.data, 0)) == NULL ||
-        (db = curl_easy_escape(ix->easy, ix->cfg->influx_database, 0)) == NULL ||
-        http_url(&url, ix->cfg->influx_url, "/query?db=") || buf_printf(&url, "%s&epoch=ms&q=%s", db, eq)) {
+    if (h == NULL)
+        return -1;
+    if (buf_printf(&q, "SELECT last(") || append_ident(&q, cfg->latency_field) || buf_printf(&q, ") FROM ") ||
+        append_ident(&q, cfg->latency_measurement) ||
+        buf_printf(&q, " WHERE time > now() - %llds", (long long)cfg->lookback_seconds) ||
+        (cfg->latency_where[0] && buf_printf(&q, " AND (%s)", cfg->latency_where)) ||
+        (eq = curl_easy_escape(h, q.data, 0)) == NULL || (db = curl_easy_escape(h, cfg->influx_database, 0)) == NULL ||
+        http_url(&url, cfg->influx_url, "/query?db=") || buf_printf(&url, "%s&epoch=ms&q=%s", db, eq)) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }
-    buf_reset(&ix->body);
-    if (curl_easy_setopt(ix->easy, CURLOPT_URL, url.data) != CURLE_OK ||
-        curl_easy_setopt(ix->easy, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
-        curl_easy_setopt(ix->easy, CURLOPT_TIMEOUT_MS, timeout_s * 1000L) != CURLE_OK) {
+    if (curl_easy_setopt(h, CURLOPT_URL, url.data) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_s * 1000L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_s * 1000L) != CURLE_OK) {
         snprintf(err, errsz, "InfluxDB client: cannot set up libcurl");
         goto out;
     }
-    rc = curl_easy_perform(ix->easy);
-    curl_easy_getinfo(ix->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK || status != 200) {
-        influx_describe(ix, rc, status, err, errsz);
-        goto out;
-    }
-    /* 200 even for an InfluxQL error: the error is inside the results */
-    root = json_loadb(ix->body.data ? ix->body.data : "", ix->body.len, 0, &jerr);
-    res = json_array_get(json_object_get(root, "results"), 0);
-    if (res == NULL) {
-        snprintf(err, errsz, "InfluxDB query: unexpected answer: %.200s", ix->body.data ? ix->body.data : "");
-        goto out;
-    }
-    if (json_is_string(json_object_get(res, "error"))) {
-        snprintf(err, errsz, "InfluxDB query: %s", json_string_value(json_object_get(res, "error")));
-        goto out;
-    }
-    values = json_object_get(json_array_get(json_object_get(res, "series"), 0), "values");
-    if (values == NULL) {
-        ret = 0; /* no point in the lookback window */
-        goto out;
-    }
-    json_t *t = json_array_get(json_array_get(values, 0), 0);
-    if (!json_is_integer(t)) {
-        snprintf(err, errsz, "InfluxDB query: no time in %.200s", ix->body.data);
-        goto out;
-    }
-    *last_ms = json_integer_value(t);
-    *found = 1;
-    ret = 0;
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK)
+        http_describe(err, errsz, "InfluxDB", cfg->influx_url, rc, 0);
+    else if (status != 200)
+        snprintf(err, errsz, "InfluxDB answered %ld: %.*s", status, (int)strcspn(body.data ? body.data : "", "\n"),
+                 body.data ? body.data : "");
+    else
+        ret = influx_parse_last_time(body.data ? body.data : "", body.len, last_ms, found, err, errsz);
 out:
-    json_decref(root);
     curl_free(eq);
     curl_free(db);
     buf_free(&q);
     buf_free(&url);
-    /* back to the write settings */
-    curl_easy_setopt(ix->easy, CURLOPT_TIMEOUT_MS, (long)ix->cfg->influx_timeout_seconds * 1000L);
+    buf_free(&body);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
     return ret;
 }

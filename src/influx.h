@@ -1,4 +1,5 @@
-/* influx.h -- writing line protocol to InfluxDB's /write, with retries.
+/* influx.h -- InfluxDB 1.x over HTTP: the runner's writes to /write, with
+ * retries, and the checker's latency query to /query.
  *
  * One kept-alive connection; each call is one HTTP request (split in two on
  * 413 "too large"). 204 is success. 5xx, timeouts and transport errors are
@@ -22,6 +23,10 @@ enum influx_result {
 
 struct influx;
 
+/* The runner's writer for cfg's [influxdb] (cfg must outlive it). Makes no
+ * request: a wrong URL or credentials show on the first write. NULL with
+ * the reason in err when libcurl cannot be set up. influx_close(NULL) is a
+ * no-op. */
 struct influx *influx_open(const struct config *cfg, char *err, size_t errsz);
 void influx_close(struct influx *ix);
 
@@ -34,11 +39,14 @@ enum influx_result influx_write(struct influx *ix, const char *body, size_t len,
  * line. */
 size_t influx_split_point(const char *body, size_t len);
 
-/* The time (epoch ms) of the newest value of field in measurement within
- * the last lookback_s seconds, optionally AND-ed with an InfluxQL condition:
- * *found = 0 when there is none. Returns 0, or -1 with the reason in err
- * (unreachable, HTTP error, or an InfluxQL error InfluxDB answered with 200). */
-int influx_last_time(struct influx *ix, const char *measurement, const char *field, const char *where,
-                     int64_t lookback_s, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz);
+/* The checker's latency probe, on a handle of its own: the time (epoch ms)
+ * of the newest value of [check] latency_field in latency_measurement within
+ * the last lookback_seconds, AND-ed with latency_where when set; *found = 0
+ * when there is none. Returns 0, or -1 with the reason in err (unreachable,
+ * HTTP error, or an InfluxQL error InfluxDB answered with 200). */
+int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz);
+
+/* The same from a /query answer (body, len bytes): pure, for the tests. */
+int influx_parse_last_time(const char *body, size_t len, int64_t *last_ms, int *found, char *err, size_t errsz);
 
 #endif

@@ -8,23 +8,23 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-int lock_try(const char *path, char *err, size_t errsz)
+enum lock_result lock_try(const char *path, int *fd, char *err, size_t errsz)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-
-    if (fd < 0) {
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (*fd < 0) {
         snprintf(err, errsz, "lock %s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return LOCK_ERROR;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
-        close(fd);
+        close(*fd);
+        *fd = -1;
         if (e == EWOULDBLOCK)
-            return -2;
+            return LOCK_BUSY;
         snprintf(err, errsz, "lock %s: %s", path, strerror(e));
-        return -1;
+        return LOCK_ERROR;
     }
-    return fd;
+    return LOCK_TAKEN;
 }
 
 void lock_release(int fd)

@@ -7,10 +7,14 @@
 
 #include <stddef.h>
 
-/* Try to take the lock at path without waiting. Returns a descriptor (>= 0)
- * to keep open for as long as the lock is held, -2 when another process
- * holds it, or -1 with the reason in err. */
-int lock_try(const char *path, char *err, size_t errsz);
+enum lock_result {
+    LOCK_TAKEN, /* *fd is the lock: keep it open for as long as it is held */
+    LOCK_BUSY,  /* another process holds it; *fd is -1 */
+    LOCK_ERROR, /* the file could not be opened or locked: the reason in err; *fd is -1 */
+};
+
+/* Try to take the lock at path without waiting. */
+enum lock_result lock_try(const char *path, int *fd, char *err, size_t errsz);
 
 /* The runner's lock, beside the state database: its path plus ".lock".
  * Returns 0, or -1 when it does not fit in outsz. */

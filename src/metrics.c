@@ -1,4 +1,4 @@
-/* metrics.c -- node_exporter textfile output from the state database. */
+/* metrics.c -- node_exporter textfile output of what the state database holds. */
 #include "metrics.h"
 
 #include <errno.h>

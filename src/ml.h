@@ -21,6 +21,9 @@
 
 struct ml_client;
 
+/* A client for cfg's [ml] (cfg must outlive it) with max_parallel handles
+ * ready. Makes no request. NULL with the reason in err when libcurl cannot
+ * be set up. ml_close(NULL) is a no-op. */
 struct ml_client *ml_open(const struct config *cfg, char *err, size_t errsz);
 void ml_close(struct ml_client *ml);
 

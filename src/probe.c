@@ -63,7 +63,7 @@ int probe_flink_jobs(const char *json, size_t len, char *why, size_t whysz)
     return healthy;
 }
 
-int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
+enum flink_health probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
 {
     struct buf body = { 0 };
     json_error_t jerr;
@@ -72,7 +72,7 @@ int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
 
     if (flink_get(base_url, "/overview", timeout_s, &body, &timed_out, why, whysz) != 0) {
         buf_free(&body);
-        return timed_out ? -1 : 0;
+        return timed_out ? FLINK_UNKNOWN : FLINK_UNHEALTHY;
     }
     root = json_loadb(body.data, body.len, 0, &jerr);
     json_t *jr = json_object_get(root, "jobs-running");
@@ -80,33 +80,26 @@ int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz)
         snprintf(why, whysz, "%s", json_is_integer(jr) ? "no job running" : "/overview has no jobs-running");
         json_decref(root);
         buf_free(&body);
-        return 0;
+        return FLINK_UNHEALTHY;
     }
     json_decref(root);
     buf_reset(&body);
     /* jobs-running also counts RESTARTING and FAILING jobs */
     if (flink_get(base_url, "/jobs/overview", timeout_s, &body, &timed_out, why, whysz) != 0) {
         buf_free(&body);
-        return timed_out ? -1 : 0;
+        return timed_out ? FLINK_UNKNOWN : FLINK_UNHEALTHY;
     }
     rc = probe_flink_jobs(body.data, body.len, why, whysz);
     buf_free(&body);
-    return rc;
+    return rc == 1 ? FLINK_HEALTHY : FLINK_UNHEALTHY;
 }
 
 int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
                   size_t errsz)
 {
-    struct influx *ix = influx_open(cfg, err, errsz);
-    int64_t last_ms;
-    int rc;
+    int64_t last_ms = 0;
 
-    if (ix == NULL)
-        return -1;
-    rc = influx_last_time(ix, cfg->latency_measurement, cfg->latency_field, cfg->latency_where,
-                          cfg->lookback_seconds, (long)cfg->probe_timeout_seconds, &last_ms, found, err, errsz);
-    influx_close(ix);
-    if (rc != 0) {
+    if (influx_last_time(cfg, (long)cfg->probe_timeout_seconds, &last_ms, found, err, errsz) != 0) {
         /* the reason is logged and stored with the check: mask the URL of
          * InfluxDB's client errors ("InfluxDB URL: Couldn't connect") */
         char *raw = strdup(err);
@@ -147,13 +140,13 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
     errs[0] = '\0';
     why[0] = '\0';
     if (cfg->flink_url[0]) {
-        int h = probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, whysz);
+        enum flink_health h = probe_flink(cfg->flink_url, (long)cfg->probe_timeout_seconds, why, whysz);
         obs->health_probed = 1;
-        obs->health_known = h >= 0;
-        obs->healthy = h == 1;
-        if (h < 0)
+        obs->health_known = h != FLINK_UNKNOWN;
+        obs->healthy = h == FLINK_HEALTHY;
+        if (h == FLINK_UNKNOWN)
             add_err(errs, errsz, why);
-        else if (h == 0)
+        else if (h == FLINK_UNHEALTHY)
             obs->why_unhealthy = why;
     }
 

@@ -25,10 +25,15 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
 int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
                   size_t errsz);
 
+enum flink_health {
+    FLINK_HEALTHY,
+    FLINK_UNHEALTHY, /* the reason in why */
+    FLINK_UNKNOWN,   /* the JobManager did not answer in time: the reason in why */
+};
+
 /* Flink: healthy when /overview counts a running job and no job listed by
- * /jobs/overview is FAILING or RESTARTING (jobs-running counts those too).
- * Returns 1 healthy, 0 unhealthy (reason in why), -1 unknown (timeout). */
-int probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz);
+ * /jobs/overview is FAILING or RESTARTING (jobs-running counts those too). */
+enum flink_health probe_flink(const char *base_url, long timeout_s, char *why, size_t whysz);
 
 /* Classify one Flink /jobs/overview document (pure, for the tests):
  * returns 1 when some job is RUNNING and none is FAILING or RESTARTING. */

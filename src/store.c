@@ -1,4 +1,4 @@
-/* store.c -- SQLite state: schema migrations, runs, quarantine. */
+/* store.c -- all of the state in SQLite: schema and migrations, checks, transitions, runs, quarantine, retention, and what status and metrics read. */
 #include "store.h"
 
 #include <jansson.h>
@@ -58,7 +58,7 @@ static const char *const migrations[] = {
     "  recoveries INTEGER NOT NULL,"
     "  mode TEXT NOT NULL,"              /* after this check */
     "  forced TEXT NOT NULL,"
-    "  action TEXT NOT NULL,"            /* none | launched | runner busy | launch failed */
+    "  action TEXT NOT NULL,"            /* check_action_name() */
     "  reason TEXT,"
     "  error TEXT"
     ");"
@@ -100,6 +100,15 @@ const char *run_outcome_name(enum run_outcome o)
         [RUN_NO_PARTITIONS] = "no_partitions", [RUN_LOST] = "lost",
     };
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
+}
+
+const char *check_action_name(enum check_action a)
+{
+    static const char *const names[] = {
+        [ACTION_NONE] = "none", [ACTION_LAUNCHING] = "launching", [ACTION_LAUNCHED] = "launched",
+        [ACTION_RUNNER_BUSY] = "runner busy", [ACTION_LAUNCH_FAILED] = "launch failed",
+    };
+    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
 }
 
 const char *run_end_name(enum run_end e)
@@ -473,7 +482,7 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
 }
 
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
-                       const char *action, const char *error, int64_t *check_id, char *err, size_t errsz)
+                       enum check_action action, const char *error, int64_t *check_id, char *err, size_t errsz)
 {
     char at[32];
     sqlite3_stmt *q;
@@ -496,7 +505,7 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
     sqlite3_bind_int64(q, 7, d->next.recoveries);
     sqlite3_bind_text(q, 8, mode_name(d->next.mode), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 9, forced_name(d->next.forced), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 10, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 10, check_action_name(action), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 11, d->reason, -1, SQLITE_STATIC);
     if (error && error[0])
         sqlite3_bind_text(q, 12, error, -1, SQLITE_STATIC);
@@ -506,7 +515,7 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
     return 0;
 }
 
-int store_check_action(struct store *s, int64_t check_id, const char *action, const char *error, char *err,
+int store_check_action(struct store *s, int64_t check_id, enum check_action action, const char *error, char *err,
                        size_t errsz)
 {
     sqlite3_stmt *q;
@@ -517,7 +526,7 @@ int store_check_action(struct store *s, int64_t check_id, const char *action, co
                            " WHERE id = ?",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
-    sqlite3_bind_text(q, 1, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 1, check_action_name(action), -1, SQLITE_STATIC);
     if (error && error[0])
         sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, check_id);

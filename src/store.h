@@ -1,4 +1,6 @@
-/* store.h -- spillway's state in SQLite: runs and quarantine.
+/* store.h -- spillway's state in SQLite: the mode and its counters, every
+ * check, every run, the quarantine, and the queries over them that status
+ * and metrics print; retention pruning. All of spillway's SQL is here.
  *
  * The file is shared by the runner, the checker and `status`, so it is opened
  * in WAL mode with a busy timeout, its schema is versioned with
@@ -115,12 +117,22 @@ int store_state_get(struct store *s, struct check_state *st, char *err, size_t e
 /* Store st; since_ms becomes the mode's start only when the mode changes. */
 int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz);
 
+/* What a check did about the runner, as stored in checks.action. */
+enum check_action {
+    ACTION_NONE,          /* primary mode: nothing to launch */
+    ACTION_LAUNCHING,     /* fallback mode, recorded before the launch */
+    ACTION_LAUNCHED,
+    ACTION_RUNNER_BUSY,   /* a runner holds the lock: not another */
+    ACTION_LAUNCH_FAILED, /* the command or the spawn failed (error says why) */
+};
+const char *check_action_name(enum check_action a);
+
 /* One row per check: the observation, the decision and what was done;
  * *check_id receives its id. store_check_action() records, later, what
  * launching the runner did, and why it failed. */
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
-                       const char *action, const char *error, int64_t *check_id, char *err, size_t errsz);
-int store_check_action(struct store *s, int64_t check_id, const char *action, const char *error, char *err,
+                       enum check_action action, const char *error, int64_t *check_id, char *err, size_t errsz);
+int store_check_action(struct store *s, int64_t check_id, enum check_action action, const char *error, char *err,
                        size_t errsz);
 /* One row per mode change or forced override, with its reason. */
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,

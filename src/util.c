@@ -1,4 +1,4 @@
-/* util.c -- byte buffers, number formatting, clocks and URL credential masking. */
+/* util.c -- byte buffers, number formatting, clocks, UTF-8 escaping and URL credential masking. */
 #include "util.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* window.c -- event-time parsing and tumbling window arithmetic. */
+/* window.c -- event time, tumbling windows, and the point timestamps that keep retried batches exact. */
 #include "window.h"
 
 #include "mark.h"

@@ -37,8 +37,10 @@
 #include "util.h"
 #include "window.h"
 
-static char *const ref_fields[] = { "X", "Y", "Z", "EDA", "HR", "TEMP" };
-static char *const types_fields[] = { "a", "b", "c", "d", "e" };
+/* writable names: decoder_open takes the config's own (char *) list */
+static char ref_names[][8] = { "X", "Y", "Z", "EDA", "HR", "TEMP" }, types_names[][2] = { "a", "b", "c", "d", "e" };
+static char *const ref_fields[] = { ref_names[0], ref_names[1], ref_names[2], ref_names[3], ref_names[4], ref_names[5] };
+static char *const types_fields[] = { types_names[0], types_names[1], types_names[2], types_names[3], types_names[4] };
 
 static struct {
     struct decoder *dec;

@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     loopback_answer(200, body, size);
     unsigned long before = loopback_requests();
-    int h = probe_flink(base, 5, why2, sizeof why2);
+    enum flink_health fh = probe_flink(base, 5, why2, sizeof why2);
+    int h = fh == FLINK_HEALTHY ? 1 : fh == FLINK_UNHEALTHY ? 0 : -1;
     fuzz_check(loopback_requests() > before, "probe_flink() made no request");
     if (h != (running ? jobs : 0)) {
         fuzz_print_bytes("answer", body, size);

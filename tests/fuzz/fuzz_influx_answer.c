@@ -1,12 +1,12 @@
 /* fuzz_influx_answer.c -- InfluxDB's /query answer, as the checker's latency
  * probe reads it.
  *
- * The answer is parsed inside influx_last_time() (src/influx.c), which
- * fetches it itself; no parse function of its own is public. So the input
- * is served by a loopback HTTP server (loopback.c) as a 200 answer, and
- * probe_latency() (src/probe.h) is called with a config pointing at it: the
- * query, the parse, and the latency computed from the time parsed, as a
- * check does. Checked, beyond the sanitizers (UBSan catches arithmetic
+ * The parse itself is influx_parse_last_time() (src/influx.h), but the
+ * target takes the whole path a check takes: the input is served by a
+ * loopback HTTP server (loopback.c) as a 200 answer, and probe_latency()
+ * (src/probe.h) is called with a config pointing at it -- the query, the
+ * parse, and the latency computed from the time parsed. The pure parser is
+ * also called on the same bytes and must agree. Checked, beyond the sanitizers (UBSan catches arithmetic
  * overflow): a failure comes with a reason; without a point the latency is
  * the lookback; with one, it is the age (now - time) / 1000 of the time
  * the answer holds (read here independently), to a millisecond, finite, and
@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "fuzz.h"
+#include "influx.h"
 #include "loopback.h"
 #include "probe.h"
 
@@ -45,10 +46,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int found = -1;
     char err[512] = "";
 
+    int64_t parsed_ms = 0;
+    int parsed_found = -1;
+    char perr[512] = "";
+    int prc = influx_parse_last_time((const char *)data, size, &parsed_ms, &parsed_found, perr, sizeof perr);
+
     loopback_answer(200, data, size);
     unsigned long before = loopback_requests();
     int rc = probe_latency(&cfg, now_ms, &latency, &found, err, sizeof err);
     fuzz_check(loopback_requests() > before, "the loopback server was not asked: %s", err);
+    fuzz_check((rc != 0) == (prc != 0) && (rc != 0 || parsed_found == found),
+               "the probe (rc %d, found %d) and the pure parser (rc %d, found %d) disagree", rc, found, prc, parsed_found);
     if (rc != 0) {
         fuzz_check(err[0] != '\0', "probe_latency() failed without a reason");
         return 0;

@@ -48,8 +48,13 @@ static int same_as_avro(struct decoder *dec, const unsigned char *buf, size_t n,
 
 int main(void)
 {
-    char *nurse_fields[] = { "X", "Y", "Z", "EDA", "HR", "TEMP" };
-    char *num_fields[] = { "a", "b", "c", "d" };
+    /* writable names: decoder_open takes the config's own (char *) list */
+    static char nurse_names[][8] = { "X", "Y", "Z", "EDA", "HR", "TEMP" }, num_names[][2] = { "a", "b", "c", "d" };
+    char *nurse_fields[6], *num_fields[4];
+    for (size_t i = 0; i < 6; i++)
+        nurse_fields[i] = nurse_names[i];
+    for (size_t i = 0; i < 4; i++)
+        num_fields[i] = num_names[i];
     unsigned char buf[256], garbage[64];
     char err[512];
     struct decoded d;
@@ -139,7 +144,7 @@ int main(void)
         decoder_close(dec);
     }
 
-    static const struct { const char *id, *time; char *field; const char *want; } bad[] = {
+    static struct { const char *id, *time; char field[8]; const char *want; } bad[] = {
         { "nope", "datetime", "X", "the schema has no field \"nope\"" },
         { "id", "datetime", "id", "field \"id\" must be an int, long, float or double" },
         { "X", "datetime", "Y", "field \"X\" must be a string" },

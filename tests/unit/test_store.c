@@ -107,8 +107,8 @@ static void test_prune(struct store *s)
     exec(s, "DELETE FROM runs");
     exec(s, "DELETE FROM checks");
     for (int i = 0; i < 5; i++)
-        store_check_insert(s, now - (100 + i) * DAY_MS, &o, &d, "none", NULL, &check, err, sizeof err);
-    store_check_insert(s, now - DAY_MS, &o, &d, "none", NULL, &check, err, sizeof err);
+        store_check_insert(s, now - (100 + i) * DAY_MS, &o, &d, ACTION_NONE, NULL, &check, err, sizeof err);
+    store_check_insert(s, now - DAY_MS, &o, &d, ACTION_NONE, NULL, &check, err, sizeof err);
     store_run_begin(s, now - 100 * DAY_MS, 1, &old_run, err, sizeof err);
     exec(s, "UPDATE runs SET outcome = 'ok' WHERE started_at < '2026-09-01'");
     store_run_begin(s, now - 100 * DAY_MS, 2, &running_run, err, sizeof err); /* still running */

@@ -1,5 +1,8 @@
 /* test_util.c -- url_redact(): the credentials of URLs masked in any text
- * that can reach output, and nothing else changed. */
+ * that can reach output, and nothing else changed; the growable buffer,
+ * round-trip double formatting, ISO times and UTF-8 escaping. */
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "tap.h"
@@ -7,10 +10,81 @@
 
 static char out[1024];
 
+static void diag_printf(const char *s)
+{
+    printf("#   not read back: %s\n", s);
+}
+
 static const char *redact(const char *text)
 {
     url_redact(out, sizeof out, text, strlen(text));
     return out;
+}
+
+static void buffers(void)
+{
+    struct buf b = { 0 };
+    size_t total = 0;
+    int fails = 0;
+
+    for (int i = 0; i < 10000; i++) {
+        fails += buf_printf(&b, "%d,", i) != 0;
+        total += (size_t)snprintf(NULL, 0, "%d,", i);
+    }
+    ok(fails == 0 && b.len == total && b.len < b.cap, "10,000 appends grow the buffer, its length exact, a NUL after it");
+    ok(memcmp(b.data, "0,1,2,", 6) == 0 && strcmp(b.data + b.len - 5, "9999,") == 0, "the contents in order");
+    buf_reset(&b);
+    ok(b.len == 0 && b.data[0] == '\0', "reset empties it, keeping it a string");
+    ok(buf_append(&b, "a\0b", 3) == 0 && b.len == 3 && memcmp(b.data, "a\0b", 3) == 0, "bytes go in as they are, NUL too");
+    buf_free(&b);
+    ok(b.data == NULL && b.len == 0, "free leaves an empty buffer");
+}
+
+static void doubles(void)
+{
+    static const double v[] = { 36.7, 0.1, -0.0, 1e-300, 5e-324, DBL_MAX, -DBL_MAX, 1.0 / 3, 123456789012345678.0, 0 };
+    static const char *const shortest[] = { "36.7", "0.1" };
+    char text[32];
+    int bad = 0;
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        fmt_double(text, sizeof text, v[i]);
+        if (strtod(text, NULL) != v[i] || signbit(strtod(text, NULL)) != signbit(v[i]))
+            bad++, diag_printf(text);
+    }
+    is_int(bad, 0, "every value reads back exactly, sign of zero included");
+    fmt_double(text, sizeof text, 36.7);
+    is_str(text, shortest[0], "the shortest form: 36.7, not 36.700000000000003");
+    fmt_double(text, sizeof text, 0.1);
+    is_str(text, shortest[1], "and 0.1");
+}
+
+static void times(void)
+{
+    char text[32];
+
+    fmt_iso_ms(text, sizeof text, 0);
+    is_str(text, "1970-01-01T00:00:00.000Z", "the epoch");
+    fmt_iso_ms(text, sizeof text, 1795277481123LL);
+    is_str(text, "2026-11-21T16:11:21.123Z", "milliseconds kept, UTC");
+}
+
+static void escaping(void)
+{
+    struct buf b = { 0 };
+
+    ok(utf8_escape(&b, "caf\xc3\xa9 \xe2\x82\xac", 9) == 0, "escape valid UTF-8");
+    is_str(b.data, "caf\xc3\xa9 \xe2\x82\xac", "valid UTF-8 goes through unchanged");
+    buf_reset(&b);
+    utf8_escape(&b, "a\xff\xc0\xafz\xed\xa0\x80", 8);
+    is_str(b.data, "a\\xff\\xc0\\xafz\\xed\\xa0\\x80",
+           "a stray byte, an overlong form and a surrogate become \\xNN, byte by byte");
+    buf_reset(&b);
+    utf8_escape(&b, "\xe2\x82", 2);
+    is_str(b.data, "\\xe2\\x82", "a sequence cut short is escaped too");
+    is_int(utf8_valid_prefix((const unsigned char *)"\xf0\x9f\x98\x80", 4), 4, "a 4-byte sequence is valid");
+    is_int(utf8_valid_prefix((const unsigned char *)"\xf4\x90\x80\x80", 4), 0, "beyond U+10FFFF is not");
+    buf_free(&b);
 }
 
 int main(void)
@@ -58,5 +132,10 @@ int main(void)
     is_int(url_has_secret("false http://runner:pw@127.0.0.1:9/"), 1, "inside a command too");
     is_int(url_has_secret("http://a@c/?p="), 0, "a user, an empty p=: no secret");
     is_int(url_has_secret(""), 0, "an empty value holds none");
+
+    buffers();
+    doubles();
+    times();
+    escaping();
     return tap_done();
 }
