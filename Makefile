@@ -105,7 +105,10 @@ install: $(BIN)
 	  install -D -m 0644 $(BUILD)/unit.tmp $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done; rm -f $(BUILD)/unit.tmp
 	install -D -m 0644 systemd/spillway.sysusers $(DESTDIR)$(SYSUSERSDIR)/spillway.conf
-	install -D -m 0644 etc/spillway.cron $(DESTDIR)$(DOCDIR)/spillway.cron
+	sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' etc/spillway.cron >$(BUILD)/cron.tmp && \
+	  install -D -m 0644 $(BUILD)/cron.tmp $(DESTDIR)$(DOCDIR)/spillway.cron; rc=$$?; rm -f $(BUILD)/cron.tmp; exit $$rc
+	install -D -m 0644 grafana/spillway.json $(DESTDIR)$(DOCDIR)/grafana/spillway.json
+	install -D -m 0644 grafana/README.md $(DESTDIR)$(DOCDIR)/grafana/README.md
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini"; \
 	else install -D -m 0640 etc/spillway.ini $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini; fi

@@ -55,7 +55,7 @@ for n in "${sizes[@]}"; do
 done
 
 echo
-echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), kcat $(kcat -V 2>&1 | sed -n 's/^kcat - .* version \([^ ]*\).*/\1/p'), $(nproc) cores, $(date -u +%Y-%m-%d), median (min-max) of $pairs pairs"
+echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), kcat $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\).*/\1/p'), $(nproc) cores, $(date -u +%Y-%m-%d), median (min-max) of $pairs pairs"
 "$PY" - "$SANDBOX/results" <<'PY'
 import json, statistics, sys
 rows = {}

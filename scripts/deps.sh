@@ -36,6 +36,10 @@ clang-14                 clang-14            fuzz: the fuzz targets' compiler
 libclang-rt-14-dev       file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  fuzz: the libFuzzer, ASan and UBSan runtimes clang-14 links (only recommended by clang-14)
 libfuzzer-14-dev         file:/usr/lib/llvm-14/lib/libFuzzer.a  fuzz: libFuzzer (the library)
 llvm-14                  llvm-symbolizer-14  fuzz: symbolized sanitizer stacks
+dpkg-dev                 dpkg-buildpackage   package: builds the .deb (tests/t/08-deb.t)
+debhelper                dh                  package: debian/rules (dh_installsystemd, dh_installsysusers)
+lintian                  lintian             package: checks the .deb
+git                      git                 package: tests/t/08-deb.t copies the tree git would check out
 "
 
 packages=$(printf '%s\n' "$TABLE" | awk 'NF {print $1}')

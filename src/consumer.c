@@ -10,6 +10,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "startpos.h"
+#include "window.h"
 
 #define CONSUMER_META_TIMEOUT_MS 10000
 /* after a refused commit: how long to wait for the group to announce the
@@ -455,6 +456,14 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
     rd_kafka_poll_set_consumer(c->rk);
     if (kafka_topic_partitions(c->rk, cfg, CONSUMER_META_TIMEOUT_MS, &c->nparts, config_error, err, errsz) != 0)
         goto fail;
+    /* a point's timestamp holds the partition in 10 bits (window.h): two
+     * partitions must never share one, so a larger topic is refused whole */
+    if (c->nparts > WINDOW_MAX_PARTITIONS) {
+        snprintf(err, errsz, "topic %s has %" PRId32 " partitions; spillway drains at most %d", cfg->topic, c->nparts,
+                 WINDOW_MAX_PARTITIONS);
+        *config_error = 1;
+        goto fail;
+    }
     if ((c->parts = calloc((size_t)c->nparts, sizeof *c->parts)) == NULL) {
         snprintf(err, errsz, "out of memory");
         goto fail;

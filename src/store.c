@@ -572,10 +572,12 @@ static const struct {
                   "   coalesce(sum(r.skipped), 0) AS skipped, coalesce(sum(r.points), 0) AS points"
                   " FROM e LEFT JOIN runs r ON r.started_at >= e.began AND (e.ended IS NULL OR r.started_at < e.ended)"
                   " GROUP BY e.id ORDER BY e.id DESC LIMIT 5" },
-    /* the drain rate of the runs of the last 10 minutes, in messages a minute */
-    { "rate", "SELECT count(*) AS runs, coalesce(sum(messages), 0) AS messages,"
-              " coalesce(sum(messages) * 60.0 / nullif((julianday('now') - julianday(min(started_at))) * 86400.0, 0), 0)"
-              "   AS messages_per_minute"
+    /* the drain rate of the runs of the last 10 minutes, in messages a
+     * minute: what the ok runs drained over the time since the first run
+     * began (a failed run drained nothing, but its time counts) */
+    { "rate", "SELECT count(*) AS runs, coalesce(sum(CASE WHEN outcome = 'ok' THEN messages END), 0) AS messages,"
+              " coalesce(sum(CASE WHEN outcome = 'ok' THEN messages END) * 60.0"
+              "   / nullif((julianday('now') - julianday(min(started_at))) * 86400.0, 0), 0) AS messages_per_minute"
               " FROM runs WHERE started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')"
               " AND outcome != 'running'" },
 };

@@ -35,7 +35,7 @@ is "$(rc_of "$SPILLWAY" -c "$REPO/etc/spillway.ini" drain --dry-run)" 78 \
 ok "so the error is the schema's, not the config's" grep -q "/etc/spillway/nurse_sensor_event.avsc: cannot open the schema" "$SANDBOX/err"
 
 # a secret in a file others can read
-start_mock "$TOPIC:1"
+start_mock "$TOPIC:1" "wide-topic:1025"
 ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 write_config "$SANDBOX/s.ini" $'[influxdb]\npassword = hunter2'
 chmod 0644 "$SANDBOX/s.ini"
 rc_of "$SPILLWAY" -c "$SANDBOX/s.ini" drain --dry-run >/dev/null
@@ -51,6 +51,11 @@ ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 write_config "$SANDBOX/t
 sed -i 's/^topic = stress-topic$/topic = stres-topic/' "$SANDBOX/t.ini"
 is "$(rc_of "$SPILLWAY" -c "$SANDBOX/t.ini" drain)" 78 "a topic that does not exist: exit 78"
 ok "naming the topic and the config" grep -q "topic \"stres-topic\" does not exist on $KAFKA_BOOTSTRAP (see \[kafka\] topic in $SANDBOX/t.ini)" "$SANDBOX/err"
+
+# more partitions than a point's timestamp can tell apart (window.h)
+sed -i 's/^topic = stres-topic$/topic = wide-topic/' "$SANDBOX/t.ini"
+is "$(rc_of "$SPILLWAY" -c "$SANDBOX/t.ini" drain)" 78 "a topic of 1025 partitions: exit 78"
+ok "saying why" grep -q "error: topic wide-topic has 1025 partitions; spillway drains at most 1024" "$SANDBOX/err"
 
 # Kafka unreachable
 ML_URL=http://127.0.0.1:9 INFLUX_URL=http://127.0.0.1:9 KAFKA_BOOTSTRAP=127.0.0.1:$(free_port) write_config "$SANDBOX/k.ini"

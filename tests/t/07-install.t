@@ -11,7 +11,8 @@ ok "make install succeeds" make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/us
 for f in usr/bin/spillway usr/share/man/man1/spillway.1 usr/share/man/man5/spillway.ini.5 etc/spillway/spillway.ini etc/spillway/nurse_sensor_event.avsc \
     usr/lib/systemd/system/spillway-check.service usr/lib/systemd/system/spillway-check.timer \
     usr/lib/systemd/system/spillway-drain.service usr/lib/systemd/system/spillway-drain.path \
-    usr/lib/sysusers.d/spillway.conf usr/share/doc/spillway/spillway.cron; do
+    usr/lib/sysusers.d/spillway.conf usr/share/doc/spillway/spillway.cron \
+    usr/share/doc/spillway/grafana/spillway.json usr/share/doc/spillway/grafana/README.md; do
     ok "installs /$f" test -f "$dest/$f"
 done
 is "$(stat -c %a "$dest/usr/bin/spillway")" 755 "the binary is 0755"
@@ -19,10 +20,12 @@ is "$(stat -c %a "$dest/etc/spillway/spillway.ini")" 640 "the config is 0640 (it
 ok "the installed binary runs" "$dest/usr/bin/spillway" --version
 ok "units run the installed binary" grep -qx "ExecStart=/usr/bin/spillway -c /etc/spillway/spillway.ini check" \
     "$dest/usr/lib/systemd/system/spillway-check.service"
+ok "the cron example runs the installed binary" grep -q " spillway /usr/bin/spillway -c /etc/spillway/spillway.ini check" \
+    "$dest/usr/share/doc/spillway/spillway.cron"
 echo "; mine" >>"$dest/etc/spillway/spillway.ini"
 make -C "$REPO" -s install DESTDIR="$dest" PREFIX=/usr "${makevars[@]}" >/dev/null
 ok "a second install keeps the operator's config" grep -q "; mine" "$dest/etc/spillway/spillway.ini"
 is "$(cd "$dest" && find . -type f | sort | tr '\n' ' ')" \
-    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/lib/systemd/system/spillway-check.service ./usr/lib/systemd/system/spillway-check.timer ./usr/lib/systemd/system/spillway-drain.path ./usr/lib/systemd/system/spillway-drain.service ./usr/lib/sysusers.d/spillway.conf ./usr/share/doc/spillway/spillway.cron ./usr/share/man/man1/spillway.1 ./usr/share/man/man5/spillway.ini.5 " \
+    "./etc/spillway/nurse_sensor_event.avsc ./etc/spillway/spillway.ini ./usr/bin/spillway ./usr/lib/systemd/system/spillway-check.service ./usr/lib/systemd/system/spillway-check.timer ./usr/lib/systemd/system/spillway-drain.path ./usr/lib/systemd/system/spillway-drain.service ./usr/lib/sysusers.d/spillway.conf ./usr/share/doc/spillway/grafana/README.md ./usr/share/doc/spillway/grafana/spillway.json ./usr/share/doc/spillway/spillway.cron ./usr/share/man/man1/spillway.1 ./usr/share/man/man5/spillway.ini.5 " \
     "and nothing else"
 done_testing

@@ -135,6 +135,26 @@ static void test_prune(struct store *s)
            "and the running run's row is never pruned, whatever its age");
 }
 
+/* The drain rate status shows: what ok runs drained, over the time since
+ * the first run of the last 10 minutes began; failed runs drained nothing. */
+static void test_rate(struct store *s)
+{
+    char err[256];
+    json_t *out = json_object();
+
+    exec(s, "DELETE FROM runs");
+    exec(s, "INSERT INTO runs (started_at, pid, outcome, messages) VALUES"
+            " (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-5 minutes'), 1, 'ok', 600),"
+            " (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 minutes'), 2, 'failed', 400),"
+            " (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-20 minutes'), 3, 'ok', 99999)");
+    ok(store_status(s, out, err, sizeof err) == 0, "status reads: %s", err);
+    json_t *r = json_array_get(json_object_get(out, "rate"), 0);
+    double rate = json_number_value(json_object_get(r, "messages_per_minute"));
+    is_int(json_integer_value(json_object_get(r, "messages")), 600, "only the ok run of the last 10 minutes drained");
+    ok(rate > 119 && rate <= 120, "600 messages over the 5 minutes since it began: %.2f msg/min", rate);
+    json_decref(out);
+}
+
 int main(void)
 {
     char err[256];
@@ -150,6 +170,7 @@ int main(void)
     if (s) {
         test_quarantine(s);
         test_prune(s);
+        test_rate(s);
         store_close(s);
     }
     char cmd[300];
