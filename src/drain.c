@@ -415,12 +415,14 @@ static int append_point(struct run *r, struct agg_entry *e, struct buf *out)
     return lp_end(&p, window_point_time_ns(e->window_ms, e->partition, consumer_batch_seq(r->consumer, e->partition)));
 }
 
+/* A write that failed without being refused point by point (write_range()
+ * quarantines what InfluxDB refuses, so a refusal never fails a run). */
 static int influx_exit_code(enum influx_result res)
 {
     switch (res) {
     case INFLUX_OK: return 0;
-    case INFLUX_REJECTED: return EX_DATAERR;
     case INFLUX_DENIED: return EX_CONFIG;
+    case INFLUX_REJECTED: /* not reached: refused points are quarantined */
     case INFLUX_UNAVAILABLE: break;
     }
     return EX_UNAVAILABLE;

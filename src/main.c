@@ -68,7 +68,7 @@ static const struct command {
       "service, write to InfluxDB, then commit. Bad messages are quarantined.\n"
       "  --dry-run   read without joining the group; print the line protocol;\n"
       "              write, commit and record nothing\n"
-      "exit: 0 ok, 65 data refused, 69 Kafka, InfluxDB or the ML service unavailable,\n"
+      "exit: 0 ok, 69 Kafka, InfluxDB or the ML service unavailable,\n"
       "      75 another runner holds the lock, or the group gave it no partitions\n"
       "      (or took them all), 78 configuration\n" },
     { "status", run_status, 0, OPT_JSON, "status [--json]",
@@ -112,7 +112,7 @@ static void usage(FILE *out)
             "  -h, --help          this help; with a command, that command's\n"
             "  -V, --version       version and build defaults\n"
             "\n"
-            "exit codes: 0 ok, 64 usage, 65 data refused, 69 a dependency unavailable,\n"
+            "exit codes: 0 ok, 64 usage, 69 a dependency unavailable,\n"
             "            75 temporary (another runner holds the lock), 78 configuration\n"
             "see spillway(1) and spillway.ini(5)\n",
             CONFIG_DEFAULT_PATH);

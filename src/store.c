@@ -564,12 +564,16 @@ static const struct {
     { "transitions", "SELECT at, from_mode, to_mode, forced, reason FROM transitions ORDER BY id DESC LIMIT 5" },
     { "quarantine", "SELECT count(*) AS total, coalesce(sum(kind = 'message'), 0) AS messages,"
                     " coalesce(sum(kind = 'aggregate'), 0) AS aggregates, max(at) AS latest FROM quarantine" },
-    /* an episode: from a change to fallback mode to the next change back */
+    /* an episode: from a change to fallback mode to the next change back;
+     * what its ok runs drained and wrote (a failed run's messages are read
+     * again, and its points rewritten, by the next) */
     { "episodes", "WITH t AS (SELECT id, at, to_mode, lead(at) OVER (ORDER BY id) AS next_at FROM transitions"
                   "           WHERE from_mode != to_mode),"
                   " e AS (SELECT id, at AS began, next_at AS ended FROM t WHERE to_mode = 'fallback')"
-                  " SELECT began, ended, count(r.id) AS runs, coalesce(sum(r.messages), 0) AS messages,"
-                  "   coalesce(sum(r.skipped), 0) AS skipped, coalesce(sum(r.points), 0) AS points"
+                  " SELECT began, ended, count(r.id) AS runs,"
+                  "   coalesce(sum(CASE WHEN r.outcome = 'ok' THEN r.messages END), 0) AS messages,"
+                  "   coalesce(sum(r.skipped), 0) AS skipped,"
+                  "   coalesce(sum(CASE WHEN r.outcome = 'ok' THEN r.points END), 0) AS points"
                   " FROM e LEFT JOIN runs r ON r.started_at >= e.began AND (e.ended IS NULL OR r.started_at < e.ended)"
                   " GROUP BY e.id ORDER BY e.id DESC LIMIT 5" },
     /* the drain rate of the runs of the last 10 minutes, in messages a

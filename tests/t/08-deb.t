@@ -27,10 +27,11 @@ git -C "$REPO" ls-files -z --cached --others --exclude-standard |
 ok "the tree is copied, with debian/" test -x "$src/debian/rules"
 (cd "$src" && find . -type f | sort) >"$SANDBOX/files.before"
 
-# MAKEFLAGS and friends from an outer make (make test, make asan) would
-# reach the package's make: build as a user would, from a shell.
+# An outer make (make test, make asan) exports MAKEFLAGS and its command
+# line's variables (BUILD, BIN, CFLAGS with -fsanitize=...), which would
+# reach the package's make: build as a user would, from a clean environment.
 start=$SECONDS
-(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+(cd "$src" && env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 \
     dpkg-buildpackage -us -uc -b) >"$SANDBOX/build.log" 2>&1 && rc=0 || rc=$?
 is "$rc" 0 "dpkg-buildpackage -us -uc -b succeeds"
 [[ $rc == 0 ]] || diag "$(tail -n 30 "$SANDBOX/build.log")"
