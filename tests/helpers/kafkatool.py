@@ -208,27 +208,34 @@ def cmd_produce(a):
     print("produced %d message(s) to %s" % (stats["ok"], a.topic), file=sys.stderr)
 
 
-def cmd_fill(a):
-    """COUNT copies of one event, fast: to move a partition's offsets along."""
-    value = Encoder(load_schema(a.schema)).encode(json.loads(a.value))
-    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 50, "batch.num.messages": 10000,
+def produce_fast(bootstrap, what, messages, flush_s):
+    """Produce (topic, value, key, partition) tuples as fast as librdkafka takes them,
+    waiting when its queue is full; die unless every one is delivered."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.num.messages": 10000,
                          "queue.buffering.max.messages": 1000000})
     failed = []
-    key = a.key.encode()
-    for i in range(a.count):
+    for i, (topic, value, key, partition) in enumerate(messages):
+        kw = {} if partition is None else {"partition": partition}
         while True:
             try:
-                producer.produce(a.topic, value=value, key=key, partition=a.partition,
-                                 on_delivery=lambda err, msg: err and failed.append(err))
+                producer.produce(topic, value=value, key=key, on_delivery=lambda err, msg: err and failed.append(err),
+                                 **kw)
                 break
             except BufferError:
                 producer.poll(0.05)
         if i % 10000 == 0:
             producer.poll(0)
-    if producer.flush(120):
-        die("fill: not all delivered within 120 s")
+    if producer.flush(flush_s):
+        die("%s: not all delivered within %d s" % (what, flush_s))
     if failed:
-        die("fill: %d failed, first: %s" % (len(failed), failed[0]))
+        die("%s: %d failed, first: %s" % (what, len(failed), failed[0]))
+
+
+def cmd_fill(a):
+    """COUNT copies of one event, fast: to move a partition's offsets along."""
+    value = Encoder(load_schema(a.schema)).encode(json.loads(a.value))
+    key = a.key.encode()
+    produce_fast(a.bootstrap, "fill", ((a.topic, value, key, a.partition) for _ in range(a.count)), 120)
 
 
 def cmd_burst(a):
@@ -236,28 +243,17 @@ def cmd_burst(a):
     in the process (no JSON file) and encoded by python-avro, as fast as they can be
     produced: a large backlog for benchmarks. No manifest."""
     encoder = Encoder(load_schema(a.schema))
-    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 50, "batch.num.messages": 10000,
-                         "queue.buffering.max.messages": 1000000})
     start_ms = parse_dt(a.start)
     ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
-    failed = []
-    for k in range(a.count):
-        nid = ids[k % len(ids)]
-        v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": 60.0 + k % 50, "TEMP": 36.0, "id": nid,
-             "datetime": fmt_dt(start_ms + int((k // len(ids)) * 1000 // a.rate))}
-        while True:
-            try:
-                producer.produce(a.topic, value=encoder.encode(v), key=nid.encode(),
-                                 on_delivery=lambda err, msg: err and failed.append(err))
-                break
-            except BufferError:
-                producer.poll(0.05)
-        if k % 10000 == 0:
-            producer.poll(0)
-    if producer.flush(300):
-        die("burst: not all delivered within 300 s")
-    if failed:
-        die("burst: %d failed, first: %s" % (len(failed), failed[0]))
+
+    def events():
+        for k in range(a.count):
+            nid = ids[k % len(ids)]
+            v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": 60.0 + k % 50, "TEMP": 36.0, "id": nid,
+                 "datetime": fmt_dt(start_ms + int((k // len(ids)) * 1000 // a.rate))}
+            yield a.topic, encoder.encode(v), nid.encode(), None
+
+    produce_fast(a.bootstrap, "burst", events(), 300)
 
 
 def cmd_stream(a):
