@@ -75,7 +75,7 @@ unit: $(UNITS)
 # end-to-end tests mostly wait (the mock cluster holds every group join for
 # 3-5 s at the shipped session timeout), so four run at once on two cores,
 # the longest first.
-SLOW_TESTS := tests/t/64-faults.t tests/t/62-scaleout.t tests/t/63-crash.t tests/t/61-group.t tests/t/78-day.t tests/t/45-hostile.t tests/t/46-flood.t
+SLOW_TESTS := tests/t/64-faults.t tests/t/62-scaleout.t tests/t/63-crash.t tests/t/61-group.t tests/t/78-day.t tests/t/92-systemd-boot.t tests/t/45-hostile.t tests/t/46-flood.t
 test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster
 	SPILLWAY=$(abspath $(BIN)) SPILLWAY_FIXTURES=$(FIXTURES) MOCKCLUSTER=$(abspath $(BUILD)/tests/mockcluster) \
 	  SPILLWAY_MAKEVARS="BUILD=$(BUILD) BIN=$(BIN)" \
@@ -95,18 +95,21 @@ bench: deps $(BIN) $(BUILD)/tests/mockcluster
 demo: deps $(BIN) $(BUILD)/tests/mockcluster
 	scripts/demo.sh
 
+# The paths in the units and the cron example follow BINDIR and SYSCONFDIR;
+# sed writes them straight into DESTDIR (no shared temp file: two installs
+# may run at once).
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/spillway
 	install -D -m 0644 man/spillway.1 $(DESTDIR)$(MANDIR)/man1/spillway.1
 	install -D -m 0644 man/spillway.ini.5 $(DESTDIR)$(MANDIR)/man5/spillway.ini.5
 	install -D -m 0644 etc/nurse_sensor_event.avsc $(DESTDIR)$(SYSCONFDIR)/spillway/nurse_sensor_event.avsc
-	@for u in $(UNITS_SYSTEMD); do \
-	  sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' $$u >$(BUILD)/unit.tmp && \
-	  install -D -m 0644 $(BUILD)/unit.tmp $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
-	done; rm -f $(BUILD)/unit.tmp
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	@for u in $(UNITS_SYSTEMD) etc/spillway.cron; do \
+	  case $$u in *.cron) d=$(DESTDIR)$(DOCDIR) ;; *) d=$(DESTDIR)$(UNITDIR) ;; esac; \
+	  sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' $$u \
+	    >$$d/$$(basename $$u) && chmod 0644 $$d/$$(basename $$u) || exit 1; \
+	done
 	install -D -m 0644 systemd/spillway.sysusers $(DESTDIR)$(SYSUSERSDIR)/spillway.conf
-	sed 's|/usr/local/bin/spillway|$(BINDIR)/spillway|; s|/etc/spillway/|$(SYSCONFDIR)/spillway/|' etc/spillway.cron >$(BUILD)/cron.tmp && \
-	  install -D -m 0644 $(BUILD)/cron.tmp $(DESTDIR)$(DOCDIR)/spillway.cron; rc=$$?; rm -f $(BUILD)/cron.tmp; exit $$rc
 	install -D -m 0644 grafana/spillway.json $(DESTDIR)$(DOCDIR)/grafana/spillway.json
 	install -D -m 0644 grafana/README.md $(DESTDIR)$(DOCDIR)/grafana/README.md
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini ]; then \

@@ -36,6 +36,8 @@ clang-14                 clang-14            fuzz: the fuzz targets' compiler
 libclang-rt-14-dev       file:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  fuzz: the libFuzzer, ASan and UBSan runtimes clang-14 links (only recommended by clang-14)
 libfuzzer-14-dev         file:/usr/lib/llvm-14/lib/libFuzzer.a  fuzz: libFuzzer (the library)
 llvm-14                  llvm-symbolizer-14  fuzz: symbolized sanitizer stacks
+debootstrap              file:/usr/sbin/debootstrap  tests: the Debian 12 root the units boot in (tests/t/92-systemd-boot.t)
+systemd-container        systemd-nspawn      tests: boots that root under a real systemd (92-systemd-boot.t)
 dpkg-dev                 dpkg-buildpackage   package: builds the .deb (tests/t/08-deb.t)
 debhelper                dh                  package: debian/rules (dh_installsystemd, dh_installsysusers)
 lintian                  lintian             package: checks the .deb
