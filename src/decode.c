@@ -555,7 +555,12 @@ int decode_message(struct decoder *d, const void *buf, size_t len, struct decode
     struct walk w = { .p = buf, .len = len, .err = err, .errsz = errsz };
     const struct wnode *root = &d->nodes[0];
 
-    memset(out, 0, sizeof *out);
+    /* per message: clearing the whole struct (its 32 doubles) cost a sixth
+     * of this function; values[i] means nothing unless present[i] */
+    out->id = out->time = NULL;
+    out->id_len = out->time_len = 0;
+    out->has_id = out->has_time = 0;
+    memset(out->present, 0, d->nfields);
     for (int64_t f = 0; f < root->n; f++) {
         size_t start = w.pos;
         if (walk_datum(&w, d->nodes, root->kids[f], 1) != 0)

@@ -22,7 +22,8 @@ struct decoder;
 
 /* One decoded message. Strings point into the message's bytes (not
  * NUL-terminated) and stay valid while they do; has_* = 0 means the value
- * was null (its other members are then 0). */
+ * was null (its other members are then 0). values[i] is set only where
+ * present[i] is non-zero (i below the decoder's number of fields). */
 struct decoded {
     const char *id;
     size_t id_len;
