@@ -19,11 +19,15 @@
 /* How long a runner that shares the group stays in it after its last
  * commit (see consumer_close()). */
 #define CONSUMER_LINGER_MS 1000
+/* How often the start marks refused for a rebalance that never came are
+ * tried again before the partitions are given up for this run. */
+#define CONSUMER_REMARK_TRIES 3
 
 enum part_state {
     PART_NONE,      /* never assigned to us in this run */
     PART_OWNED,     /* assigned, and owned without a break since its start */
     PART_SUSPENDED, /* revoked in a rebalance; owned again if it comes straight back */
+    PART_UNMARKED,  /* assigned, but its start mark was refused for a rebalance: not read until it is committed */
     PART_LOST,      /* was ours, is not: never committed by this run */
 };
 
@@ -63,6 +67,8 @@ struct consumer {
     rd_kafka_resp_err_t last_group_err;
     char group_error[256];
     char mark_error[256]; /* why a start could not be committed, if one could not */
+    int64_t remark_at_ms; /* when to try the refused start marks again (PART_UNMARKED), 0 none */
+    int remarks;          /* how often they were tried again */
     char fatal[512];
 };
 
@@ -186,7 +192,10 @@ static void consumer_set_mark(rd_kafka_topic_partition_t *e, const struct mark *
 /* Commit each start of l marked "writing" before anything is handed out
  * (see kafka.h), retrying a refused commit twice. A partition whose mark
  * cannot be committed is not read in this run: without the mark, a failure
- * after writing would go unnoticed by the next run. */
+ * after writing would go unnoticed by the next run. A mark refused because
+ * the group is rebalancing waits (PART_UNMARKED): the rebalance revokes the
+ * partition and a later assignment marks it again; if the rebalance never
+ * reaches this runner, consumer_remark() tries again. */
 static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
 {
     rd_kafka_topic_partition_list_t *marks = rd_kafka_topic_partition_list_copy(l);
@@ -207,8 +216,19 @@ static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partit
     for (int i = 0; i < marks->cnt; i++) {
         rd_kafka_resp_err_t pe = e ? e : marks->elems[i].err;
         int32_t p = marks->elems[i].partition;
-        if (pe == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (c->parts[p].state == PART_UNMARKED)
+                c->parts[p].state = PART_OWNED;
             continue;
+        }
+        if (consumer_refused_for_rebalance(pe) && c->remarks < CONSUMER_REMARK_TRIES) {
+            log_info("partition %" PRId32 ": its start cannot be committed while the group rebalances (%s);"
+                     " reading it once the mark is committed",
+                     p, rd_kafka_err2str(pe));
+            c->parts[p].state = PART_UNMARKED;
+            c->remark_at_ms = now_mono_ms() + CONSUMER_REBALANCE_NOTICE_MS;
+            continue;
+        }
         log_warn("partition %" PRId32 ": cannot commit its start before reading (%s); not reading it in this run", p,
                  rd_kafka_err2str(pe));
         snprintf(c->mark_error, sizeof c->mark_error, "kafka: cannot commit the start of partition %" PRId32 ": %s",
@@ -303,8 +323,11 @@ static void consumer_on_revoke(struct consumer *c, rd_kafka_topic_partition_list
 {
     int lost = rd_kafka_assignment_lost(c->rk);
 
+    c->remark_at_ms = 0;
     for (int i = 0; i < l->cnt; i++) {
         int32_t p = l->elems[i].partition;
+        if (c->parts[p].state == PART_UNMARKED) /* never read: its next assignment marks it afresh */
+            c->parts[p].state = PART_NONE;
         if (c->parts[p].state != PART_OWNED)
             continue;
         if (lost)
@@ -485,9 +508,39 @@ static int consumer_drained(const struct consumer *c)
     if (!c->assigned || c->rebalancing)
         return 0;
     for (int32_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].state == PART_OWNED && c->parts[i].active && !c->parts[i].eof)
+        if ((c->parts[i].state == PART_OWNED && c->parts[i].active && !c->parts[i].eof) ||
+            c->parts[i].state == PART_UNMARKED)
             return 0;
     return 1;
+}
+
+/* Start marks refused for a rebalance that has not reached this runner in
+ * CONSUMER_REBALANCE_NOTICE_MS (see consumer_mark_starts()): try them again,
+ * and read the partitions whose mark is now committed. */
+static void consumer_remark(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l, *marked;
+
+    if (c->remark_at_ms == 0 || c->rebalancing || now_mono_ms() < c->remark_at_ms)
+        return;
+    c->remark_at_ms = 0;
+    c->remarks++;
+    l = rd_kafka_topic_partition_list_new(c->nparts);
+    for (int32_t p = 0; p < c->nparts; p++)
+        if (c->parts[p].state == PART_UNMARKED)
+            rd_kafka_topic_partition_list_add(l, c->cfg->topic, p)->offset = c->parts[p].start;
+    if (l->cnt > 0)
+        consumer_mark_starts(c, l);
+    marked = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    for (int i = 0; i < l->cnt; i++) {
+        const struct part *kp = &c->parts[l->elems[i].partition];
+        if (kp->state == PART_OWNED && kp->active && c->consuming)
+            rd_kafka_topic_partition_list_add(marked, c->cfg->topic, l->elems[i].partition);
+    }
+    if (marked->cnt > 0)
+        rd_kafka_resume_partitions(c->rk, marked);
+    rd_kafka_topic_partition_list_destroy(marked);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* An error event not about one message: log each new kind once, at warning
@@ -546,6 +599,7 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
     rd_kafka_message_t *m;
 
     *msg = NULL;
+    consumer_remark(c);
     if (!c->fatal[0] && consumer_drained(c))
         return CONSUMER_DRAINED;
     /* a poll with a timeout reads the clock (several times) to wait; while

@@ -32,7 +32,8 @@ drain_bg() {
     BG_PID=$!
     _SANDBOX_PIDS+=("$BG_PID")
 }
-drain_wait() { wait "$1" && BG_RC=0 || BG_RC=$?; }
+# (the wait is quiet: a runner the test killed on purpose is not news on the console)
+drain_wait() { { wait "$1"; } 2>/dev/null && BG_RC=0 || BG_RC=$?; }
 
 # drain_until_done CONFIG [MAX]: plain runs until the group has committed the partitions'
 # ends (at most MAX, 10); sets DRAIN_RUNS (how many ran) and DRAIN_RC (the last one's status).

@@ -43,7 +43,7 @@ rounds() {
             _SANDBOX_PIDS+=($!)
             [[ $h == "$1" ]] && sleep 1.5    # the others arrive late, while the first joins
         done
-        for p in "${pids[@]}"; do wait "$p" || true; done
+        for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null || true; done
     done
     SECONDS_TAKEN=$("$PY" -c "print(round($EPOCHREALTIME - $start, 1))")
 }
@@ -85,10 +85,10 @@ for h in d e f; do
 done
 victim=${pids[1]}
 wrote_some() { grep -q "debug: wrote 20 points (40 so far)" "$SANDBOX/e.log"; }
-wait_until "$victim" "host e writing its first points" 60 wrote_some
+WAIT_LOG=$SANDBOX/e.log wait_until "$victim" "host e writing its first points" 60 wrote_some
 kill -KILL "$victim"
 ML_CONTROL=$ML_E_CONTROL ml_control ''
-for p in "${pids[@]}"; do wait "$p" || true; done
+for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null || true; done
 is "$(STATE_DB=$SANDBOX/e/state.db sql "select count(*) from runs where outcome = 'running'")" 1 \
     "host e's runner was killed after writing 40 points, before it finished"
 rounds killed d e f

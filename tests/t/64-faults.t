@@ -79,6 +79,13 @@ mock_ctl 'errors OffsetCommit GROUP_AUTHORIZATION_FAILED GROUP_AUTHORIZATION_FAI
 EXPECT_RC=69 run_drain "$SANDBOX/s.ini"
 is "$DRAIN_RC" 69 "the start cannot be committed: exit 69, nothing read"
 ok "saying so" grep -q "cannot commit the start of partition" <(sql "select error from runs order by id desc limit 1")
+# refused because the group is rebalancing (as when another host joins at that
+# moment): the partitions wait for the rebalance, are marked again and read
+mock_ctl 'errors OffsetCommit REBALANCE_IN_PROGRESS'
+run_drain "$SANDBOX/s.ini"
+is "$DRAIN_RC" 0 "the start mark refused for a rebalance: the run marks again and succeeds"
+ok "having read the batch" test "$(sql "select messages from runs order by id desc limit 1")" -gt 0
+then_exact "a start mark refused for a rebalance"
 batch 15
 held_runner
 mock_ctl 'errors OffsetCommit GROUP_AUTHORIZATION_FAILED'

@@ -19,11 +19,13 @@
 # in $SPILLWAY_ROOT_CACHE (/var/cache/spillway-test), outside the repository,
 # keyed by a stamp of the suite, mirror and package list (CI starts without
 # it, a developer's rerun has it). Measured: debootstrap 40-51 s, so a cold
-# run takes about 80 s; unpacking the cache 1.5-3 s, a warm run about 32 s. Skipped (1..0 # SKIP) when the
-# container cannot be had: not root, debootstrap or systemd-nspawn missing and
-# not installable, no cached root and the archive unreachable, or a container
-# that does not boot here; and for the ASan build (LeakSanitizer cannot run
-# under the units' system call filter, and the root lacks its runtime).
+# run takes about 80 s; unpacking the cache 1.5-3 s, a warm run about 32 s.
+# Skipped (1..0 # SKIP) when the container cannot be had: not root,
+# debootstrap or systemd-nspawn missing and not installable, no cached root
+# and the archive unreachable, a sandbox on a nodev or noexec file system, or
+# a container that does not boot here; and for the ASan build (LeakSanitizer
+# cannot run under the units' system call filter, and the root lacks its
+# runtime).
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
 PATH=$PATH:/usr/sbin:/sbin
@@ -56,6 +58,11 @@ STAMP="bookworm minbase $MIRROR $ROOT_PKGS"
 ROOT=$SANDBOX/root
 tarball=$CACHE/bookworm-root.tar
 mkdir -p "$CACHE" "$ROOT" || skip_all "cannot create the cache directory $CACHE"
+# (inside a container, /tmp is often a tmpfs mounted nodev: debootstrap refuses such a target,
+# and a root there cannot boot; TMPDIR elsewhere moves the sandbox)
+opts=$(findmnt -no OPTIONS -T "$ROOT" 2>/dev/null) || opts=
+[[ ,$opts, != *,nodev,* && ,$opts, != *,noexec,* ]] ||
+    skip_all "the sandbox's file system ($(findmnt -no TARGET -T "$ROOT")) is mounted nodev or noexec: no container root there (set TMPDIR)"
 exec 9>"$CACHE/.lock"
 flock 9 # one build at a time; a second run waits for it, then uses the cache
 t0=$(_now_us)
