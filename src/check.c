@@ -70,20 +70,18 @@ static int run_command(const char *cmd, char *err, size_t errsz)
 static enum check_action launch_runner(const struct config *cfg, const char *config_path, char *err, size_t errsz)
 {
     char path[4096];
-    int fd;
 
     if (lock_runner_path(cfg->state_database, path, sizeof path) != 0) {
         snprintf(err, errsz, "state path too long");
         return ACTION_LAUNCH_FAILED;
     }
-    switch (lock_try(path, &fd, err, errsz)) {
+    switch (lock_probe(path, err, errsz)) {
     case LOCK_BUSY: return ACTION_RUNNER_BUSY;
     case LOCK_ERROR: return ACTION_LAUNCH_FAILED;
     case LOCK_TAKEN: break;
     }
-    /* free for the runner to take; if another checker wins the race, one
-     * of the two runners exits 75 */
-    lock_release(fd);
+    /* free for the runner to take; if checkers run at once, each launches
+     * one and all but the first of those runners exit 75 */
     if (cfg->runner_command[0] ? run_command(cfg->runner_command, err, errsz)
                                : spawn_drain(config_path, err, errsz))
         return ACTION_LAUNCH_FAILED;

@@ -13,8 +13,17 @@ enum lock_result {
     LOCK_ERROR, /* the file could not be opened or locked: the reason in err; *fd is -1 */
 };
 
-/* Try to take the lock at path without waiting. */
+/* Take the lock at path (exclusive) for a runner. Busy at once when a
+ * runner (or anyone with an exclusive lock, e.g. flock(1)) holds it; waits
+ * out checkers looking at it (lock_probe(), a shared lock held for
+ * microseconds) for at most 200 ms, so that a checker's look never makes
+ * the runner it launched give up. */
 enum lock_result lock_try(const char *path, int *fd, char *err, size_t errsz);
+
+/* Is the lock at path free? LOCK_TAKEN means it was free (and is not held
+ * now), LOCK_BUSY that a runner holds it. A shared lock: any number of
+ * checkers may look at once without seeing each other as a runner. */
+enum lock_result lock_probe(const char *path, char *err, size_t errsz);
 
 /* The runner's lock, beside the state database: its path plus ".lock".
  * Returns 0, or -1 when it does not fit in outsz. */
