@@ -32,8 +32,10 @@ drain_bg() {
     BG_PID=$!
     _SANDBOX_PIDS+=("$BG_PID")
 }
-# (the wait is quiet: a runner the test killed on purpose is not news on the console)
+# kill_wait PID: SIGKILL to PID, then drain_wait. Both inside one redirection: bash reports a
+# job killed by a signal at the next command it runs, and a kill on purpose is not news.
 drain_wait() { { wait "$1"; } 2>/dev/null && BG_RC=0 || BG_RC=$?; }
+kill_wait() { { kill -KILL "$1"; wait "$1"; } 2>/dev/null && BG_RC=0 || BG_RC=$?; }
 
 # drain_until_done CONFIG [MAX]: plain runs until the group has committed the partitions'
 # ends (at most MAX, 10); sets DRAIN_RUNS (how many ran) and DRAIN_RC (the last one's status).

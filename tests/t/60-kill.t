@@ -20,9 +20,8 @@ victim=$!
 _SANDBOX_PIDS+=("$victim")
 points_written() { [[ $(sum_count) -gt 0 ]]; }
 wait_until "$victim" "the runner writing its first points" 60 points_written
-kill -KILL "$victim"
-wait "$victim" 2>/dev/null && rc=0 || rc=$?
-is "$rc" 137 "the runner was killed mid-batch (not finished)"
+kill_wait "$victim"
+is "$BG_RC" 137 "the runner was killed mid-batch (not finished)"
 partial=$(sum_count)
 ok "it had written part of the batch ($partial of $N counted)" test "$partial" -gt 0 -a "$partial" -lt "$N"
 is "$(committed)" "0:0 1:0" "and committed nothing past its start"

@@ -2,7 +2,7 @@
 # Scale-out: three runners on three "hosts" (three state directories) in one
 # consumer group share the topic's partitions. Rounds stand for minutes: each
 # round starts every host's runner, one of them late, and waits for all.
-# Three hosts drain a backlog in fewer rounds and less time than one, every
+# Three hosts drain a backlog in fewer rounds than one, every
 # host does work, and the sum of count is exact -- also when a runner is
 # killed half way through writing.
 source "$(dirname "$0")/../lib/sandbox.sh"
@@ -56,8 +56,12 @@ is "$(MEASUREMENT=solo sum_count)" "$N" "one host drains N=$N exactly (in $solo_
 for h in a b c; do host_config "$h" shared; done
 rounds shared a b c
 is "$(MEASUREMENT=shared sum_count)" "$N" "three hosts drain the same backlog exactly (in $ROUNDS rounds, ${SECONDS_TAKEN}s)"
+# A round is a minute in production: fewer rounds is the speed-up operators get. The
+# compressed seconds are reported, not asserted: they measure this machine's load as much as
+# spillway (alone: 23.6 s against 45.7 s; under `prove -j4` in a 2-core container the three
+# hosts' phase, three runners at once beside the other tests, once took longer than the solo's)
 ok "in fewer rounds than one host ($ROUNDS < $solo_rounds)" test "$ROUNDS" -lt "$solo_rounds"
-ok "and in less time (${SECONDS_TAKEN}s < ${solo_s}s)" "$PY" -c "import sys; sys.exit(not $SECONDS_TAKEN < $solo_s)"
+diag "wall time: three hosts ${SECONDS_TAKEN}s, one host ${solo_s}s"
 for h in a b c; do
     ok "host $h did work" test "$(STATE_DB=$SANDBOX/$h/state.db sql "select sum(points) from runs")" -gt 0
 done
@@ -86,7 +90,7 @@ done
 victim=${pids[1]}
 wrote_some() { grep -q "debug: wrote 20 points (40 so far)" "$SANDBOX/e.log"; }
 WAIT_LOG=$SANDBOX/e.log wait_until "$victim" "host e writing its first points" 60 wrote_some
-kill -KILL "$victim"
+kill_wait "$victim"
 ML_CONTROL=$ML_E_CONTROL ml_control ''
 for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null || true; done
 is "$(STATE_DB=$SANDBOX/e/state.db sql "select count(*) from runs where outcome = 'running'")" 1 \

@@ -19,8 +19,7 @@ wrote() { [[ $(sum_count) -gt $1 ]]; }
 
 # kill_then_run WHAT: kills the runner in $victim, then one run right away.
 kill_then_run() {
-    kill -KILL "$victim"
-    drain_wait "$victim"
+    kill_wait "$victim"
     is "$BG_RC" 137 "killed $1"
     run_drain "$SANDBOX/s.ini"
     is "$DRAIN_RC" 0 "the next run, right after, succeeds"
@@ -62,8 +61,7 @@ ml_control '{"hold": true}'
 drain_bg victim "$SANDBOX/s.ini"
 victim=$BG_PID
 wait_until "$victim" "the victim asking the ML service" 30 asked_ml
-kill -KILL "$victim"
-drain_wait "$victim"
+kill_wait "$victim"
 ml_control ''
 sleep 7    # a cadence stand-in: longer than session.timeout.ms (6 s), as a timer's next run
 run_drain "$SANDBOX/s.ini"
