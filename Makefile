@@ -91,6 +91,7 @@ bench: deps $(BIN) $(BUILD)/tests/mockcluster
 	bench/check.sh
 	bench/drain.sh
 	bench/keepup.sh
+	bench/backlog.sh
 
 demo: deps $(BIN) $(BUILD)/tests/mockcluster
 	scripts/demo.sh

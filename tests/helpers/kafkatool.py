@@ -241,17 +241,34 @@ def cmd_fill(a):
 def cmd_burst(a):
     """COUNT events of --nurses at --rate per nurse and second of event time, generated
     in the process (no JSON file) and encoded by python-avro, as fast as they can be
-    produced: a large backlog for benchmarks. No manifest."""
+    produced: a large backlog for benchmarks. No manifest.
+
+    With --partitions N, nurse i goes to partition i mod N rather than where its key hashes, and
+    each nurse's events are produced --run at a time (in event-time order within the nurse), so
+    that a partition's messages arrive in message sets of --run: librdkafka's mock keeps only
+    ~5 MiB a partition (hashing piles several nurses on some), and it answers a fetch with one
+    message set per partition and finds it by walking the partition's sets from the first."""
     encoder = Encoder(load_schema(a.schema))
     start_ms = parse_dt(a.start)
     ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
 
+    def event(i, n):
+        """Nurse i's n-th event."""
+        k = n * len(ids) + i
+        v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": 60.0 + k % 50, "TEMP": 36.0, "id": ids[i],
+             "datetime": fmt_dt(start_ms + int(n * 1000 // a.rate))}
+        return a.topic, encoder.encode(v), ids[i].encode(), (i % a.partitions if a.partitions else None)
+
     def events():
-        for k in range(a.count):
-            nid = ids[k % len(ids)]
-            v = {"X": 0.5, "Y": 1.0, "Z": -1.0, "EDA": 2.0, "HR": 60.0 + k % 50, "TEMP": 36.0, "id": nid,
-                 "datetime": fmt_dt(start_ms + int((k // len(ids)) * 1000 // a.rate))}
-            yield a.topic, encoder.encode(v), nid.encode(), None
+        if not a.partitions:
+            for k in range(a.count):
+                yield event(k % len(ids), k // len(ids))
+            return
+        per = [a.count // len(ids) + (1 if i < a.count % len(ids) else 0) for i in range(len(ids))]
+        for first in range(0, per[0], a.run):
+            for i in range(len(ids)):
+                for n in range(first, min(first + a.run, per[i])):
+                    yield event(i, n)
 
     produce_fast(a.bootstrap, "burst", events(), 300)
 
@@ -263,7 +280,7 @@ def cmd_stream(a):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     encoder = Encoder(load_schema(a.schema))
-    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": 20})
+    producer = Producer({"bootstrap.servers": a.bootstrap, "linger.ms": a.linger_ms})
     manifest = open(a.manifest, "a", buffering=1)
     rng = random.Random(a.seed)
     ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
@@ -425,6 +442,8 @@ def main():
     s.add_argument("--rate", type=float, default=330.0, help="events per second per nurse, in event time")
     s.add_argument("--start", default="2026-11-21 10:00:00.000")
     s.add_argument("--id-prefix", default="nurse-")
+    s.add_argument("--partitions", type=int, default=0, help="nurse i to partition i mod N (0: by key)")
+    s.add_argument("--run", type=int, default=1000, help="with --partitions: a nurse's events produced RUN at a time")
     s.set_defaults(fn=cmd_burst)
 
     s = sub.add_parser("stream", help="produce events at a steady rate, event time now, until SIGTERM")
@@ -436,6 +455,7 @@ def main():
     s.add_argument("--id-prefix", default="nurse-")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--manifest", required=True, help="appended: one line per delivered message")
+    s.add_argument("--linger-ms", type=int, default=20, help="the producer's linger.ms (how big its message sets grow)")
     s.set_defaults(fn=cmd_stream)
 
     s = sub.add_parser("expect", help="expected aggregates of a manifest")

@@ -232,6 +232,9 @@ ml_control() {
 
 # write_config FILE [EXTRA_INI_TEXT]: overridable through BATCH_SIZE BATCH_TIMEOUT WINDOW
 # START_FROM POINTS_PER_WRITE ML_RETRIES INFLUX_RETRIES MAX_PARALLEL STATE_DB TOPIC MEASUREMENT.
+# fetch.wait.max.ms = 10 (shipped: 100) is for the mock only: it answers a fetch when that wait
+# runs out even when data is there, where a broker answers at once (FACTS). 92-systemd-boot
+# runs the shipped [kafka] settings, and bench/backlog.sh drains at the shipped value.
 write_config() {
     local file=$1
     cat >"$file" <<EOF
