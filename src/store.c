@@ -470,14 +470,16 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
     fmt_iso_ms(at, sizeof at, since_ms);
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE state SET mode = ?, forced = ?, violations = ?, recoveries = ?,"
-                           " since = CASE WHEN mode = ?1 THEN since ELSE ? END WHERE id = 1",
+                           " since = CASE WHEN mode = ? THEN since ELSE ? END WHERE id = 1",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
+    /* (the CASE reads the row as it was: since moves only with the mode) */
     sqlite3_bind_text(q, 1, mode_name(st->mode), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, forced_name(st->forced), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, st->violations);
     sqlite3_bind_int64(q, 4, st->recoveries);
-    sqlite3_bind_text(q, 5, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, mode_name(st->mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, at, -1, SQLITE_TRANSIENT);
     return store_done(s, q, "update state", err, errsz);
 }
 
@@ -522,14 +524,14 @@ int store_check_action(struct store *s, int64_t check_id, enum check_action acti
 
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE checks SET action = ?,"
-                           " error = CASE WHEN ?2 IS NULL THEN error WHEN error IS NULL THEN ?2 ELSE error || '; ' || ?2 END"
+                           " error = CASE WHEN ? IS NULL THEN error WHEN error IS NULL THEN ? ELSE error || '; ' || ? END"
                            " WHERE id = ?",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(q, 1, check_action_name(action), -1, SQLITE_STATIC);
-    if (error && error[0])
-        sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, check_id);
+    for (int i = 2; i <= 4 && error && error[0]; i++) /* unbound: NULL, the error kept */
+        sqlite3_bind_text(q, i, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 5, check_id);
     return store_done(s, q, "update check", err, errsz);
 }
 

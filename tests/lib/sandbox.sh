@@ -62,16 +62,17 @@ sandbox_init() {
 }
 
 # wait_until PID WHAT SECONDS CMD...: polls CMD every 0.05 s until it succeeds; fails when
-# PID (0 = none) dies or SECONDS pass. With WAIT_LOG set, a death shows that file's last lines.
+# PID (0 = none) dies or SECONDS pass. With WAIT_LOG set, a failure shows that file's last lines.
+_wait_log() { if [[ -n ${WAIT_LOG:-} && -f $WAIT_LOG ]]; then sed 's/^/# /' "$WAIT_LOG" | tail -n 20 >&2; fi; }
 wait_until() {
     local pid=$1 what=$2 secs=$3 deadline=$(( $(_now_us) + $3 * 1000000 ))
     shift 3
     until "$@"; do
         if [[ $pid != 0 ]] && ! kill -0 "$pid" 2>/dev/null; then
-            [[ -n ${WAIT_LOG:-} && -f $WAIT_LOG ]] && sed 's/^/# /' "$WAIT_LOG" | tail -n 20 >&2
+            _wait_log
             _fail "$what: process $pid exited before becoming ready"
         fi
-        if (( $(_now_us) > deadline )); then _fail "$what: not ready after ${secs}s"; fi
+        if (( $(_now_us) > deadline )); then _wait_log; _fail "$what: not ready after ${secs}s"; fi
         sleep 0.05
     done
 }
