@@ -310,14 +310,21 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
         return;
     }
     /* partitions we may not read: assigned (the group protocol wants it),
-     * but paused */
+     * but paused; the others resumed, since librdkafka keeps a partition
+     * paused across a rebalance that hands it back */
     rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    rd_kafka_topic_partition_list_t *readable = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
     for (int i = 0; i < l->cnt; i++)
-        if (!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED ||
-            !c->parts[l->elems[i].partition].active)
-            rd_kafka_topic_partition_list_add(idle, c->cfg->topic, l->elems[i].partition);
+        rd_kafka_topic_partition_list_add(!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED ||
+                                                  !c->parts[l->elems[i].partition].active
+                                              ? idle
+                                              : readable,
+                                          c->cfg->topic, l->elems[i].partition);
     consumer_pause_list(c, idle);
+    if (readable->cnt > 0)
+        rd_kafka_resume_partitions(c->rk, readable);
     rd_kafka_topic_partition_list_destroy(idle);
+    rd_kafka_topic_partition_list_destroy(readable);
     /* (a partition that came back keeps its end flag: at its end before the
      * rebalance, it is signalled again only if messages arrived since) */
 }

@@ -41,7 +41,7 @@ ml_control '{"hold": true}'
 : >"$ML_LOG"
 drain_bg victim "$SANDBOX/s.ini"
 victim=$BG_PID
-wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim asking the ML service" 30 asked_ml
 ml_control ''
 kill_then_run "while predicting, nothing written"
 
@@ -50,7 +50,7 @@ ml_control '{"delay_ms": 20}'
 before=$(sum_count)
 drain_bg victim "$SANDBOX/s.ini"
 victim=$BG_PID
-wait_until "$victim" "the victim writing" 30 wrote "$before"
+WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote "$before"
 ml_control ''
 kill_then_run "half way through writing"
 
@@ -60,7 +60,7 @@ ml_control '{"hold": true}'
 : >"$ML_LOG"
 drain_bg victim "$SANDBOX/s.ini"
 victim=$BG_PID
-wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim asking the ML service" 30 asked_ml
 kill_wait "$victim"
 ml_control ''
 sleep 7    # a cadence stand-in: longer than session.timeout.ms (6 s), as a timer's next run
