@@ -156,12 +156,9 @@ static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_l
         struct start_decision d = startpos_decide(&in);
         struct part *kp = &c->parts[ids[i]];
         consumer_log_start(c, ids[i], &d, &own[i], &prim[i]);
-        /* at its end already when the start is the high watermark: librdkafka
-         * signals an end only once per offset, and not again to a handle
-         * that had this partition before in the run */
-        *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .eof = d.offset >= own[i].high,
-                             .start = d.offset, .first = -1, .last = -1, .done_at = -1,
-                             .mark = mark_next_batch(&own[i].mark), .must_reach = -1, .latest_ms = MARK_NO_TIME };
+        *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .start = d.offset, .first = -1,
+                             .last = -1, .done_at = -1, .mark = mark_next_batch(&own[i].mark), .must_reach = -1,
+                             .latest_ms = MARK_NO_TIME };
         /* a retry of an unfinished batch that had begun writing reads at
          * least as far as it did (mark.h) */
         kp->retry = own[i].mark.kind == MARK_WRITING;
@@ -325,8 +322,8 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
         rd_kafka_resume_partitions(c->rk, readable);
     rd_kafka_topic_partition_list_destroy(idle);
     rd_kafka_topic_partition_list_destroy(readable);
-    /* (a partition that came back keeps its end flag: at its end before the
-     * rebalance, it is signalled again only if messages arrived since) */
+    for (int i = 0; i < l->cnt; i++)
+        c->parts[l->elems[i].partition].eof = 0;
 }
 
 static void consumer_on_revoke(struct consumer *c, rd_kafka_topic_partition_list_t *l)
@@ -656,7 +653,8 @@ int consumer_resume_unread(struct consumer *c)
         struct part *kp = &c->parts[p];
         if (kp->state != PART_OWNED || kp->read)
             continue;
-        kp->active = 1; /* (its end flag is from the watermarks at its assignment) */
+        kp->active = 1;
+        kp->eof = 0;
         rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
         n++;
     }
