@@ -36,12 +36,17 @@ sleep 1    # the moment of the fault: inside the join, checked below
 ok "the victim had no partitions yet" bash -c "! grep -q 'starting at' '$SANDBOX/victim.err'"
 kill_then_run "during its join"
 
+# held_victim: a runner in $victim, held in its first ML request
+held_victim() {
+    ml_control '{"hold": true}'
+    : >"$ML_LOG"
+    drain_bg victim "$SANDBOX/s.ini"
+    victim=$BG_PID
+    WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+}
+
 # --- after consuming, while it waits on the ML service
-ml_control '{"hold": true}'
-: >"$ML_LOG"
-drain_bg victim "$SANDBOX/s.ini"
-victim=$BG_PID
-WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+held_victim
 ml_control ''
 kill_then_run "while predicting, nothing written"
 
@@ -56,11 +61,7 @@ kill_then_run "half way through writing"
 
 # --- and once more, then the next run a session timeout later, as the next
 # minute's would: the dead member is gone by then
-ml_control '{"hold": true}'
-: >"$ML_LOG"
-drain_bg victim "$SANDBOX/s.ini"
-victim=$BG_PID
-WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim asking the ML service" 30 asked_ml
+held_victim
 kill_wait "$victim"
 ml_control ''
 sleep 7    # a cadence stand-in: longer than session.timeout.ms (6 s), as a timer's next run
