@@ -51,6 +51,13 @@ def main():
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, stop)
+    # Settings of the stand-in, not spillway's (spillway's runner and probes
+    # use their shipped defaults in every test). Like a Flink job started
+    # from committed offsets with an earliest fallback, a first start reads
+    # the topic from the beginning. session.timeout.ms is 6 s, not
+    # librdkafka's 45 s, only to keep the day test short: librdkafka's mock
+    # holds a join for session.timeout.ms - 1 s after a group's last member
+    # left, so each restart of the stand-in would wait 44 s.
     c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": a.group, "enable.auto.commit": False,
                   "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
     c.subscribe([a.topic])
