@@ -28,12 +28,9 @@
 # Usage: [CADENCE_S=60] [BACKLOG=12000000] bench/backlog.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tests/lib/sandbox.sh
-source tests/lib/spillway.sh
-sandbox_init
-start_influxd
+source bench/lib.sh
 start_mlstub
-rate=3333
+rate=$REFERENCE_RATE
 cadence_s=${CADENCE_S:-60}
 backlog=${BACKLOG:-12000000}
 max_runs=${MAX_RUNS:-10}
@@ -45,32 +42,12 @@ t0=$(_now_us)
 "$PY" "$HELPERS/kafkatool.py" burst --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --schema "$SCHEMA" \
     --count "$backlog" --nurses 512 --partitions "$nparts" --rate "$("$PY" -c "print($rate / 512)")" --start "2026-11-21 10:00:00.000"
 produce_s=$(( ($(_now_us) - t0) / 1000000 ))
-wm() { "$PY" "$HELPERS/kafkatool.py" watermarks --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC"; }
-# held COMMITTED_SPEC: messages from the committed offsets to the high watermarks; -1 when the
-# mock dropped any (a low watermark above 0)
-held() {
-    "$PY" - "$1" "$(wm)" <<'PY'
-import sys
-c = {int(p): int(o) for p, o in (x.split(":") for x in sys.argv[1].split())} if sys.argv[1] else {}
-s = 0
-for x in sys.argv[2].split():
-    p, lo, hi = map(int, x.split(":"))
-    if lo != 0:
-        print(-1)
-        sys.exit()
-    s += hi - max(c.get(p, 0), 0)
-print(s)
-PY
-}
-[[ $(held "") == "$backlog" ]] || _fail "the mock holds $(held "") of $backlog messages"
-STATE_DB=$SANDBOX/state.db write_config "$SANDBOX/s.ini"
-sed -i '/^batch_size\|^batch_timeout_seconds\|^fetch.wait.max.ms\|^window_seconds/d' "$SANDBOX/s.ini"   # shipped values
+held=$(mock_holds)
+[[ $held == "$backlog" ]] || _fail "the mock holds $held of $backlog messages"
+STATE_DB=$SANDBOX/state.db shipped_config "$SANDBOX/s.ini"
+sed -i '/^fetch.wait.max.ms/d' "$SANDBOX/s.ini"    # here the shipped 100 ms too
 # the fallback group an hour behind: committed at the start of every partition
-"$PY" "$HELPERS/kafkatool.py" commit --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group dask-fallback-consumer \
-    --offsets "$(seq 0 $(( nparts - 1 )) | sed 's/$/:0/' | paste -sd,)" >/dev/null
-committed() {
-    "$PY" "$HELPERS/kafkatool.py" committed --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group dask-fallback-consumer
-}
+commit_group_start "$nparts"
 
 "$PY" "$HELPERS/kafkatool.py" stream --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --schema "$SCHEMA" \
     --rate "$rate" --nurses 512 --linger-ms 1000 --manifest "$SANDBOX/live.manifest" 2>>"$SANDBOX/stream.err" &
@@ -83,7 +60,7 @@ for (( i = 1; i <= max_runs; i++ )); do
     begun=$EPOCHREALTIME
     m=$("$PY" bench/measure.py -- sh -c "exec '$SPILLWAY' -c '$SANDBOX/s.ini' drain 2>>'$SANDBOX/drain.err'")
     ended=$EPOCHREALTIME
-    lag=$(held "$(committed)")
+    lag=$(mock_holds "$(committed)")
     row=$(sql "select backlog, messages, join_s from runs order by id desc limit 1" | tr '|' ' ')
     echo "$i $("$PY" -c "print(round($begun - $start, 1), round($ended - $start, 1))") $row $lag $m" >>"$SANDBOX/runs"
     if (( lag >= 0 && lag < rate * cadence_s )); then
@@ -95,14 +72,14 @@ for (( i = 1; i <= max_runs; i++ )); do
     sleep "$left"    # the cadence: the next run starts CADENCE_S after this one did
 done
 stop_pid "$stream"
-final=$(held "$(committed)")
+final=$(mock_holds "$(committed)")
 
 "$PY" - "$SANDBOX/runs" "$backlog" "$rate" "$cadence_s" "$produce_s" "${cleared:-}" "$final" <<'PY'
 import json, sys
 path, backlog, rate, cadence, produce_s, cleared, final = sys.argv[1:]
 print()
-print("a %s-message backlog (an hour at %s msg/s) cleared while %s msg/s arrive, a run every %s s,"
-      " shipped defaults (produced in %s s)" % (backlog, rate, rate, cadence, produce_s))
+print("a %s-message backlog (%.0f min of traffic at %s msg/s) cleared while %s msg/s arrive, a run every %s s,"
+      " shipped defaults (produced in %s s)" % (backlog, int(backlog) / int(rate) / 60, rate, rate, cadence, produce_s))
 print("| run | started s | ended s | backlog found | drained | join s | wall s | peak RSS MiB | lag after |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for line in open(path):

@@ -7,10 +7,7 @@
 # Usage: [RUNS=50] bench/check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tests/lib/sandbox.sh
-source tests/lib/spillway.sh
-sandbox_init
-start_influxd
+source bench/lib.sh
 start_flinkstub
 start_mock "$TOPIC:2"
 gen a --nurses 4 --per-nurse 100 --seed 1

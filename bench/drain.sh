@@ -21,10 +21,7 @@
 # Usage: [PAIRS=3] bench/drain.sh [SIZE...]   (default: 10000 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tests/lib/sandbox.sh
-source tests/lib/spillway.sh
-sandbox_init
-start_influxd
+source bench/lib.sh
 start_mlstub
 
 sizes=("$@")
@@ -35,9 +32,8 @@ for n in "${sizes[@]}"; do
     start_mock "$TOPIC:32"
     gen data --nurses 100 --per-nurse $(( n / 100 )) --seed 42
     produce data
-    wm=$("$PY" "$HELPERS/kafkatool.py" watermarks --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC")
-    held=$(tr ' ' '\n' <<<"$wm" | awk -F: '{ if ($2 != 0) lost = 1; s += $3 - $2 } END { print lost ? -1 : s }')
-    [[ $held == "$n" ]] || _fail "the mock holds $held of $n messages (watermarks: $wm)"
+    held=$(mock_holds)
+    [[ $held == "$n" ]] || _fail "the mock holds $held of $n messages"
     for (( r = 1; r <= pairs; r++ )); do
         k=$("$PY" bench/measure.py -- kcat -C -b "$KAFKA_BOOTSTRAP" -t "$TOPIC" -o beginning -c "$n" -q \
             -X fetch.wait.max.ms=10)

@@ -19,12 +19,9 @@
 # Usage: bench/keepup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tests/lib/sandbox.sh
-source tests/lib/spillway.sh
-sandbox_init
-start_influxd
+source bench/lib.sh
 start_mlstub
-rate=3333
+rate=$REFERENCE_RATE
 live_s=${LIVE_S:-90}
 cadence_s=${CADENCE_S:-15}
 
@@ -33,11 +30,9 @@ start_mock "$TOPIC:256"
 n=$(sed -n 's/^max_batch_size = //p' etc/spillway.ini)
 "$PY" "$HELPERS/kafkatool.py" burst --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --schema "$SCHEMA" --count "$n" \
     --nurses 512 --rate 330
-held=$("$PY" "$HELPERS/kafkatool.py" watermarks --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" |
-       tr ' ' '\n' | awk -F: '{ if ($2 != 0) lost = 1; s += $3 - $2 } END { print lost ? -1 : s }')
+held=$(mock_holds)
 [[ $held == "$n" ]] || _fail "the mock holds $held of $n messages"
-START_FROM=earliest write_config "$SANDBOX/cap.ini"
-sed -i '/^batch_size\|^batch_timeout_seconds/d' "$SANDBOX/cap.ini"    # the shipped values
+START_FROM=earliest shipped_config "$SANDBOX/cap.ini"
 cap=$("$PY" bench/measure.py -- sh -c "exec '$SPILLWAY' -c '$SANDBOX/cap.ini' drain 2>'$SANDBOX/cap.err'")
 grep -q '"exit": 0' <<<"$cap" || _fail "the capacity run failed: $(tail -n 3 "$SANDBOX/cap.err")"
 read -r cap_msgs cap_wall cap_join cap_rss <<<"$("$PY" - "$cap" "$SANDBOX/cap.err" <<'PY'
@@ -51,10 +46,8 @@ stop_pid "$MOCK_PID"
 
 # --- 2. live traffic
 start_mock "$TOPIC:8"
-STATE_DB=$SANDBOX/live.db write_config "$SANDBOX/live.ini"
-sed -i '/^batch_size\|^batch_timeout_seconds/d' "$SANDBOX/live.ini"
-"$PY" "$HELPERS/kafkatool.py" commit --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group dask-fallback-consumer \
-    --offsets "$(seq -s, 0 7 | sed 's/\([0-9]\)/\1:0/g')" >/dev/null
+STATE_DB=$SANDBOX/live.db shipped_config "$SANDBOX/live.ini"
+commit_group_start 8
 "$PY" "$HELPERS/kafkatool.py" stream --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --schema "$SCHEMA" \
     --rate "$rate" --nurses 2 --manifest "$SANDBOX/live.manifest" 2>>"$SANDBOX/stream.err" &
 stream=$!
@@ -68,12 +61,7 @@ while "$PY" -c "import sys; sys.exit(not ($EPOCHREALTIME - $start < $live_s))"; 
 done
 stop_pid "$stream"
 produced=$(wc -l <"$SANDBOX/live.manifest")
-lag=$("$PY" "$HELPERS/kafkatool.py" committed --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group dask-fallback-consumer |
-      "$PY" -c "
-import sys
-c = {int(p): int(o) for p, o in (x.split(':') for x in sys.stdin.read().split())}
-h = {int(p): int(o) for p, o in (x.split(':') for x in '$(high_watermarks)'.split())}
-print(sum(h[p] - max(c.get(p, 0), 0) for p in h))")
+lag=$(mock_holds "$(committed)")
 export STATE_DB=$SANDBOX/live.db
 runs=$(sql "select count(*) from runs")
 read -r backlog_max backlog_last drained <<<"$(sql "select max(backlog), (select backlog from runs order by id desc limit 1), sum(messages) from runs" | tr '|' ' ')"

@@ -398,6 +398,14 @@ def cmd_watermarks(a):
         c.close()
 
 
+def topic_args(s, schema=False):
+    """The arguments every command that talks to the topic takes."""
+    s.add_argument("--bootstrap", required=True)
+    s.add_argument("--topic", required=True)
+    if schema:
+        s.add_argument("--schema", required=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Kafka test-data tool for spillway tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -415,18 +423,14 @@ def main():
     s.set_defaults(fn=cmd_gen)
 
     s = sub.add_parser("produce", help="produce JSON lines as Avro datums, write a manifest")
-    s.add_argument("--bootstrap", required=True)
-    s.add_argument("--topic", required=True)
-    s.add_argument("--schema", required=True)
+    topic_args(s, schema=True)
     s.add_argument("--in", dest="input", required=True)
     s.add_argument("--manifest", required=True)
     s.add_argument("--partition", type=int)
     s.set_defaults(fn=cmd_produce)
 
     s = sub.add_parser("fill", help="produce COUNT copies of one event to one partition (no manifest)")
-    s.add_argument("--bootstrap", required=True)
-    s.add_argument("--topic", required=True)
-    s.add_argument("--schema", required=True)
+    topic_args(s, schema=True)
     s.add_argument("--value", required=True, metavar="JSON")
     s.add_argument("--key", required=True)
     s.add_argument("--partition", type=int, required=True)
@@ -434,9 +438,7 @@ def main():
     s.set_defaults(fn=cmd_fill)
 
     s = sub.add_parser("burst", help="produce COUNT generated events as fast as possible (no manifest)")
-    s.add_argument("--bootstrap", required=True)
-    s.add_argument("--topic", required=True)
-    s.add_argument("--schema", required=True)
+    topic_args(s, schema=True)
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--nurses", type=int, default=2)
     s.add_argument("--rate", type=float, default=330.0, help="events per second per nurse, in event time")
@@ -447,9 +449,7 @@ def main():
     s.set_defaults(fn=cmd_burst)
 
     s = sub.add_parser("stream", help="produce events at a steady rate, event time now, until SIGTERM")
-    s.add_argument("--bootstrap", required=True)
-    s.add_argument("--topic", required=True)
-    s.add_argument("--schema", required=True)
+    topic_args(s, schema=True)
     s.add_argument("--rate", type=float, required=True, help="messages per second, all nurses together")
     s.add_argument("--nurses", type=int, default=4)
     s.add_argument("--id-prefix", default="nurse-")
