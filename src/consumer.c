@@ -248,10 +248,30 @@ static int consumer_in_list(const rd_kafka_topic_partition_list_t *l, int32_t p)
     return 0;
 }
 
-static void consumer_pause_list(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+/* Whether partition p is to be read now. */
+static int consumer_readable(const struct consumer *c, int32_t p)
 {
-    if (l->cnt > 0)
-        rd_kafka_pause_partitions(c->rk, l);
+    return c->consuming && c->parts[p].state == PART_OWNED && c->parts[p].active;
+}
+
+/* Pause the partitions of l that are not to be read (assigned all the same:
+ * the group protocol wants it) and resume the others: librdkafka fetches an
+ * assigned partition unless it is paused, and keeps a partition paused
+ * across a rebalance that hands it back. */
+static void consumer_fetch_readable(struct consumer *c, rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    rd_kafka_topic_partition_list_t *readable = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+
+    for (int i = 0; i < l->cnt; i++)
+        rd_kafka_topic_partition_list_add(consumer_readable(c, l->elems[i].partition) ? readable : idle,
+                                          c->cfg->topic, l->elems[i].partition);
+    if (idle->cnt > 0)
+        rd_kafka_pause_partitions(c->rk, idle);
+    if (readable->cnt > 0)
+        rd_kafka_resume_partitions(c->rk, readable);
+    rd_kafka_topic_partition_list_destroy(idle);
+    rd_kafka_topic_partition_list_destroy(readable);
 }
 
 /* Partitions suspended by the last revocation come back owned only when
@@ -306,22 +326,7 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
         snprintf(c->fatal, sizeof c->fatal, "kafka: assign failed");
         return;
     }
-    /* partitions we may not read: assigned (the group protocol wants it),
-     * but paused; the others resumed, since librdkafka keeps a partition
-     * paused across a rebalance that hands it back */
-    rd_kafka_topic_partition_list_t *idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
-    rd_kafka_topic_partition_list_t *readable = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
-    for (int i = 0; i < l->cnt; i++)
-        rd_kafka_topic_partition_list_add(!c->consuming || c->parts[l->elems[i].partition].state != PART_OWNED ||
-                                                  !c->parts[l->elems[i].partition].active
-                                              ? idle
-                                              : readable,
-                                          c->cfg->topic, l->elems[i].partition);
-    consumer_pause_list(c, idle);
-    if (readable->cnt > 0)
-        rd_kafka_resume_partitions(c->rk, readable);
-    rd_kafka_topic_partition_list_destroy(idle);
-    rd_kafka_topic_partition_list_destroy(readable);
+    consumer_fetch_readable(c, l);
     for (int i = 0; i < l->cnt; i++)
         c->parts[l->elems[i].partition].eof = 0;
 }
@@ -526,7 +531,7 @@ static int consumer_drained(const struct consumer *c)
  * and read the partitions whose mark is now committed. */
 static void consumer_remark(struct consumer *c)
 {
-    rd_kafka_topic_partition_list_t *l, *marked;
+    rd_kafka_topic_partition_list_t *l;
 
     if (c->remark_at_ms == 0 || c->rebalancing || now_mono_ms() < c->remark_at_ms)
         return;
@@ -536,17 +541,10 @@ static void consumer_remark(struct consumer *c)
     for (int32_t p = 0; p < c->nparts; p++)
         if (c->parts[p].state == PART_UNMARKED)
             rd_kafka_topic_partition_list_add(l, c->cfg->topic, p)->offset = c->parts[p].start;
-    if (l->cnt > 0)
+    if (l->cnt > 0) {
         consumer_mark_starts(c, l);
-    marked = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
-    for (int i = 0; i < l->cnt; i++) {
-        const struct part *kp = &c->parts[l->elems[i].partition];
-        if (kp->state == PART_OWNED && kp->active && c->consuming)
-            rd_kafka_topic_partition_list_add(marked, c->cfg->topic, l->elems[i].partition);
+        consumer_fetch_readable(c, l);
     }
-    if (marked->cnt > 0)
-        rd_kafka_resume_partitions(c->rk, marked);
-    rd_kafka_topic_partition_list_destroy(marked);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -639,7 +637,7 @@ void consumer_stop(struct consumer *c)
         c->parts[p].active = 0;
     }
     if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
-        consumer_pause_list(c, a);
+        consumer_fetch_readable(c, a); /* consuming has ended: all paused */
         rd_kafka_topic_partition_list_destroy(a);
     }
 }
@@ -660,7 +658,7 @@ int consumer_resume_unread(struct consumer *c)
     }
     if (n > 0) {
         c->consuming = 1;
-        rd_kafka_resume_partitions(c->rk, l);
+        consumer_fetch_readable(c, l);
     }
     rd_kafka_topic_partition_list_destroy(l);
     return n;
