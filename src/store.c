@@ -189,6 +189,29 @@ static int store_done(struct store *s, sqlite3_stmt *q, const char *what, char *
     return rc;
 }
 
+/* How long a statement waits for another process's lock before failing. */
+#define STORE_BUSY_MS 5000
+#define STORE_WAL_RETRY_MS 10
+
+/* Put the file in WAL mode (persistent: once one process did it, the others
+ * find it so). Switching a new file to WAL takes an exclusive lock without
+ * calling the busy handler, so several processes opening a brand-new file at
+ * once would see "database is locked" at once: retry for as long as the busy
+ * timeout would have waited. Measured before: 10 failures in 1,000 processes
+ * opening a new file ten at a time. */
+static int store_use_wal(struct store *s)
+{
+    int rc = SQLITE_BUSY;
+
+    for (int waited = 0; waited <= STORE_BUSY_MS; waited += STORE_WAL_RETRY_MS) {
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        sqlite3_sleep(STORE_WAL_RETRY_MS);
+    }
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 struct store *store_open(const char *path, char *err, size_t errsz)
 {
     return store_open_at(path, NMIGRATIONS, err, errsz);
@@ -212,8 +235,8 @@ struct store *store_open_at(const char *path, int version, char *err, size_t err
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
-    if (sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+    if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK ||
+        store_use_wal(s) != 0 ||
         sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
         store_fail(s, err, errsz, path);
