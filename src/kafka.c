@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *const kafka_defaults[][2] = {
     { "client.id", "spillway" },
@@ -175,30 +176,160 @@ static const rd_kafka_topic_partition_t *kafka_find(const rd_kafka_topic_partiti
     return NULL;
 }
 
+/* Copy the committed offsets and marks of l (an answer for parts[0..n))
+ * into out; -1 with err on the first partition that failed or is missing. */
+static int kafka_take_committed(const rd_kafka_topic_partition_list_t *l, const char *topic, const int32_t *parts,
+                                int n, struct kafka_offsets *out, char *err, size_t errsz)
+{
+    for (int i = 0; i < n; i++) {
+        const rd_kafka_topic_partition_t *p = kafka_find(l, topic, parts[i]);
+        if (p == NULL || p->err) {
+            snprintf(err, errsz, "kafka: cannot read the committed offset of partition %" PRId32 ": %s", parts[i],
+                     rd_kafka_err2str(p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
+            return -1;
+        }
+        out[i].committed = p->offset >= 0 ? p->offset : -1;
+        mark_parse(p->metadata, p->metadata_size, &out[i].mark);
+    }
+    return 0;
+}
+
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
                          struct kafka_offsets *out, char *err, size_t errsz)
 {
     rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, RD_KAFKA_OFFSET_INVALID);
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, timeout_ms);
-    int rc = 0;
+    int rc;
 
-    for (int i = 0; e == RD_KAFKA_RESP_ERR_NO_ERROR && i < n; i++) {
-        const rd_kafka_topic_partition_t *p = kafka_find(l, topic, parts[i]);
-        if (p == NULL || p->err) {
-            snprintf(err, errsz, "kafka: cannot read the committed offset of partition %" PRId32 ": %s", parts[i],
-                     rd_kafka_err2str(p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
-            rc = -1;
-            break;
-        }
-        out[i].committed = p->offset >= 0 ? p->offset : -1;
-        mark_parse(p->metadata, p->metadata_size, &out[i].mark);
-    }
     if (e) {
         snprintf(err, errsz, "kafka: cannot read committed offsets: %s", rd_kafka_err2str(e));
         rc = -1;
+    } else {
+        rc = kafka_take_committed(l, topic, parts, n, out, err, errsz);
     }
     rd_kafka_topic_partition_list_destroy(l);
     return rc;
+}
+
+/* Errors a coordinator answers while it moves or loads: worth asking again.
+ * rd_kafka_committed() retries them itself; the admin API does not. */
+static int kafka_coordinator_retriable(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* One ListConsumerGroupOffsets (an OffsetFetch to group's coordinator) on
+ * rk, waiting for its answer on a queue of our own. Returns the error code
+ * (0: out is filled), with its text in err. */
+static rd_kafka_resp_err_t kafka_list_group_offsets(rd_kafka_t *rk, const char *group, const char *topic,
+                                                    const int32_t *parts, int n, int timeout_ms,
+                                                    struct kafka_offsets *out, char *err, size_t errsz)
+{
+    rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, RD_KAFKA_OFFSET_INVALID);
+    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, l);
+    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    const rd_kafka_ListConsumerGroupOffsets_result_t *res;
+    const rd_kafka_group_result_t **groups;
+    const rd_kafka_topic_partition_list_t *got;
+    size_t ngroups = 0;
+    char errstr[256];
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
+
+    rd_kafka_topic_partition_list_destroy(l);
+    if (req == NULL || opts == NULL || q == NULL) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    if ((e = rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr, sizeof errstr))) {
+        snprintf(err, errsz, "%s", errstr);
+        goto out;
+    }
+    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, opts, q);
+    /* the request times out by itself; the margin only covers the hand-over */
+    ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    if (ev == NULL) {
+        snprintf(err, errsz, "no answer in %d ms", timeout_ms);
+        e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        goto out;
+    }
+    if ((e = rd_kafka_event_error(ev))) {
+        snprintf(err, errsz, "%s", rd_kafka_event_error_string(ev));
+        goto out;
+    }
+    res = rd_kafka_event_ListConsumerGroupOffsets_result(ev);
+    groups = res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &ngroups) : NULL;
+    e = RD_KAFKA_RESP_ERR__BAD_MSG;
+    if (ngroups != 1) {
+        snprintf(err, errsz, "%zu group answers for one group", ngroups);
+        goto out;
+    }
+    if (rd_kafka_group_result_error(groups[0])) {
+        e = rd_kafka_error_code(rd_kafka_group_result_error(groups[0]));
+        snprintf(err, errsz, "%s", rd_kafka_error_string(rd_kafka_group_result_error(groups[0])));
+        goto out;
+    }
+    if ((got = rd_kafka_group_result_partitions(groups[0])) == NULL) {
+        snprintf(err, errsz, "an answer without partitions");
+        goto out;
+    }
+    e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < n && !e; i++) {
+        const rd_kafka_topic_partition_t *p = kafka_find(got, topic, parts[i]);
+        e = p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    }
+    if (e)
+        snprintf(err, errsz, "%s", rd_kafka_err2str(e));
+    else if (kafka_take_committed(got, topic, parts, n, out, err, errsz) != 0)
+        e = RD_KAFKA_RESP_ERR__FAIL;
+out:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    if (req)
+        rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    return e;
+}
+
+/* A coordinator that is moving or loading is asked again every
+ * KAFKA_COORD_RETRY_MS until timeout_ms has passed. */
+#define KAFKA_COORD_RETRY_MS 100
+
+int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *topic, const int32_t *parts, int n,
+                               int timeout_ms, struct kafka_offsets *out, char *err, size_t errsz)
+{
+    int64_t deadline = now_mono_ms() + timeout_ms;
+    char why[256];
+
+    for (;;) {
+        int64_t left = deadline - now_mono_ms();
+        rd_kafka_resp_err_t e =
+            kafka_list_group_offsets(rk, group, topic, parts, n, left > 0 ? (int)left : 1, out, why, sizeof why);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+            return 0;
+        if (!kafka_coordinator_retriable(e) || deadline - now_mono_ms() < KAFKA_COORD_RETRY_MS) {
+            snprintf(err, errsz, "kafka: cannot read committed offsets: %s", why);
+            return -1;
+        }
+        log_debug("kafka: committed offsets of group %s: %s; asking again", group, why);
+        sleep_ms(KAFKA_COORD_RETRY_MS);
+    }
 }
 
 /* ListOffsets with the special "timestamps" -2 (earliest) and -1 (latest):

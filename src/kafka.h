@@ -52,6 +52,13 @@ struct kafka_offsets {
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
                          struct kafka_offsets *out, char *err, size_t errsz);
 
+/* The same for any group, read through any handle (the admin API's
+ * ListConsumerGroupOffsets): the runner reads the primary group's offsets
+ * through its own consumer rather than a second handle with its own
+ * threads and connections. Only the offset and the mark are set. */
+int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *topic, const int32_t *parts, int n,
+                               int timeout_ms, struct kafka_offsets *out, char *err, size_t errsz);
+
 /* Read the low and high watermarks into out[i].low and .high, one
  * ListOffsets request per leader. Returns 0, or -1 with err. */
 int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Faults around the runner, each in the middle of a run, then plain runs
 # until the topic is drained: the Kafka broker down and up again (shorter and
-# longer than the session timeout), request errors on JoinGroup, OffsetCommit
-# and Fetch, InfluxDB stopped and restarted half way through writing, the ML
-# service failing and too slow. After each, the sum of count equals the valid
+# longer than the session timeout), request errors on JoinGroup, OffsetCommit,
+# OffsetFetch (the primary group's offsets) and Fetch, InfluxDB stopped and
+# restarted half way through writing, the ML service failing and too slow. After each, the sum of count equals the valid
 # messages produced so far, exactly.
 source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
@@ -119,4 +119,20 @@ EXPECT_RC=69 run_drain "$SANDBOX/s.ini"
 is "$DRAIN_RC" 69 "the ML service slower than timeout_seconds: exit 69"
 ok "naming the timeout" grep -q "Timeout was reached" "$DRAIN_ERR"
 then_exact "ML too slow"
+
+# --- the primary group's committed offsets (read at assignment through the
+# runner's own handle, after its own: the second OffsetFetch) refused
+batch 19
+mock_ctl 'errors OffsetFetch NO_ERROR COORDINATOR_LOAD_IN_PROGRESS NOT_COORDINATOR'
+run_drain "$SANDBOX/s.ini"
+is "$DRAIN_RC" 0 "the primary's offsets answered by a loading, then a moved coordinator: asked again, the run succeeds"
+then_exact "a coordinator loading while the primary's offsets are read"
+batch 20
+before=$(committed)    # (an OffsetFetch itself: before the errors are pushed)
+mock_ctl 'errors OffsetFetch NO_ERROR GROUP_AUTHORIZATION_FAILED'
+EXPECT_RC=69 run_drain "$SANDBOX/s.ini"
+is "$DRAIN_RC" 69 "the primary's offsets refused (not authorized): exit 69"
+ok "naming the refusal and the group" grep -q "Group authorization failed (group flink-consumer)" "$DRAIN_ERR"
+is "$(committed)" "$before" "nothing committed"
+then_exact "the primary's offsets refused"
 done_testing
