@@ -18,7 +18,7 @@
 # given for the whole process and after its group join (which it logs; a
 # fixed ~3 s on the mock, like a broker's group.initial.rebalance.delay.ms).
 # Medians over the pairs, with min-max.
-# Usage: [PAIRS=3] bench/drain.sh [SIZE...]   (default: 10000 100000 1000000)
+# Usage: [PAIRS=5] bench/drain.sh [SIZE...]   (default: 10000 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -26,8 +26,17 @@ start_mlstub
 
 sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(10000 100000 1000000)
-pairs=${PAIRS:-3}
+# 5 pairs: the mock's fetch pace flips between two speeds from one pair to
+# the next (README), and the median of 3 moved with it
+pairs=${PAIRS:-5}
 : >"$SANDBOX/results"
+# the floor under every run: a process start with the libraries loaded
+# (spillway --version, kcat -V), 11 of each, paired
+: >"$SANDBOX/startup"
+for (( r = 1; r <= 11; r++ )); do
+    printf 'kcat %s\n' "$("$PY" bench/measure.py -- kcat -V)" >>"$SANDBOX/startup"
+    printf 'spillway %s\n' "$("$PY" bench/measure.py -- "$SPILLWAY" --version)" >>"$SANDBOX/startup"
+done
 for n in "${sizes[@]}"; do
     start_mock "$TOPIC:32"
     gen data --nurses 100 --per-nurse $(( n / 100 )) --seed 42
@@ -52,7 +61,7 @@ done
 
 echo
 echo "spillway $("$SPILLWAY" --version | head -n1 | cut -d' ' -f2), kcat $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\).*/\1/p'), $(nproc) cores, $(date -u +%Y-%m-%d), median (min-max) of $pairs pairs"
-"$PY" - "$SANDBOX/results" <<'PY'
+"$PY" - "$SANDBOX/results" "$SANDBOX/startup" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -78,4 +87,31 @@ print("| messages | " + " | ".join(c[0] for c in cols) + " |")
 print("|---:|" + "---:|" * len(cols))
 for n in sorted(rows):
     print("| %d | " % n + " | ".join(cell([r[c[1]] for r in rows[n]], c[2]) for c in cols) + " |")
+
+# CPU(n) = fixed + n * per-message, fitted (least squares) over every run of
+# every size: the per-message figure without the run's fixed cost, which
+# dominates the small sizes (start-up, libraries, for spillway the group,
+# SQLite and the HTTP clients).
+if len(rows) < 2:
+    sys.exit()
+def fit(points):
+    mx = statistics.fmean(p[0] for p in points)
+    my = statistics.fmean(p[1] for p in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+    return my - slope * mx, slope
+runs = [(n, r) for n in rows for r in rows[n]]
+k_fixed, k_per = fit([(n, r["kcat_cpu"] * n / 1e6) for n, r in runs])
+s_fixed, s_per = fit([(n, r["sp_cpu"] * n / 1e6) for n, r in runs])
+print()
+start = {"kcat": [], "spillway": []}
+for line in open(sys.argv[2]):
+    who, j = line.split(" ", 1)
+    start[who].append(json.loads(j)["cpu_s"] * 1e3)
+k_start, s_start = statistics.median(start["kcat"]), statistics.median(start["spillway"])
+print("| CPU = fixed + messages x per message, fitted over all runs | fixed ms | per message µs | process start ms (median of 11) |")
+print("|---|---:|---:|---:|")
+print("| kcat -C | %.1f | %.2f | %.1f |" % (k_fixed * 1e3, k_per * 1e6, k_start))
+print("| spillway drain | %.1f | %.2f | %.1f |" % (s_fixed * 1e3, s_per * 1e6, s_start))
+print("| spillway / kcat | %.1f | %.2f | %.1f |" % (s_fixed / k_fixed if k_fixed > 0 else float("nan"), s_per / k_per,
+                                                 s_start / k_start))
 PY
