@@ -16,8 +16,10 @@
 #include "store.h"
 #include "util.h"
 
-/* Per partition: both groups' committed offsets, the end, and where a run
- * would start (startpos.h) -- so the fallback's backlog; with the drain rate
+/* Per partition: both groups' committed offsets, the end, where a run
+ * would start (startpos.h) -- so the fallback's backlog -- and whether a
+ * batch there began writing and did not finish (the next run retries it
+ * from the fallback's offset, mark.h); with the drain rate
  * of recent runs, the time to catch up. Kafka not answering leaves a note,
  * not a failed status. */
 static void status_backlog(const struct config *cfg, json_t *all)
@@ -43,10 +45,12 @@ static void status_backlog(const struct config *cfg, json_t *all)
                                   prim[p].committed, own[p].low, own[p].high };
         struct start_decision d = startpos_decide(&in);
         total += own[p].high - d.offset;
-        json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "partition", (int)p, "fallback",
-                                               (json_int_t)own[p].committed, "primary", (json_int_t)prim[p].committed,
-                                               "low", (json_int_t)own[p].low, "high", (json_int_t)own[p].high,
-                                               "backlog", (json_int_t)(own[p].high - d.offset)));
+        json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:b}", "partition", (int)p,
+                                               "fallback", (json_int_t)own[p].committed, "primary",
+                                               (json_int_t)prim[p].committed, "low", (json_int_t)own[p].low, "high",
+                                               (json_int_t)own[p].high, "backlog",
+                                               (json_int_t)(own[p].high - d.offset), "unfinished",
+                                               own[p].mark.kind == MARK_WRITING));
     }
     json_object_set_new(b, "partitions", parts);
     json_object_set_new(b, "messages", json_integer(total));
@@ -160,8 +164,9 @@ static void print_table(const struct config *cfg, json_t *all)
                                                      "messages_per_minute")));
         printf("\n  %-9s %12s %12s %12s %12s\n", "partition", "fallback at", "primary at", "end", "backlog");
         json_array_foreach(json_object_get(b, "partitions"), i, row)
-            printf("  %-9lld %12lld %12lld %12lld %12lld\n", num(row, "partition"), num(row, "fallback"),
-                   num(row, "primary"), num(row, "high"), num(row, "backlog"));
+            printf("  %-9lld %12lld %12lld %12lld %12lld%s\n", num(row, "partition"), num(row, "fallback"),
+                   num(row, "primary"), num(row, "high"), num(row, "backlog"),
+                   json_is_true(json_object_get(row, "unfinished")) ? "  unfinished batch: retried from here" : "");
     }
     printf("\nlast episodes (fallback mode):\n  %-24s %-24s %5s %10s %10s\n", "began", "ended", "runs", "drained",
            "skipped");

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A runner killed (SIGKILL) at any moment, at the group settings operators get:
 # during its join, after consuming while it waits on the ML service, and half
-# way through writing. After each, the very next run (back to back, as a
+# way through writing; a retry stopped before it re-read the killed batch. After each, the very next run (back to back, as a
 # retry would) gets partitions and drains; one a session timeout later (as
 # the next minute's run would) joins as fast as after a clean exit. No run
 # that got no partitions counts as a success, and the sum of count is exact.
@@ -59,6 +59,38 @@ WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote 
 ml_control ''
 kill_then_run "half way through writing"
 
+# --- a retry stopped before it re-read the killed batch. A runner killed
+# half way through writing leaves its batch marked "writing ... end=E". The
+# next run is stopped (SIGTERM) before it has read any of it: the broker
+# holds its first fetch answer 10 s. It must fail without committing, the
+# marks left in place: committed as done, the run after would take a new
+# batch number and write the killed batch's messages again beside the points
+# already written (the final sum of count would be over N).
+unfinished() {
+    "$SPILLWAY" -c "$SANDBOX/s.ini" status --json |
+        "$PY" -c 'import json, sys; print(" ".join(str(p["partition"]) for p in json.load(sys.stdin)["backlog"]["partitions"] if p["unfinished"]))'
+}
+ml_control '{"delay_ms": 20}'
+before=$(sum_count)
+drain_bg victim "$SANDBOX/s.ini"
+victim=$BG_PID
+WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote "$before"
+ml_control ''
+kill_wait "$victim"
+marked=$(unfinished)
+ok "status shows the killed batch unfinished on partitions: $marked" test -n "$marked"
+mock_ctl 'broker_errors 1 Fetch NO_ERROR:10000'
+drain_bg retry "$SANDBOX/s.ini"
+retry=$BG_PID
+owns() { grep -q "^spillway: Backlog" "$SANDBOX/retry.err"; }
+WAIT_LOG=$SANDBOX/retry.err wait_until "$retry" "the retry owning its partitions" 30 owns
+kill -TERM "$retry"
+drain_wait "$retry"
+is "$BG_RC|$(sql "select outcome, ended_by, messages from runs order by id desc limit 1")" "75|failed|signal|0" \
+    "the retry, stopped before it read a message, exits 75 and is recorded as failed"
+ok "saying why" grep -q "stopped by a signal before re-reading what an unfinished batch had read" "$SANDBOX/retry.err"
+is "$(unfinished)" "$marked" "the unfinished batch's marks are left in place"
+
 # --- and once more, then the next run a session timeout later, as the next
 # minute's would: the dead member is gone by then
 held_victim
@@ -78,7 +110,7 @@ is "$(sum_count)" "$N" "the sum of count is exactly N=$N after $DRAIN_RUNS more 
 ok "and every window's means match the independent computation" \
     influx compare --measurement nurse_stress --expect "$SANDBOX/expect.json" --window 1
 is "$(committed)" "$(high_watermarks)" "everything is committed"
-is "$(sql "select count(*) from runs where outcome = 'abandoned'")" 4 "the four killed runs are recorded as abandoned"
+is "$(sql "select count(*) from runs where outcome = 'abandoned'")" 5 "the five killed runs are recorded as abandoned"
 is "$(sql "select count(*) from runs where outcome = 'ok' and join_s is null")" 0 \
     "no run that got no partitions is recorded ok"
 done_testing
