@@ -50,13 +50,20 @@ held_victim
 ml_control ''
 kill_then_run "while predicting, nothing written"
 
-# --- half way through writing (20 points a request, a slowed ML service)
-ml_control '{"delay_ms": 20}'
-before=$(sum_count)
-drain_bg victim "$SANDBOX/s.ini"
-victim=$BG_PID
-WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote "$before"
-ml_control ''
+# writing_victim: a runner in $victim that has begun writing (20 points a
+# request, a slowed ML service)
+writing_victim() {
+    ml_control '{"delay_ms": 20}'
+    local before
+    before=$(sum_count)
+    drain_bg victim "$SANDBOX/s.ini"
+    victim=$BG_PID
+    WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote "$before"
+    ml_control ''
+}
+
+# --- half way through writing
+writing_victim
 kill_then_run "half way through writing"
 
 # --- a retry stopped before it re-read the killed batch. A runner killed
@@ -70,12 +77,7 @@ unfinished() {
     "$SPILLWAY" -c "$SANDBOX/s.ini" status --json |
         "$PY" -c 'import json, sys; print(" ".join(str(p["partition"]) for p in json.load(sys.stdin)["backlog"]["partitions"] if p["unfinished"]))'
 }
-ml_control '{"delay_ms": 20}'
-before=$(sum_count)
-drain_bg victim "$SANDBOX/s.ini"
-victim=$BG_PID
-WAIT_LOG=$SANDBOX/victim.err wait_until "$victim" "the victim writing" 30 wrote "$before"
-ml_control ''
+writing_victim
 kill_wait "$victim"
 marked=$(unfinished)
 ok "status shows the killed batch unfinished on partitions: $marked" test -n "$marked"
