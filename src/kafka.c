@@ -177,21 +177,23 @@ static const rd_kafka_topic_partition_t *kafka_find(const rd_kafka_topic_partiti
 }
 
 /* Copy the committed offsets and marks of l (an answer for parts[0..n))
- * into out; -1 with err on the first partition that failed or is missing. */
-static int kafka_take_committed(const rd_kafka_topic_partition_list_t *l, const char *topic, const int32_t *parts,
-                                int n, struct kafka_offsets *out, char *err, size_t errsz)
+ * into out. Returns the error of the first partition that failed or is
+ * missing (its text in err), 0 when all are there. */
+static rd_kafka_resp_err_t kafka_take_committed(const rd_kafka_topic_partition_list_t *l, const char *topic,
+                                                const int32_t *parts, int n, struct kafka_offsets *out, char *err,
+                                                size_t errsz)
 {
     for (int i = 0; i < n; i++) {
         const rd_kafka_topic_partition_t *p = kafka_find(l, topic, parts[i]);
-        if (p == NULL || p->err) {
-            snprintf(err, errsz, "kafka: cannot read the committed offset of partition %" PRId32 ": %s", parts[i],
-                     rd_kafka_err2str(p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
-            return -1;
+        rd_kafka_resp_err_t e = p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+        if (e) {
+            snprintf(err, errsz, "partition %" PRId32 ": %s", parts[i], rd_kafka_err2str(e));
+            return e;
         }
         out[i].committed = p->offset >= 0 ? p->offset : -1;
         mark_parse(p->metadata, p->metadata_size, &out[i].mark);
     }
-    return 0;
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
@@ -199,16 +201,16 @@ int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts
 {
     rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, RD_KAFKA_OFFSET_INVALID);
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, timeout_ms);
-    int rc;
+    char why[256];
 
-    if (e) {
-        snprintf(err, errsz, "kafka: cannot read committed offsets: %s", rd_kafka_err2str(e));
-        rc = -1;
-    } else {
-        rc = kafka_take_committed(l, topic, parts, n, out, err, errsz);
-    }
+    if (e)
+        snprintf(why, sizeof why, "%s", rd_kafka_err2str(e));
+    else
+        e = kafka_take_committed(l, topic, parts, n, out, why, sizeof why);
     rd_kafka_topic_partition_list_destroy(l);
-    return rc;
+    if (e)
+        snprintf(err, errsz, "kafka: cannot read committed offsets: %s", why);
+    return e ? -1 : 0;
 }
 
 /* Errors a coordinator answers while it moves or loads: worth asking again.
@@ -286,15 +288,7 @@ static rd_kafka_resp_err_t kafka_list_group_offsets(rd_kafka_t *rk, const char *
         snprintf(err, errsz, "an answer without partitions");
         goto out;
     }
-    e = RD_KAFKA_RESP_ERR_NO_ERROR;
-    for (int i = 0; i < n && !e; i++) {
-        const rd_kafka_topic_partition_t *p = kafka_find(got, topic, parts[i]);
-        e = p ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
-    }
-    if (e)
-        snprintf(err, errsz, "%s", rd_kafka_err2str(e));
-    else if (kafka_take_committed(got, topic, parts, n, out, err, errsz) != 0)
-        e = RD_KAFKA_RESP_ERR__FAIL;
+    e = kafka_take_committed(got, topic, parts, n, out, err, errsz);
 out:
     if (ev)
         rd_kafka_event_destroy(ev);

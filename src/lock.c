@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /* How long a runner waits out checkers looking at the lock (each holds its
  * shared lock for microseconds) before it calls the lock busy. */
@@ -37,7 +38,6 @@ static enum lock_result lock_nb(int fd, int how, const char *path, char *err, si
 enum lock_result lock_try(const char *path, int *fd, char *err, size_t errsz)
 {
     enum lock_result r = LOCK_BUSY;
-    const struct timespec ms = { 0, 1000000 };
 
     if ((*fd = lock_open(path, err, errsz)) < 0)
         return LOCK_ERROR;
@@ -54,7 +54,7 @@ enum lock_result lock_try(const char *path, int *fd, char *err, size_t errsz)
             break;
         }
         r = LOCK_BUSY;
-        nanosleep(&ms, NULL);
+        sleep_ms(1);
     }
     if (r != LOCK_TAKEN) {
         close(*fd);
