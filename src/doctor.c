@@ -76,26 +76,30 @@ int doctor_run(const struct config *cfg)
     decoder_close(dec);
 
     struct store *s = store_open(cfg->state_database, err, sizeof err);
-    int fd = -1;
     enum lock_result held = LOCK_ERROR;
+    /* a look with the checker's shared lock: doctor must never be the
+     * exclusive holder a runner starting at that moment gives up on */
     if (s == NULL || lock_runner_path(cfg->state_database, lock_path, sizeof lock_path) != 0 ||
-        (held = lock_try(lock_path, &fd, err, sizeof err)) == LOCK_ERROR) {
+        (held = lock_probe(lock_path, err, sizeof err)) == LOCK_ERROR) {
         config_bad = !doctor_line(0, "state", "%s", err);
     } else {
         doctor_line(1, "state", "%s (a runner is %s)", cfg->state_database, held == LOCK_BUSY ? "running" : "not running");
-        lock_release(fd);
     }
     store_close(s);
 
-    int64_t lag, backlog;
-    if (kafka_group_lag(cfg, cfg->primary_group, (int)cfg->probe_timeout_seconds * 1000, &lag, err, sizeof err) == 0 &&
-        kafka_group_lag(cfg, config_kafka_prop(cfg, "group.id"), (int)cfg->probe_timeout_seconds * 1000, &backlog,
-                        err, sizeof err) == 0)
+    const char *groups[] = { cfg->primary_group, config_kafka_prop(cfg, "group.id") };
+    struct kafka_offsets *offs[2];
+    int32_t nparts;
+    if (kafka_groups_offsets(cfg, groups, 2, (int)cfg->probe_timeout_seconds * 1000, &nparts, offs, err,
+                             sizeof err) == 0) {
         doctor_line(1, "kafka", "%s: topic %s; %s is %" PRId64 " messages behind, %s %" PRId64,
-                    config_kafka_prop(cfg, "bootstrap.servers"), cfg->topic, cfg->primary_group, lag,
-                    config_kafka_prop(cfg, "group.id"), backlog);
-    else
+                    config_kafka_prop(cfg, "bootstrap.servers"), cfg->topic, cfg->primary_group,
+                    kafka_lag(offs[0], nparts), groups[1], kafka_lag(offs[1], nparts));
+        free(offs[0]);
+        free(offs[1]);
+    } else {
         unreachable = !doctor_line(0, "kafka", "%s", err);
+    }
 
     double latency;
     int found;

@@ -369,39 +369,64 @@ int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *part
     return 0;
 }
 
-int kafka_group_offsets(const struct config *cfg, const char *group, int timeout_ms, int32_t *nparts,
-                        struct kafka_offsets **out, char *err, size_t errsz)
+int kafka_groups_offsets(const struct config *cfg, const char *const *groups, int ngroups, int timeout_ms,
+                         int32_t *nparts, struct kafka_offsets **out, char *err, size_t errsz)
 {
-    rd_kafka_t *rk = kafka_reader_new(cfg, group, err, errsz);
-    struct kafka_offsets *offs = NULL;
+    rd_kafka_t *rk = kafka_reader_new(cfg, groups[0], err, errsz);
     int32_t *parts = NULL;
     int missing, rc = -1;
 
-    *out = NULL;
+    for (int g = 0; g < ngroups; g++)
+        out[g] = NULL;
     *nparts = 0;
     if (rk == NULL)
         return -1;
     if (kafka_topic_partitions(rk, cfg, timeout_ms, nparts, &missing, err, errsz) != 0)
         goto out;
-    parts = calloc((size_t)*nparts, sizeof *parts);
-    offs = calloc((size_t)*nparts, sizeof *offs);
-    if (parts == NULL || offs == NULL) {
-        snprintf(err, errsz, "out of memory");
-        goto out;
-    }
+    if ((parts = calloc((size_t)*nparts, sizeof *parts)) == NULL)
+        goto oom;
     for (int32_t i = 0; i < *nparts; i++)
         parts[i] = i;
-    if (kafka_read_committed(rk, cfg->topic, parts, *nparts, timeout_ms, offs, err, errsz) != 0 ||
-        kafka_read_watermarks(rk, cfg->topic, parts, *nparts, timeout_ms, offs, err, errsz) != 0)
+    for (int g = 0; g < ngroups; g++)
+        if ((out[g] = calloc((size_t)*nparts, sizeof *out[g])) == NULL)
+            goto oom;
+    /* the handle's own group directly, the others by the admin API; the
+     * watermarks once for all */
+    if (kafka_read_committed(rk, cfg->topic, parts, *nparts, timeout_ms, out[0], err, errsz) != 0 ||
+        kafka_read_watermarks(rk, cfg->topic, parts, *nparts, timeout_ms, out[0], err, errsz) != 0)
         goto out;
-    *out = offs;
-    offs = NULL;
+    for (int g = 1; g < ngroups; g++) {
+        if (kafka_read_group_committed(rk, groups[g], cfg->topic, parts, *nparts, timeout_ms, out[g], err, errsz) != 0)
+            goto out;
+        for (int32_t i = 0; i < *nparts; i++) {
+            out[g][i].low = out[0][i].low;
+            out[g][i].high = out[0][i].high;
+        }
+    }
     rc = 0;
+    goto out;
+oom:
+    snprintf(err, errsz, "out of memory");
 out:
+    if (rc != 0)
+        for (int g = 0; g < ngroups; g++) {
+            free(out[g]);
+            out[g] = NULL;
+        }
     free(parts);
-    free(offs);
     kafka_reader_free(rk);
     return rc;
+}
+
+int64_t kafka_lag(const struct kafka_offsets *offs, int32_t nparts)
+{
+    int64_t lag = 0;
+
+    for (int32_t i = 0; i < nparts; i++) {
+        int64_t from = offs[i].committed >= offs[i].low ? offs[i].committed : offs[i].low;
+        lag += offs[i].high > from ? offs[i].high - from : 0;
+    }
+    return lag;
 }
 
 int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
@@ -411,12 +436,9 @@ int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms,
     int32_t nparts;
 
     *lag = 0;
-    if (kafka_group_offsets(cfg, group, timeout_ms, &nparts, &offs, err, errsz) != 0)
+    if (kafka_groups_offsets(cfg, &group, 1, timeout_ms, &nparts, &offs, err, errsz) != 0)
         return -1;
-    for (int32_t i = 0; i < nparts; i++) {
-        int64_t from = offs[i].committed >= offs[i].low ? offs[i].committed : offs[i].low;
-        *lag += offs[i].high > from ? offs[i].high - from : 0;
-    }
+    *lag = kafka_lag(offs, nparts);
     free(offs);
     return 0;
 }

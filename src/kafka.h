@@ -64,11 +64,18 @@ int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *to
 int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
                           struct kafka_offsets *out, char *err, size_t errsz);
 
-/* Every partition of the topic: group's committed offsets and marks, and
- * the watermarks, into *out (nparts entries, index = partition; free()).
- * Returns 0, or -1 with err. */
-int kafka_group_offsets(const struct config *cfg, const char *group, int timeout_ms, int32_t *nparts,
-                        struct kafka_offsets **out, char *err, size_t errsz);
+/* Every partition of the topic, for each of groups[0..ngroups): the group's
+ * committed offsets and marks and the watermarks, into out[g] (nparts
+ * entries, index = partition; free() each). One handle (groups[0]'s), the
+ * topic and the watermarks read once. Returns 0, or -1 with err and every
+ * out[g] NULL. */
+int kafka_groups_offsets(const struct config *cfg, const char *const *groups, int ngroups, int timeout_ms,
+                         int32_t *nparts, struct kafka_offsets **out, char *err, size_t errsz);
+
+/* The lag in messages over offs[0..nparts): the sum of each partition's high
+ * watermark minus the committed offset (the low watermark where none is
+ * committed, or where retention deleted past it). */
+int64_t kafka_lag(const struct kafka_offsets *offs, int32_t nparts);
 
 /* The lag of group on the topic in messages: the sum over partitions of the
  * high watermark minus the group's committed offset (minus the low

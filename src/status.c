@@ -24,22 +24,21 @@
  * not a failed status. */
 static void status_backlog(const struct config *cfg, json_t *all)
 {
-    struct kafka_offsets *own = NULL, *prim = NULL;
-    int32_t n = 0, n2 = 0;
+    const char *groups[] = { config_kafka_prop(cfg, "group.id"), cfg->primary_group };
+    struct kafka_offsets *offs[2];
+    int32_t n = 0;
     int timeout = (int)cfg->probe_timeout_seconds * 1000;
     char err[512];
     json_t *b = json_object(), *parts = json_array();
     int64_t total = 0;
 
     json_object_set_new(all, "backlog", b);
-    if (kafka_group_offsets(cfg, config_kafka_prop(cfg, "group.id"), timeout, &n, &own, err, sizeof err) != 0 ||
-        kafka_group_offsets(cfg, cfg->primary_group, timeout, &n2, &prim, err, sizeof err) != 0 || n != n2) {
-        json_object_set_new(b, "error", json_string(n != n2 ? "the topic changed while it was read" : err));
+    if (kafka_groups_offsets(cfg, groups, 2, timeout, &n, offs, err, sizeof err) != 0) {
+        json_object_set_new(b, "error", json_string(err));
         json_decref(parts);
-        free(own);
-        free(prim);
         return;
     }
+    const struct kafka_offsets *own = offs[0], *prim = offs[1];
     for (int32_t p = 0; p < n; p++) {
         struct start_input in = { cfg->start_from, own[p].committed, own[p].mark.kind == MARK_WRITING,
                                   prim[p].committed, own[p].low, own[p].high };
@@ -57,8 +56,8 @@ static void status_backlog(const struct config *cfg, json_t *all)
     double rate = json_number_value(json_object_get(json_array_get(json_object_get(all, "rate"), 0),
                                                     "messages_per_minute"));
     json_object_set_new(b, "catch_up_minutes", rate > 0 ? json_real((double)total / rate) : json_null());
-    free(own);
-    free(prim);
+    free(offs[0]);
+    free(offs[1]);
 }
 
 static const char *str(json_t *row, const char *key)
