@@ -15,7 +15,8 @@
 enum agg_state {
     AGG_PENDING = 0, /* to be predicted */
     AGG_PREDICTED,   /* prediction set: to be written */
-    AGG_QUARANTINED, /* the ML service refused it: reason set */
+    AGG_QUARANTINED, /* refused (by the ML service, or it cannot be a point): reason set, not stored yet */
+    AGG_KEPT,        /* refused, and its quarantine row stored */
     AGG_DROPPED,     /* its partition was lost: neither written nor quarantined */
 };
 

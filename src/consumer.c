@@ -1,5 +1,4 @@
-/* consumer.c -- the runner's consumer: group membership, partition ownership,
- * start offsets, end of the backlog, commits. */
+/* consumer.c -- the runner's consumer: librdkafka's group membership, assignments, fetching and commits, under the ledger's rules. */
 #include "consumer.h"
 
 #include <inttypes.h>
@@ -9,7 +8,6 @@
 
 #include "kafka.h"
 #include "log.h"
-#include "startpos.h"
 #include "window.h"
 
 #define CONSUMER_META_TIMEOUT_MS 10000
@@ -23,35 +21,13 @@
  * tried again before the partitions are given up for this run. */
 #define CONSUMER_REMARK_TRIES 3
 
-enum part_state {
-    PART_NONE,      /* never assigned to us in this run */
-    PART_OWNED,     /* assigned, and owned without a break since its start */
-    PART_SUSPENDED, /* revoked in a rebalance; owned again if it comes straight back */
-    PART_UNMARKED,  /* assigned, but its start mark was refused for a rebalance: not read until it is committed */
-    PART_LOST,      /* was ours, is not: never committed by this run */
-};
-
-struct part {
-    enum part_state state;
-    int active;            /* read in the current pass */
-    int read;              /* read in an earlier pass of this run */
-    int eof;               /* at its end, nothing handed out since */
-    int64_t start;         /* offset this run started reading it from */
-    int64_t first, last;   /* handed out, -1 when nothing */
-    int64_t handed;        /* messages handed out */
-    int64_t done_at;       /* offset this run committed as done, -1 none */
-    struct mark mark;      /* this batch's mark on the partition (mark.h) */
-    int64_t must_reach;    /* a retry reads at least up to here (the unfinished batch's end), -1 none */
-    int retry;             /* this batch retries an unfinished one (same number) */
-    int64_t latest_ms;     /* latest event time noted in this batch, MARK_NO_TIME none */
-};
-
 struct consumer {
     const struct config *cfg;
     enum consumer_mode mode;
     struct consumer_hooks hooks;
+    uint32_t token;
     rd_kafka_t *rk;
-    struct part *parts;
+    struct ledger_part *parts;
     int32_t nparts;
     int consuming;       /* until consumer_stop() */
     int closing;
@@ -62,32 +38,47 @@ struct consumer {
     int64_t rebalance_began_ms, rebalance_ms;
     char *suspended_by;  /* our member id when partitions were suspended */
     int lost;
-    int64_t backlog, skipped;
+    int64_t backlog, skipped, redone;
     rd_kafka_resp_err_t last_group_err;
     char group_error[256];
-    char mark_error[256]; /* why a start could not be committed, if one could not */
-    int64_t remark_at_ms; /* when to try the refused start marks again (PART_UNMARKED), 0 none */
+    char mark_error[256]; /* why a partition's start could not be committed, if one could not */
+    int64_t remark_at_ms; /* when to try the refused start marks again (LEDGER_UNMARKED), 0 none */
     int remarks;          /* how often they were tried again */
+    int fatal_config;     /* the fatal error is the configuration's (or the broker's) */
     char fatal[512];
 };
 
 static int consumer_refused_for_rebalance(rd_kafka_resp_err_t e);
+static void consumer_fetch_readable(struct consumer *c, rd_kafka_topic_partition_list_t *l);
 
 static void consumer_lose(struct consumer *c, int32_t p, const char *why)
 {
-    struct part *kp = &c->parts[p];
-    int64_t handed = kp->handed;
+    int64_t handed = ledger_lose(&c->parts[p]);
 
     log_warn("partition %" PRId32 " lost (%s): its %" PRId64 " messages read in this run are dropped, not written"
              " nor committed; its new owner reads them again",
              p, why, handed);
-    kp->state = PART_LOST;
-    kp->first = kp->last = -1;
-    kp->handed = 0;
-    kp->eof = 0;
     c->lost++;
     if (c->hooks.lost)
         c->hooks.lost(p, handed, c->hooks.arg);
+}
+
+static rd_kafka_topic_partition_list_t *consumer_list_of(const struct consumer *c, const int32_t *ids, int n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, c->cfg->topic, ids[i]);
+    return l;
+}
+
+/* Pause or resume partition p alone, as consumer_fetch_readable() decides. */
+static void consumer_fetch_one(struct consumer *c, int32_t p)
+{
+    rd_kafka_topic_partition_list_t *l = consumer_list_of(c, &p, 1);
+
+    consumer_fetch_readable(c, l);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* ---- where partitions start ------------------------------------------------------------ */
@@ -95,7 +86,7 @@ static void consumer_lose(struct consumer *c, int32_t p, const char *why)
 /* The primary group's committed offsets, read through the runner's own
  * handle (a second handle cost about 7 ms of CPU a run: its threads,
  * connections and metadata). */
-static int consumer_primary_committed(struct consumer *c, const int32_t *ids, int n, struct kafka_offsets *prim)
+static int consumer_primary_committed(struct consumer *c, const int32_t *ids, int n, struct ledger_offsets *prim)
 {
     char err[256];
 
@@ -107,23 +98,29 @@ static int consumer_primary_committed(struct consumer *c, const int32_t *ids, in
     return 0;
 }
 
-static void consumer_log_start(const struct consumer *c, int32_t p, const struct start_decision *d,
-                               const struct kafka_offsets *own, const struct kafka_offsets *prim)
+static void consumer_log_start(const struct consumer *c, int32_t p, const struct ledger_start *s,
+                               const struct ledger_offsets *own, const struct ledger_offsets *prim)
 {
-    char skipped[64] = "";
+    const struct start_decision *d = &s->d;
+    char skipped[64] = "", redo[160] = "";
 
-    if (d->reason == START_OWN) {
+    if (d->reason == START_OWN && !s->retry) {
         log_debug("partition %" PRId32 ": starting at %" PRId64 ", %s", p, d->offset, start_reason_text(d->reason));
         return;
     }
     if (d->skipped > 0)
         snprintf(skipped, sizeof skipped, "; skipping %" PRId64 " messages", d->skipped);
+    if (s->retry)
+        snprintf(redo, sizeof redo, "; rewriting batch %" PRId64 " up to %" PRId64 "%s%.0" PRId64 "%s", s->mark.seq,
+                 s->must_reach, s->redone > 0 ? ", re-reading " : "", s->redone,
+                 s->redone > 0 ? " messages the primary processed" : "");
     log_msg(start_reason_warns(d->reason) ? LOG_WARNING : LOG_INFO,
             "partition %" PRId32 ": starting at %" PRId64 ", %s (committed: ours %" PRId64 "%s, %s's %" PRId64
-            "; kept %" PRId64 "..%" PRId64 ")%s",
+            "; kept %" PRId64 "..%" PRId64 ")%s%s%s",
             p, d->offset, start_reason_text(d->reason), own->committed,
-            own->mark.kind == MARK_WRITING ? " unfinished" : "",
-            c->cfg->primary_group, prim->committed, own->low, own->high, skipped);
+            own->mark.kind == MARK_WRITING ? (mark_wrote(&own->mark) ? " unfinished" : " begun, nothing written") : "",
+            c->cfg->primary_group, prim->committed, own->low, own->high, skipped, redo,
+            s->stop_at >= 0 ? "; stopping there, the primary processed the rest" : "");
 }
 
 /* Decide the start of each partition of l (all new to this run, or lost
@@ -132,7 +129,7 @@ static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_l
 {
     int n = l->cnt, rc = -1;
     int32_t *ids = calloc((size_t)n, sizeof *ids);
-    struct kafka_offsets *own = calloc((size_t)n, sizeof *own), *prim = calloc((size_t)n, sizeof *prim);
+    struct ledger_offsets *own = calloc((size_t)n, sizeof *own), *prim = calloc((size_t)n, sizeof *prim);
     char err[256];
 
     if (ids == NULL || own == NULL || prim == NULL) {
@@ -149,23 +146,17 @@ static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_l
     if (consumer_primary_committed(c, ids, n, prim) != 0)
         goto out;
     for (int i = 0; i < n; i++) {
-        struct start_input in = { .start_from = c->cfg->start_from, .own = own[i].committed,
-                                  .own_dirty = own[i].mark.kind == MARK_WRITING, .primary = prim[i].committed,
-                                  .low = own[i].low, .high = own[i].high };
-        struct start_decision d = startpos_decide(&in);
-        struct part *kp = &c->parts[ids[i]];
-        consumer_log_start(c, ids[i], &d, &own[i], &prim[i]);
-        *kp = (struct part){ .state = PART_OWNED, .active = c->consuming, .start = d.offset, .first = -1,
-                             .last = -1, .done_at = -1, .mark = mark_next_batch(&own[i].mark), .must_reach = -1,
-                             .latest_ms = MARK_NO_TIME };
-        /* a retry of an unfinished batch that had begun writing reads at
-         * least as far as it did (mark.h) */
-        kp->retry = own[i].mark.kind == MARK_WRITING;
-        if (d.offset == own[i].committed && kp->retry && own[i].mark.end > d.offset)
-            kp->must_reach = own[i].mark.end < own[i].high ? own[i].mark.end : own[i].high;
-        l->elems[i].offset = d.offset;
-        c->skipped += d.skipped;
-        c->backlog += own[i].high - d.offset;
+        struct ledger_start s = ledger_decide_start(c->cfg->start_from, &own[i], prim[i].committed);
+        struct ledger_part *kp = &c->parts[ids[i]];
+        int64_t end = s.stop_at >= 0 && s.stop_at < own[i].high ? s.stop_at : own[i].high;
+        consumer_log_start(c, ids[i], &s, &own[i], &prim[i]);
+        ledger_part_begin(kp, &s, &own[i], c->consuming, now_mono_ms(), c->cfg->influx_timeout_seconds * 1000);
+        if (c->mode == CONSUMER_READ_ONLY)
+            kp->state = LEDGER_OWNED; /* nothing is committed: nothing to wait for */
+        l->elems[i].offset = s.d.offset;
+        c->skipped += s.d.skipped;
+        c->redone += s.redone;
+        c->backlog += end > s.d.offset ? end - s.d.offset : 0;
     }
     rc = 0;
 out:
@@ -188,11 +179,58 @@ static void consumer_set_mark(rd_kafka_topic_partition_t *e, const struct mark *
         memcpy(e->metadata, text, n);
 }
 
-/* Commit each start of l marked "writing" before anything is handed out
- * (see kafka.h), retrying a refused commit twice. A partition whose mark
- * cannot be committed is not read in this run: without the mark, a failure
- * after writing would go unnoticed by the next run. A mark refused because
- * the group is rebalancing waits (PART_UNMARKED): the rebalance revokes the
+/* The mark a commit list element carries. */
+static struct mark consumer_mark_of(const rd_kafka_topic_partition_t *e)
+{
+    struct mark m;
+
+    mark_parse(e->metadata, e->metadata_size, &m);
+    return m;
+}
+
+/* Read back the starts just committed for the partitions of l: a broker
+ * that keeps offsets but not their metadata would make every mark read as
+ * a finished batch 0 (a retry would never be known as one), and a start
+ * another member committed over in between means the partition is not ours. */
+static void consumer_verify_marks(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
+{
+    int n = 0;
+    int32_t *ids = calloc((size_t)(l->cnt > 0 ? l->cnt : 1), sizeof *ids);
+    struct ledger_offsets *now = calloc((size_t)(l->cnt > 0 ? l->cnt : 1), sizeof *now);
+    char err[256];
+
+    for (int i = 0; ids && i < l->cnt; i++)
+        if (c->parts[l->elems[i].partition].state == LEDGER_OWNED)
+            ids[n++] = l->elems[i].partition;
+    if (ids == NULL || now == NULL) {
+        snprintf(c->fatal, sizeof c->fatal, "out of memory");
+    } else if (n > 0 && kafka_read_committed(c->rk, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, now, err,
+                                             sizeof err) != 0) {
+        snprintf(c->fatal, sizeof c->fatal, "%s", err);
+    }
+    for (int i = 0; i < n && !c->fatal[0]; i++) {
+        struct ledger_part *kp = &c->parts[ids[i]];
+        if (ledger_unchanged(kp, &now[i]))
+            continue;
+        if (now[i].committed == kp->my_offset && now[i].mark.seq == 0 && now[i].mark.nfin == 0) {
+            c->fatal_config = 1;
+            snprintf(c->fatal, sizeof c->fatal, "kafka: the broker kept the offset committed on partition %" PRId32
+                     " but not its metadata: spillway cannot tell a finished batch from an unfinished one there",
+                     ids[i]);
+            break;
+        }
+        kp->state = LEDGER_NONE; /* never read: a later assignment decides it afresh */
+        log_warn("partition %" PRId32 ": another member committed over its start in between; not reading it", ids[i]);
+    }
+    free(ids);
+    free(now);
+}
+
+/* Commit each start of l marked "writing" before anything is handed out,
+ * retrying a refused commit twice. A partition whose mark cannot be
+ * committed is not read in this run: without the mark, a failure after
+ * writing would go unnoticed by the next run. A mark refused because the
+ * group is rebalancing waits (LEDGER_UNMARKED): the rebalance revokes the
  * partition and a later assignment marks it again; if the rebalance never
  * reaches this runner, consumer_remark() tries again. */
 static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
@@ -216,15 +254,14 @@ static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partit
         rd_kafka_resp_err_t pe = e ? e : marks->elems[i].err;
         int32_t p = marks->elems[i].partition;
         if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (c->parts[p].state == PART_UNMARKED)
-                c->parts[p].state = PART_OWNED;
+            struct mark m = consumer_mark_of(&marks->elems[i]);
+            ledger_committed(&c->parts[p], marks->elems[i].offset, &m, 0);
             continue;
         }
         if (consumer_refused_for_rebalance(pe) && c->remarks < CONSUMER_REMARK_TRIES) {
             log_info("partition %" PRId32 ": its start cannot be committed while the group rebalances (%s);"
                      " reading it once the mark is committed",
                      p, rd_kafka_err2str(pe));
-            c->parts[p].state = PART_UNMARKED;
             c->remark_at_ms = now_mono_ms() + CONSUMER_REBALANCE_NOTICE_MS;
             continue;
         }
@@ -232,8 +269,9 @@ static void consumer_mark_starts(struct consumer *c, const rd_kafka_topic_partit
                  rd_kafka_err2str(pe));
         snprintf(c->mark_error, sizeof c->mark_error, "kafka: cannot commit the start of partition %" PRId32 ": %s",
                  p, rd_kafka_err2str(pe));
-        c->parts[p].state = PART_LOST;
+        c->parts[p].state = LEDGER_LOST;
     }
+    consumer_verify_marks(c, marks);
     rd_kafka_topic_partition_list_destroy(marks);
 }
 
@@ -250,7 +288,9 @@ static int consumer_in_list(const rd_kafka_topic_partition_list_t *l, int32_t p)
 /* Whether partition p is to be read now. */
 static int consumer_readable(const struct consumer *c, int32_t p)
 {
-    return c->consuming && c->parts[p].state == PART_OWNED && c->parts[p].active;
+    const struct ledger_part *kp = &c->parts[p];
+
+    return c->consuming && kp->state == LEDGER_OWNED && kp->active && !kp->closed;
 }
 
 /* Pause the partitions of l that are not to be read (assigned all the same:
@@ -274,23 +314,33 @@ static void consumer_fetch_readable(struct consumer *c, rd_kafka_topic_partition
 }
 
 /* Partitions suspended by the last revocation come back owned only when
- * this assignment holds them and we are the same member: then no other
- * member can have had them in between. */
+ * this assignment holds them, we are the same member, and nobody committed
+ * on them in between (ledger_resume(): read back from the group). */
 static void consumer_settle_suspended(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
 {
-    char *member = rd_kafka_memberid(c->rk);
-    int same = member && c->suspended_by && strcmp(member, c->suspended_by) == 0;
+    char *member = rd_kafka_memberid(c->rk), err[256];
+    int same = member && c->suspended_by && strcmp(member, c->suspended_by) == 0, n = 0, read = 0;
+    int32_t *ids = calloc((size_t)c->nparts, sizeof *ids);
+    struct ledger_offsets *now = calloc((size_t)c->nparts, sizeof *now);
 
-    for (int32_t p = 0; p < c->nparts; p++) {
-        if (c->parts[p].state != PART_SUSPENDED)
-            continue;
-        if (same && consumer_in_list(l, p))
-            c->parts[p].state = PART_OWNED;
-        else
-            consumer_lose(c, p, same ? "given to another runner" : "this runner left the group in between");
-    }
+    for (int32_t p = 0; ids && p < c->nparts; p++)
+        if (c->parts[p].state == LEDGER_SUSPENDED && same && consumer_in_list(l, p))
+            ids[n++] = p;
+    if (n > 0 && now)
+        read = kafka_read_committed(c->rk, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, now, err, sizeof err) == 0;
+    for (int i = 0; i < n; i++)
+        if (read && ledger_resume(&c->parts[ids[i]], same, &now[i]))
+            log_debug("partition %" PRId32 ": handed straight back, unchanged: reading on", ids[i]);
+    for (int32_t p = 0; p < c->nparts; p++)
+        if (c->parts[p].state == LEDGER_SUSPENDED)
+            consumer_lose(c, p, !same ? "this runner left the group in between"
+                                : !consumer_in_list(l, p) ? "given to another runner"
+                                : read ? "another runner committed on it in between"
+                                       : "its committed offset could not be read back");
     if (member)
         rd_kafka_mem_free(c->rk, member);
+    free(ids);
+    free(now);
     free(c->suspended_by);
     c->suspended_by = NULL;
 }
@@ -302,9 +352,8 @@ static void consumer_on_assign(struct consumer *c, rd_kafka_topic_partition_list
     consumer_settle_suspended(c, l);
     for (int i = 0; i < l->cnt; i++) {
         int32_t p = l->elems[i].partition;
-        struct part *kp = &c->parts[p];
-        if (kp->state == PART_OWNED) /* resumed: go on after the last message */
-            l->elems[i].offset = kp->last >= 0 ? kp->last + 1 : kp->start;
+        if (c->parts[p].state == LEDGER_OWNED) /* resumed: go on after the last message */
+            l->elems[i].offset = ledger_position(&c->parts[p]);
         else
             rd_kafka_topic_partition_list_add(fresh, c->cfg->topic, p);
     }
@@ -335,17 +384,9 @@ static void consumer_on_revoke(struct consumer *c, rd_kafka_topic_partition_list
     int lost = rd_kafka_assignment_lost(c->rk);
 
     c->remark_at_ms = 0;
-    for (int i = 0; i < l->cnt; i++) {
-        int32_t p = l->elems[i].partition;
-        if (c->parts[p].state == PART_UNMARKED) /* never read: its next assignment marks it afresh */
-            c->parts[p].state = PART_NONE;
-        if (c->parts[p].state != PART_OWNED)
-            continue;
-        if (lost)
-            consumer_lose(c, p, "the group no longer knows this runner");
-        else
-            c->parts[p].state = PART_SUSPENDED;
-    }
+    for (int i = 0; i < l->cnt; i++)
+        if (ledger_revoke(&c->parts[l->elems[i].partition], lost))
+            consumer_lose(c, l->elems[i].partition, "the group no longer knows this runner");
     free(c->suspended_by);
     c->suspended_by = NULL;
     if (!lost) {
@@ -453,7 +494,7 @@ static int consumer_subscribe(struct consumer *c, char *err, size_t errsz)
 }
 
 struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode, const struct consumer_hooks *hooks,
-                               char *err, size_t errsz, int *config_error)
+                               uint32_t token, char *err, size_t errsz, int *config_error)
 {
     struct consumer *c = calloc(1, sizeof *c);
     rd_kafka_conf_t *conf;
@@ -466,6 +507,7 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
     }
     c->cfg = cfg;
     c->mode = mode;
+    c->token = token;
     c->consuming = 1;
     if (hooks)
         c->hooks = *hooks;
@@ -512,6 +554,11 @@ fail:
     return NULL;
 }
 
+int32_t consumer_partitions(const struct consumer *c)
+{
+    return c->nparts;
+}
+
 /* ---- consuming ------------------------------------------------------------------------- */
 
 static int consumer_drained(const struct consumer *c)
@@ -519,32 +566,56 @@ static int consumer_drained(const struct consumer *c)
     if (!c->assigned || c->rebalancing)
         return 0;
     for (int32_t i = 0; i < c->nparts; i++)
-        if ((c->parts[i].state == PART_OWNED && c->parts[i].active && !c->parts[i].eof) ||
-            c->parts[i].state == PART_UNMARKED)
+        if (!ledger_part_finished(&c->parts[i]))
             return 0;
     return 1;
 }
 
 /* Start marks refused for a rebalance that has not reached this runner in
- * CONSUMER_REBALANCE_NOTICE_MS (see consumer_mark_starts()): try them again,
- * and read the partitions whose mark is now committed. */
+ * CONSUMER_REBALANCE_NOTICE_MS (see consumer_mark_starts()): made again if
+ * the group still holds what their decision was made on, and the
+ * partitions read once the mark is committed; a partition another member
+ * committed on in between is left to a later assignment. */
 static void consumer_remark(struct consumer *c)
 {
     rd_kafka_topic_partition_list_t *l;
+    int32_t *ids;
+    struct ledger_offsets *now;
+    char err[256];
+    int n = 0;
 
     if (c->remark_at_ms == 0 || c->rebalancing || now_mono_ms() < c->remark_at_ms)
         return;
     c->remark_at_ms = 0;
     c->remarks++;
+    ids = calloc((size_t)c->nparts, sizeof *ids);
+    now = calloc((size_t)c->nparts, sizeof *now);
     l = rd_kafka_topic_partition_list_new(c->nparts);
-    for (int32_t p = 0; p < c->nparts; p++)
-        if (c->parts[p].state == PART_UNMARKED)
-            rd_kafka_topic_partition_list_add(l, c->cfg->topic, p)->offset = c->parts[p].start;
+    for (int32_t p = 0; ids && p < c->nparts; p++)
+        if (c->parts[p].state == LEDGER_UNMARKED)
+            ids[n++] = p;
+    if (n > 0 && (now == NULL ||
+                  kafka_read_committed(c->rk, c->cfg->topic, ids, n, CONSUMER_META_TIMEOUT_MS, now, err, sizeof err))) {
+        c->remark_at_ms = now_mono_ms() + CONSUMER_REBALANCE_NOTICE_MS; /* cannot tell now: later */
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        struct ledger_part *kp = &c->parts[ids[i]];
+        if (ledger_unchanged(kp, &now[i])) {
+            rd_kafka_topic_partition_list_add(l, c->cfg->topic, ids[i])->offset = kp->start;
+        } else {
+            kp->state = LEDGER_NONE;
+            log_warn("partition %" PRId32 ": another member committed on it while its start waited; not reading it",
+                     ids[i]);
+        }
+    }
     if (l->cnt > 0) {
         consumer_mark_starts(c, l);
         consumer_fetch_readable(c, l);
     }
     rd_kafka_topic_partition_list_destroy(l);
+    free(ids);
+    free(now);
 }
 
 /* An error event not about one message: log each new kind once, at warning
@@ -564,7 +635,7 @@ static void consumer_event_error(struct consumer *c, const rd_kafka_message_t *m
 /* Returns 1 when m is handed out, 0 when it was an event or is dropped. */
 static int consumer_take(struct consumer *c, rd_kafka_message_t *m)
 {
-    struct part *kp;
+    struct ledger_part *kp;
 
     if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         consumer_event_error(c, m);
@@ -579,26 +650,22 @@ static int consumer_take(struct consumer *c, rd_kafka_message_t *m)
         kp->eof = 1;
         return 0;
     }
-    /* a message of a partition we no longer read, or one already handed
-     * out (fetched before a rebalance): never hand it out (again) */
-    if (!c->consuming || kp->state != PART_OWNED || !kp->active || m->offset < kp->start ||
-        (kp->last >= 0 && m->offset <= kp->last))
+    /* a message of a partition we no longer read, one already handed out
+     * (fetched before a rebalance), or one past where this batch stops */
+    if (!c->consuming || !ledger_take(kp, m->offset)) {
+        if (kp->closed && kp->state == LEDGER_OWNED && kp->active)
+            consumer_fetch_one(c, m->partition); /* it just reached its stop: stop fetching it */
         return 0;
-    kp->eof = 0;
-    if (kp->first < 0) {
-        if (m->offset > kp->start)
-            log_warn("partition %" PRId32 ": started at %" PRId64 " but the first message is at %" PRId64
-                     ": %" PRId64 " offsets were not delivered (deleted by retention?)",
-                     m->partition, kp->start, m->offset, m->offset - kp->start);
-        kp->first = m->offset;
     }
-    kp->last = m->offset;
-    kp->handed++;
+    if (kp->first == m->offset && m->offset > kp->start)
+        log_warn("partition %" PRId32 ": started at %" PRId64 " but the first message is at %" PRId64
+                 ": %" PRId64 " offsets were not delivered (deleted by retention?)",
+                 m->partition, kp->start, m->offset, m->offset - kp->start);
     return 1;
 }
 
-enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_message_t **msg, char *err,
-                                  size_t errsz)
+enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_message_t **msg, int *config_error,
+                                  char *err, size_t errsz)
 {
     rd_kafka_message_t *m;
 
@@ -615,6 +682,7 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
         if (m)
             rd_kafka_message_destroy(m);
         snprintf(err, errsz, "%s", c->fatal);
+        *config_error = c->fatal_config;
         return CONSUMER_FAILED;
     }
     if (m && consumer_take(c, m)) {
@@ -624,6 +692,29 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
     if (m)
         rd_kafka_message_destroy(m);
     return consumer_drained(c) ? CONSUMER_DRAINED : CONSUMER_IDLE;
+}
+
+void consumer_give_back(struct consumer *c, int32_t p, int64_t offset)
+{
+    ledger_give_back(&c->parts[p], offset);
+    consumer_fetch_one(c, p);
+}
+
+int consumer_close_unowed(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+
+    ledger_close_unowed(c->parts, c->nparts);
+    if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        consumer_fetch_readable(c, a);
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+    return consumer_owes_reading(c);
+}
+
+int consumer_owed(const struct consumer *c, int32_t p, int64_t offset)
+{
+    return offset < c->parts[p].must_reach;
 }
 
 void consumer_stop(struct consumer *c)
@@ -647,8 +738,8 @@ int consumer_resume_unread(struct consumer *c)
     int n = 0;
 
     for (int32_t p = 0; p < c->nparts; p++) {
-        struct part *kp = &c->parts[p];
-        if (kp->state != PART_OWNED || kp->read)
+        struct ledger_part *kp = &c->parts[p];
+        if (kp->state != LEDGER_OWNED || kp->read)
             continue;
         kp->active = 1;
         kp->eof = 0;
@@ -706,46 +797,54 @@ int consumer_settle(struct consumer *c, int timeout_ms, char *err, size_t errsz)
     return 0;
 }
 
-int consumer_owns(const struct consumer *c, int32_t p)
+/* librdkafka says the assignment is gone (the session expired): every
+ * partition still counted as owned is lost. */
+static void consumer_check_assignment(struct consumer *c)
 {
-    return p >= 0 && p < c->nparts && c->parts[p].state == PART_OWNED;
+    if (!rd_kafka_assignment_lost(c->rk))
+        return;
+    for (int32_t p = 0; p < c->nparts; p++)
+        if (c->parts[p].state == LEDGER_OWNED)
+            consumer_lose(c, p, "the assignment was lost");
+}
+
+int consumer_fence(struct consumer *c, const int32_t *parts, size_t n, int timeout_ms, char *err, size_t errsz)
+{
+    int64_t deadline = now_mono_ms() + timeout_ms;
+    int said = 0;
+
+    if (c->mode != CONSUMER_GROUP)
+        return 0;
+    for (;;) {
+        int64_t now, until = 0;
+        if (consumer_settle(c, (int)(deadline - now_mono_ms()), err, errsz) != 0)
+            return -1;
+        consumer_check_assignment(c);
+        now = now_mono_ms();
+        for (size_t i = 0; i < n; i++) {
+            const struct ledger_part *kp = &c->parts[parts[i]];
+            if (kp->state != LEDGER_OWNED)
+                return 1;
+            if (!ledger_may_write(kp, c->rebalancing, now) && kp->write_after_ms > until)
+                until = kp->write_after_ms;
+        }
+        if (until <= now)
+            return 0;
+        if (!said++)
+            log_info("waiting %.1fs before rewriting an unfinished batch's points: a write its runner left on the"
+                     " wire can land until then", (double)(until - now) / 1000.0);
+        if (now >= deadline) {
+            snprintf(err, errsz, "kafka: could not write within %d s", timeout_ms / 1000);
+            return -1;
+        }
+        consumer_poll_once(c, (int)(until - now < 100 ? until - now : 100));
+    }
 }
 
 static int consumer_refused_for_rebalance(rd_kafka_resp_err_t e)
 {
     return e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
            e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST;
-}
-
-/* Where reading partition p goes on: after the last message handed out. */
-static int64_t consumer_position(const struct part *kp)
-{
-    return kp->last >= 0 ? kp->last + 1 : kp->start;
-}
-
-/* The owned partitions whose position this run has not committed as done
- * yet, at that position, marked done. */
-static rd_kafka_topic_partition_list_t *consumer_commit_list(struct consumer *c)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
-
-    for (int32_t p = 0; p < c->nparts; p++) {
-        const struct part *kp = &c->parts[p];
-        if (kp->state != PART_OWNED || kp->done_at == consumer_position(kp))
-            continue;
-        /* A retry that has not re-read what the unfinished batch wrote (it
-         * was given the partition too late, say) must leave that batch's
-         * "writing" mark in place: marked done, the next run would start a
-         * new batch and write those messages again beside the points the
-         * unfinished one left. */
-        if (kp->must_reach > consumer_position(kp))
-            continue;
-        rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
-        struct mark done = mark_finished(&kp->mark, kp->latest_ms);
-        e->offset = consumer_position(kp);
-        consumer_set_mark(e, &done);
-    }
-    return l;
 }
 
 /* After a commit refused for a rebalance: wait for the group to tell us
@@ -759,13 +858,21 @@ static int consumer_await_rebalance(struct consumer *c, int timeout_ms, char *er
     return consumer_settle(c, timeout_ms, err, errsz);
 }
 
-/* Commit, for the owned partitions, what build(c) lists, waiting out
+/* One kind of commit: which elements (build), what to do before sending
+ * them (before: -1 stops) and once each is accepted. */
+struct consumer_commit_kind {
+    rd_kafka_topic_partition_list_t *(*build)(struct consumer *c);
+    int (*before)(struct consumer *c, const rd_kafka_topic_partition_list_t *l, const void *arg);
+    void (*accepted)(struct consumer *c, const rd_kafka_topic_partition_t *e, const void *arg);
+    const void *arg;
+};
+
+/* Commit, for the owned partitions, what kind->build lists, waiting out
  * rebalances (each round commits, or waits for one to end: members leaving
- * one after another can cause several in a row); accepted(c, e) is told of
- * each element committed. Returns how many were, or -1 with err. */
-static int consumer_commit_owned(struct consumer *c, rd_kafka_topic_partition_list_t *(*build)(struct consumer *),
-                                 void (*accepted)(struct consumer *, const rd_kafka_topic_partition_t *),
-                                 int timeout_ms, char *err, size_t errsz)
+ * one after another can cause several in a row). Returns how many elements
+ * were committed, or -1 with err. */
+static int consumer_commit_owned(struct consumer *c, const struct consumer_commit_kind *kind, int timeout_ms,
+                                 char *err, size_t errsz)
 {
     int64_t deadline = now_mono_ms() + timeout_ms;
     int done = 0;
@@ -776,20 +883,22 @@ static int consumer_commit_owned(struct consumer *c, rd_kafka_topic_partition_li
 
         if (consumer_settle(c, (int)(deadline - now_mono_ms()), err, errsz) != 0)
             return -1;
-        if (rd_kafka_assignment_lost(c->rk))
-            for (int32_t p = 0; p < c->nparts; p++)
-                if (c->parts[p].state == PART_OWNED)
-                    consumer_lose(c, p, "the assignment was lost");
-        l = build(c);
+        consumer_check_assignment(c);
+        l = kind->build(c);
         if (l->cnt == 0) {
             rd_kafka_topic_partition_list_destroy(l);
             return done;
+        }
+        if (kind->before && kind->before(c, l, kind->arg) != 0) {
+            snprintf(err, errsz, "%s", c->fatal);
+            rd_kafka_topic_partition_list_destroy(l);
+            return -1;
         }
         e = rd_kafka_commit(c->rk, l, 0);
         for (int i = 0; i < l->cnt; i++) {
             rd_kafka_resp_err_t pe = e ? e : l->elems[i].err;
             if (pe == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                accepted(c, &l->elems[i]);
+                kind->accepted(c, &l->elems[i], kind->arg);
                 done++;
             } else if (consumer_refused_for_rebalance(pe)) {
                 refused = pe;
@@ -813,62 +922,106 @@ static int consumer_commit_owned(struct consumer *c, rd_kafka_topic_partition_li
     return -1;
 }
 
-static void consumer_done_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e)
-{
-    c->parts[e->partition].done_at = e->offset;
-}
-
-int consumer_commit(struct consumer *c, int timeout_ms, char *err, size_t errsz)
-{
-    if (c->mode != CONSUMER_GROUP)
-        return 0;
-    return consumer_commit_owned(c, consumer_commit_list, consumer_done_accepted, timeout_ms, err, errsz);
-}
-
-/* The owned partitions read beyond the end their mark says, at their start
- * offset, with the end raised to where reading stopped. */
-static rd_kafka_topic_partition_list_t *consumer_end_list(struct consumer *c)
+/* The owned partitions whose position this run may commit as done (ledger_done_mark()). */
+static rd_kafka_topic_partition_list_t *consumer_done_list(struct consumer *c)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
 
     for (int32_t p = 0; p < c->nparts; p++) {
-        const struct part *kp = &c->parts[p];
-        if (kp->state != PART_OWNED || kp->last < 0 || kp->mark.end >= consumer_position(kp))
+        int64_t offset;
+        struct mark m;
+        if (!ledger_done_mark(&c->parts[p], c->token, &offset, &m))
             continue;
         rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
-        struct mark m = kp->mark;
-        m.end = consumer_position(kp);
-        e->offset = kp->start;
+        e->offset = offset;
         consumer_set_mark(e, &m);
     }
     return l;
 }
 
-static void consumer_end_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e)
+static int consumer_done_before(struct consumer *c, const rd_kafka_topic_partition_list_t *l, const void *arg)
 {
-    c->parts[e->partition].mark.end = consumer_position(&c->parts[e->partition]);
+    const struct consumer_commit_hooks *hooks = arg;
+    int32_t *parts = calloc((size_t)l->cnt, sizeof *parts);
+    int64_t *seqs = calloc((size_t)l->cnt, sizeof *seqs);
+    int rc = -1;
+
+    if (parts && seqs) {
+        for (int i = 0; i < l->cnt; i++) {
+            parts[i] = l->elems[i].partition;
+            seqs[i] = c->parts[parts[i]].mark.seq;
+        }
+        rc = hooks && hooks->committing ? hooks->committing(parts, seqs, l->cnt, hooks->arg) : 0;
+        if (rc != 0)
+            snprintf(c->fatal, sizeof c->fatal, "the quarantine could not be made durable before the commit");
+    } else {
+        snprintf(c->fatal, sizeof c->fatal, "out of memory");
+    }
+    free(parts);
+    free(seqs);
+    return rc;
+}
+
+static void consumer_done_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e, const void *arg)
+{
+    const struct consumer_commit_hooks *hooks = arg;
+    struct mark m = consumer_mark_of(e);
+
+    ledger_committed(&c->parts[e->partition], e->offset, &m, 1);
+    if (hooks && hooks->committed)
+        hooks->committed(e->partition, m.seq, hooks->arg);
+}
+
+int consumer_commit(struct consumer *c, const struct consumer_commit_hooks *hooks, int timeout_ms, char *err,
+                    size_t errsz)
+{
+    struct consumer_commit_kind kind = { consumer_done_list, consumer_done_before, consumer_done_accepted, hooks };
+
+    if (c->mode != CONSUMER_GROUP)
+        return 0;
+    return consumer_commit_owned(c, &kind, timeout_ms, err, errsz);
+}
+
+/* The owned partitions read beyond the end their mark says (ledger_end_mark()). */
+static rd_kafka_topic_partition_list_t *consumer_end_list(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+
+    for (int32_t p = 0; p < c->nparts; p++) {
+        int64_t offset;
+        struct mark m;
+        if (!ledger_end_mark(&c->parts[p], &offset, &m))
+            continue;
+        rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
+        e->offset = offset;
+        consumer_set_mark(e, &m);
+    }
+    return l;
+}
+
+static void consumer_end_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e, const void *arg)
+{
+    struct mark m = consumer_mark_of(e);
+
+    (void)arg;
+    ledger_committed(&c->parts[e->partition], e->offset, &m, 0);
 }
 
 int consumer_mark_ends(struct consumer *c, int timeout_ms, char *err, size_t errsz)
 {
+    struct consumer_commit_kind kind = { consumer_end_list, NULL, consumer_end_accepted, NULL };
+
     if (c->mode != CONSUMER_GROUP)
         return 0;
-    return consumer_commit_owned(c, consumer_end_list, consumer_end_accepted, timeout_ms, err, errsz) < 0 ? -1 : 0;
+    return consumer_commit_owned(c, &kind, timeout_ms, err, errsz) < 0 ? -1 : 0;
 }
 
 int consumer_owes_reading(const struct consumer *c)
 {
-    for (int32_t p = 0; p < c->nparts; p++) {
-        const struct part *kp = &c->parts[p];
-        if (kp->state == PART_OWNED && kp->active && kp->must_reach > consumer_position(kp))
+    for (int32_t p = 0; p < c->nparts; p++)
+        if (ledger_owes(&c->parts[p]))
             return 1;
-    }
     return 0;
-}
-
-int consumer_batch_is_retry(const struct consumer *c, int32_t p)
-{
-    return c->parts[p].retry;
 }
 
 int64_t consumer_batch_seq(const struct consumer *c, int32_t p)
@@ -881,10 +1034,21 @@ int64_t consumer_collision_horizon(const struct consumer *c, int32_t p)
     return mark_collision_horizon(&c->parts[p].mark);
 }
 
+int consumer_may_have_written(const struct consumer *c, int32_t p, int64_t first_offset)
+{
+    return ledger_may_have_written(&c->parts[p], first_offset);
+}
+
 void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms)
 {
     if (event_ms > c->parts[p].latest_ms)
         c->parts[p].latest_ms = event_ms;
+}
+
+int consumer_read_committed(struct consumer *c, const int32_t *parts, int n, struct ledger_offsets *out, char *err,
+                            size_t errsz)
+{
+    return kafka_read_committed(c->rk, c->cfg->topic, parts, n, CONSUMER_META_TIMEOUT_MS, out, err, errsz);
 }
 
 /* ---- reporting and closing ------------------------------------------------------------ */
@@ -900,11 +1064,15 @@ void consumer_stats(const struct consumer *c, struct consumer_stats *st)
         .lost = c->lost,
         .backlog = c->backlog,
         .skipped = c->skipped,
+        .redone = c->redone,
         .group_error = c->group_error[0] ? c->group_error : NULL,
         .mark_error = c->mark_error[0] ? c->mark_error : NULL,
     };
-    for (int32_t p = 0; p < c->nparts; p++)
-        st->owned += c->parts[p].state == PART_OWNED;
+    for (int32_t p = 0; p < c->nparts; p++) {
+        const struct ledger_part *kp = &c->parts[p];
+        st->owned += kp->state == LEDGER_OWNED;
+        st->held += kp->state == LEDGER_OWNED && kp->must_reach > ledger_position(kp);
+    }
 }
 
 int consumer_ranges_json(const struct consumer *c, struct buf *out)
@@ -914,7 +1082,7 @@ int consumer_ranges_json(const struct consumer *c, struct buf *out)
     if (buf_append(out, "[", 1) != 0)
         return -1;
     for (int32_t i = 0; i < c->nparts; i++) {
-        const struct part *kp = &c->parts[i];
+        const struct ledger_part *kp = &c->parts[i];
         if (kp->done_at <= kp->first || kp->first < 0)
             continue;
         if (buf_printf(out, "%s{\"partition\":%" PRId32 ",\"from\":%" PRId64 ",\"to\":%" PRId64 "}",

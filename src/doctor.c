@@ -88,7 +88,7 @@ int doctor_run(const struct config *cfg)
     store_close(s);
 
     const char *groups[] = { cfg->primary_group, config_kafka_prop(cfg, "group.id") };
-    struct kafka_offsets *offs[2];
+    struct ledger_offsets *offs[2];
     int32_t nparts;
     if (kafka_groups_offsets(cfg, groups, 2, (int)cfg->probe_timeout_seconds * 1000, &nparts, offs, err,
                              sizeof err) == 0) {

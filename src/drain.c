@@ -1,4 +1,4 @@
-/* drain.c -- the batch runner: its lock and row, its batches (consume, aggregate, predict, write, commit), its outcome. */
+/* drain.c -- the batch runner's loop: its lock and row, its batches (consume, predict, write, commit), its outcome. */
 #include "drain.h"
 
 #include <inttypes.h>
@@ -9,25 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "agg.h"
+#include "consumer.h"
 #include "decode.h"
 #include "influx.h"
-#include "consumer.h"
-#include "lineproto.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "ml.h"
+#include "sink.h"
 #include "store.h"
 #include "window.h"
 
 static volatile sig_atomic_t drain_stop;
 
-/* Quarantined messages logged one by one per run; the rest are counted. */
+/* Quarantined items logged one by one per run; the rest are counted. */
 #define QUARANTINE_LOG_MAX 20
 
 static void on_signal(int sig)
@@ -41,32 +43,56 @@ struct run {
     const struct drain_options *opt;
     struct store *store;
     int64_t run_id;
+    uint32_t token;  /* written into this run's done marks (mark.h) */
+    int64_t now_ms;  /* the wall clock, read once: admission's idea of "now" */
     struct decoder *dec;
     struct consumer *consumer;
     struct agg agg;
-    int64_t messages, quarantined, points, ml_requests;
+    int64_t messages, quarantined, points, ml_requests, requests;
     int64_t lost_messages; /* read from partitions lost mid-run: left to their new owner */
     int64_t batch_messages; /* this batch's share of messages: the batch size bound */
     int64_t batch_limit;    /* this batch's size from its backlog, 0 until its partitions are assigned */
     int64_t backlog_seen;   /* the consumer's backlog already sized into a batch */
     int64_t backlog;        /* the run's backlog when its batches began (recorded) */
     int committed_parts;    /* partitions committed by this run, every batch */
+    int full;               /* this batch's aggregate table is full */
+    int ends_marked;        /* this batch's ends are committed: it may write */
+    int stdout_failed;      /* a dry run could not print */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
     size_t longest_field_key; /* of the fields a point carries */
     char error[1024];
 };
 
+/* A token for this run's done marks: random, never 0 (mark.h). */
+static uint32_t run_token(void)
+{
+    uint32_t t = 0;
+
+    while (t == 0)
+        if (getrandom(&t, sizeof t, 0) != (ssize_t)sizeof t)
+            t = (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_mono_ms();
+    return t;
+}
+
 /* consumer hook: a partition was lost to a rebalance; what we read from it
- * is its new owner's to write (consumer.h) */
+ * is its new owner's to write, and to quarantine (consumer.h) */
 static void on_partition_lost(int32_t p, int64_t handed, void *arg)
 {
     struct run *r = arg;
+    char err[512];
+    int64_t rows;
 
     agg_drop_partition(&r->agg, p);
     r->messages -= handed;
     r->batch_messages -= handed;
     r->lost_messages += handed;
+    if (r->store == NULL)
+        return;
+    if ((rows = store_quarantine_drop(r->store, r->run_id, p, err, sizeof err)) < 0)
+        log_warn("%s", err); /* the next run on this host drops them (not committed) */
+    else
+        r->quarantined -= rows;
 }
 
 /* ml tick: keep the group membership alive while predicting */
@@ -84,84 +110,174 @@ static int64_t peak_rss_kib(void)
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss : -1;
 }
 
-/* Keep a message we cannot use, with its bytes, and go on. */
-static int quarantine_message(struct run *r, const rd_kafka_message_t *m, const char *why)
+/* ---- quarantine ---------------------------------------------------------------------------- */
+
+static int keep(struct run *r, const struct quarantine_item *q)
 {
     char err[512];
 
-    /* a flood of garbage must not flood the log: name the first few, count
-     * the rest (every one is in the quarantine table) */
-    if (++r->quarantined <= QUARANTINE_LOG_MAX)
-        log_warn("quarantined %s [%" PRId32 "] offset %" PRId64 ": %s", r->cfg->topic, m->partition, m->offset, why);
     if (r->store == NULL)
         return 0;
-    if (store_quarantine(r->store, r->run_id, now_wall_ms(), "message", r->cfg->topic, m->partition, m->offset,
-                         m->key, m->key_len, m->payload ? m->payload : "", m->len, why, err, sizeof err) != 0) {
+    if (store_quarantine(r->store, q, err, sizeof err) != 0) {
         snprintf(r->error, sizeof r->error, "%s", err);
         return -1;
     }
     return 0;
 }
 
-/* Decode, check and fold one message into the aggregates. Returns 0 (used
- * or quarantined) or -1 on a local failure (memory, state database). */
+/* Keep a message we cannot use, with its bytes, and go on. */
+static int quarantine_message(struct run *r, const rd_kafka_message_t *m, const char *why)
+{
+    struct quarantine_item q = {
+        .run_id = r->run_id, .at_ms = now_wall_ms(), .kind = "message", .topic = r->cfg->topic,
+        .partition = m->partition, .offset = m->offset, .seq = consumer_batch_seq(r->consumer, m->partition),
+        .count = 1, .key = m->key, .key_len = m->key_len, .payload = m->payload ? m->payload : "",
+        .payload_len = m->len, .error = why,
+    };
+
+    /* a flood of garbage must not flood the log: name the first few, count
+     * the rest (every one is in the quarantine table) */
+    if (++r->quarantined <= QUARANTINE_LOG_MAX)
+        log_warn("quarantined %s [%" PRId32 "] offset %" PRId64 ": %s", r->cfg->topic, m->partition, m->offset, why);
+    return keep(r, &q);
+}
+
+/* The id as a JSON string: JSON text must be UTF-8, and a hostile id need
+ * not be, so a byte that is not part of valid UTF-8 is written as the text
+ * \xNN (the key column of the quarantine row keeps the bytes as they were). */
+static json_t *json_id(const char *id, size_t len)
+{
+    struct buf b = { 0 };
+    json_t *j;
+
+    if (utf8_escape(&b, id, len) != 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    j = json_stringn(b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return j;
+}
+
+/* The aggregate as JSON (owned by the caller, free()), kept in quarantine so
+ * that nothing is lost; NULL when memory runs out. A mean that is not finite
+ * (the values' sum overflowed) is written as its text, since JSON has no
+ * infinity. */
+static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
+{
+    json_t *means = json_object();
+    json_t *root = json_pack("{s:o?, s:I, s:i, s:I, s:I, s:I, s:o}", "id", json_id(e->id, e->id_len),
+                             "window_start_ms", (json_int_t)e->window_ms, "partition", (int)e->partition,
+                             "first_offset", (json_int_t)e->first_offset, "last_offset", (json_int_t)e->last_offset,
+                             "count", (json_int_t)e->count, "means", means);
+    char *text = NULL;
+    int has;
+
+    for (size_t i = 0; root && i < cfg->nfields; i++) {
+        double mean = agg_mean(e, i, &has);
+        json_t *v = !has ? json_null() : isfinite(mean) ? json_real(mean) : json_string(mean > 0 ? "inf" : "-inf");
+        json_object_set_new_nocheck(means, cfg->fields[i], v);
+    }
+    if (root && json_object_get(root, "id"))
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return text;
+}
+
+/* Store e's quarantine row (e->reason says why); e becomes AGG_KEPT. */
+static int quarantine_aggregate(struct run *r, struct agg_entry *e)
+{
+    char *json;
+    int rc;
+
+    r->quarantined++;
+    log_warn("quarantined the aggregate of %.*s at %" PRId64 " (%" PRId64 " messages): %s", (int)e->id_len, e->id,
+             e->window_ms, e->count, e->reason);
+    e->state = AGG_KEPT;
+    if (r->store == NULL)
+        return 0;
+    if ((json = aggregate_json(r->cfg, e)) == NULL) {
+        snprintf(r->error, sizeof r->error, "out of memory");
+        return -1;
+    }
+    struct quarantine_item q = {
+        .run_id = r->run_id, .at_ms = now_wall_ms(), .kind = "aggregate", .topic = r->cfg->topic,
+        .partition = e->partition, .offset = e->first_offset, .seq = consumer_batch_seq(r->consumer, e->partition),
+        .count = e->count, .key = e->id, .key_len = e->id_len, .payload = json, .payload_len = strlen(json),
+        .error = e->reason,
+    };
+    rc = keep(r, &q);
+    free(json);
+    return rc;
+}
+
+/* Quarantine e with a reason of our own. Returns 0 or -1 (r->error). */
+static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
+{
+    struct buf why = { 0 };
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = buf_vprintf(&why, fmt, ap);
+    va_end(ap);
+    if (rc != 0) {
+        snprintf(r->error, sizeof r->error, "out of memory");
+        return -1;
+    }
+    free(e->reason);
+    e->reason = why.data;
+    return quarantine_aggregate(r, e);
+}
+
+/* ---- consuming ----------------------------------------------------------------------------- */
+
+/* The message (the last handed out) needs an aggregate the full table has
+ * no room for: the batch ends before it, and the next one reads it. */
+static int give_back(struct run *r, const rd_kafka_message_t *m)
+{
+    r->messages--;
+    r->batch_messages--;
+    consumer_give_back(r->consumer, m->partition, m->offset);
+    if (!r->full) {
+        r->full = 1;
+        log_info("The batch holds max_aggregates (%" PRId64 ") aggregates: it ends at partition %" PRId32
+                 " offset %" PRId64 " (the next batch reads on from there)%s",
+                 r->cfg->max_aggregates, m->partition, m->offset,
+                 consumer_close_unowed(r->consumer) ? "; partitions retrying an unfinished batch read on to its end"
+                                                    : "");
+    }
+    return 0;
+}
+
+/* Decode, admit and fold one message into the aggregates. Returns 0 (used,
+ * quarantined or given back) or -1 on a local failure (memory, state). */
 static int handle_message(struct run *r, const rd_kafka_message_t *m)
 {
     const struct config *cfg = r->cfg;
     struct decoded d;
-    char why[512];
-    const char *bad;
+    char decode_err[512], why[512];
+    struct admit_input in = { .len = m->payload ? m->len : 0, .d = &d, .now_ms = r->now_ms,
+                              .horizon_ms = consumer_collision_horizon(r->consumer, m->partition) };
     int64_t t_ms, window_ms;
 
     r->messages++;
     r->batch_messages++;
-    if (m->payload == NULL || m->len == 0)
-        return quarantine_message(r, m, "empty message (no value)");
-    if (decode_message(r->dec, m->payload, m->len, &d, why, sizeof why) != 0)
+    if (in.len > 0 && decode_message(r->dec, m->payload, m->len, &d, decode_err, sizeof decode_err) != 0)
+        in.decode_error = decode_err;
+    if (!admit_message(cfg, &in, &t_ms, &window_ms, why, sizeof why))
         return quarantine_message(r, m, why);
-    if (!d.has_id) {
-        snprintf(why, sizeof why, "field \"%s\" (the id) is null", cfg->id_field);
-        return quarantine_message(r, m, why);
-    }
-    if ((bad = lp_check(LP_TAG_VALUE, d.id, d.id_len)) != NULL) {
-        snprintf(why, sizeof why, "id \"%.*s\" %s", (int)(d.id_len > 80 ? 80 : d.id_len), d.id, bad);
-        return quarantine_message(r, m, why);
-    }
-    if (!d.has_time) {
-        snprintf(why, sizeof why, "field \"%s\" (the event time) is null", cfg->time_field);
-        return quarantine_message(r, m, why);
-    }
-    if (window_parse_time(d.time, d.time_len, cfg->time_local, &t_ms) != 0) {
-        snprintf(why, sizeof why, "field \"%s\" is \"%.*s\", not \"YYYY-MM-DD HH:MM:SS.fff\"", cfg->time_field,
-                 (int)(d.time_len > 60 ? 60 : d.time_len), d.time);
-        return quarantine_message(r, m, why);
-    }
-    for (size_t i = 0; i < cfg->nfields; i++) {
-        if (d.present[i] && !isfinite(d.values[i])) {
-            snprintf(why, sizeof why, "field \"%s\" is %s", cfg->fields[i], isnan(d.values[i]) ? "NaN" : "infinite");
-            return quarantine_message(r, m, why);
-        }
-    }
-    window_ms = window_start(t_ms, cfg->window_seconds * 1000);
-    if (!window_storable(window_ms)) {
-        snprintf(why, sizeof why, "field \"%s\" is \"%.*s\", outside what InfluxDB stores (1677-09-21 to 2262-04-11)",
-                 cfg->time_field, (int)(d.time_len > 60 ? 60 : d.time_len), d.time);
-        return quarantine_message(r, m, why);
-    }
-    if (window_ms <= consumer_collision_horizon(r->consumer, m->partition)) {
-        snprintf(why, sizeof why, "its window (%" PRId64 " ms) is older than what the partition had processed when its"
-                 " batch numbers last wrapped around: its point could replace another one", window_ms);
-        return quarantine_message(r, m, why);
-    }
-    switch (agg_add(&r->agg, d.id, d.id_len, window_ms, m->partition, m->offset, d.values, d.present,
-                    (size_t)cfg->max_aggregates)) {
+    /* what a retry owes is read whatever the table holds: it is bounded by
+     * what the unfinished batch held */
+    size_t max = consumer_owed(r->consumer, m->partition, m->offset) ? 0 : (size_t)cfg->max_aggregates;
+    switch (agg_add(&r->agg, d.id, d.id_len, window_ms, m->partition, m->offset, d.values, d.present, max)) {
     case AGG_ADDED:
         break;
     case AGG_FULL:
-        snprintf(why, sizeof why, "the batch already holds max_aggregates (%" PRId64 ") distinct (id, window)"
-                 " aggregates; a flood of distinct ids is kept here rather than sent to the ML service one by one",
-                 cfg->max_aggregates);
-        return quarantine_message(r, m, why);
+        return give_back(r, m);
     case AGG_NOMEM:
         snprintf(r->error, sizeof r->error, "out of memory while aggregating");
         return -1;
@@ -248,6 +364,7 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
 {
     char err[512];
     unsigned busy = 0;
+    int config_error = 0;
 
     for (;;) {
         rd_kafka_message_t *m;
@@ -257,16 +374,21 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
          * every 256 messages while busy */
         if ((busy++ & 255) == 0 && (rc = consume_bounds(r, c, now_mono_ms(), t0)) != 0)
             return rc == END_OF_BATCH ? 0 : rc;
-        if (r->batch_messages >= (r->batch_limit ? r->batch_limit : r->cfg->max_batch_size) &&
-            !consumer_owes_reading(c)) {
-            r->ended_by = END_BATCH_SIZE;
-            return 0;
+        if (!consumer_owes_reading(c)) {
+            if (r->full) {
+                r->ended_by = END_AGGREGATES;
+                return 0;
+            }
+            if (r->batch_messages >= (r->batch_limit ? r->batch_limit : r->cfg->max_batch_size)) {
+                r->ended_by = END_BATCH_SIZE;
+                return 0;
+            }
         }
         if (drain_stop) {
             r->ended_by = END_SIGNAL;
             return consumer_owes_reading(c) ? stopped_owing(r) : 0;
         }
-        switch (consumer_next(c, 100, &m, err, sizeof err)) {
+        switch (consumer_next(c, 100, &m, &config_error, err, sizeof err)) {
         case CONSUMER_MESSAGE:
             rc = handle_message(r, m);
             rd_kafka_message_destroy(m);
@@ -277,298 +399,161 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
             busy = 0;
             break;
         case CONSUMER_DRAINED:
-            r->ended_by = END_EOF;
+            r->ended_by = r->full ? END_AGGREGATES : END_EOF;
             return 0;
         case CONSUMER_FAILED:
             snprintf(r->error, sizeof r->error, "%s", err);
-            return EX_UNAVAILABLE;
+            return config_error ? EX_CONFIG : EX_UNAVAILABLE;
         }
     }
 }
 
-/* The id as a JSON string: JSON text must be UTF-8, and a hostile id need
- * not be, so a byte that is not part of valid UTF-8 is written as the text
- * \xNN (the key column of the quarantine row keeps the bytes as they were). */
-static json_t *json_id(const char *id, size_t len)
-{
-    struct buf b = { 0 };
-    json_t *j;
+/* ---- predicting and writing ---------------------------------------------------------------- */
 
-    if (utf8_escape(&b, id, len) != 0) {
-        buf_free(&b);
-        return NULL;
+/* The sink's I/O for this run (sink.h): InfluxDB (stdout in a dry run) and
+ * the consumer's fence. */
+struct writing {
+    struct run *r;
+    struct influx *ix;
+};
+
+static enum sink_answer sink_post(void *arg, const char *body, size_t len, char *why, size_t whysz)
+{
+    struct run *r = ((struct writing *)arg)->r;
+    struct influx *ix = ((struct writing *)arg)->ix;
+
+    if (r->opt->dry_run) {
+        if (fwrite(body, 1, len, stdout) == len)
+            return SINK_ACCEPTED;
+        r->stdout_failed = 1;
+        snprintf(why, whysz, "cannot write to stdout");
+        return SINK_UNAVAILABLE;
     }
-    j = json_stringn(b.data ? b.data : "", b.len);
-    buf_free(&b);
-    return j;
+    switch (influx_write(ix, body, len, why, whysz)) {
+    case INFLUX_OK: return SINK_ACCEPTED;
+    case INFLUX_REJECTED: return SINK_REFUSED;
+    case INFLUX_DENIED: return SINK_DENIED;
+    case INFLUX_UNAVAILABLE: break;
+    }
+    return SINK_UNAVAILABLE;
 }
 
-/* The aggregate as JSON (owned by the caller, free()), kept in quarantine so
- * that nothing is lost; NULL when memory runs out. A mean that is not finite
- * (the values' sum overflowed) is written as its text, since JSON has no
- * infinity. */
-static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
+static int sink_fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, char *why, size_t whysz)
 {
-    json_t *means = json_object();
-    json_t *root = json_pack("{s:o?, s:I, s:i, s:I, s:I, s:I, s:o}", "id", json_id(e->id, e->id_len),
-                             "window_start_ms", (json_int_t)e->window_ms, "partition", (int)e->partition,
-                             "first_offset", (json_int_t)e->first_offset, "last_offset", (json_int_t)e->last_offset,
-                             "count", (json_int_t)e->count, "means", means);
-    char *text = NULL;
-    int has;
+    struct run *r = ((struct writing *)arg)->r;
+    int32_t nparts = consumer_partitions(r->consumer), *parts = calloc((size_t)nparts, sizeof *parts);
+    unsigned char *seen = calloc((size_t)nparts, 1);
+    size_t n = 0;
+    int rc = -1;
 
-    for (size_t i = 0; root && i < cfg->nfields; i++) {
-        double mean = agg_mean(e, i, &has);
-        json_t *v = !has ? json_null() : isfinite(mean) ? json_real(mean) : json_string(mean > 0 ? "inf" : "-inf");
-        json_object_set_new_nocheck(means, cfg->fields[i], v);
+    if (parts == NULL || seen == NULL) {
+        snprintf(why, whysz, "out of memory");
+    } else {
+        for (size_t i = lo; i < hi; i++) {
+            if (!seen[ch->at[i].partition])
+                parts[n++] = ch->at[i].partition;
+            seen[ch->at[i].partition] = 1;
+        }
+        rc = consumer_fence(r->consumer, parts, n, (int)r->cfg->join_timeout_seconds * 1000, why, whysz);
     }
-    if (root && json_object_get(root, "id"))
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    return text;
-}
-
-static int quarantine_aggregate(struct run *r, const struct agg_entry *e)
-{
-    char err[512], *json;
-    int rc = 0;
-
-    r->quarantined++;
-    log_warn("quarantined the aggregate of %.*s at %" PRId64 " (%" PRId64 " messages): %s", (int)e->id_len, e->id,
-             e->window_ms, e->count, e->reason);
-    if (r->store == NULL)
-        return 0;
-    if ((json = aggregate_json(r->cfg, e)) == NULL) {
-        snprintf(r->error, sizeof r->error, "out of memory");
-        return -1;
-    }
-    if (store_quarantine(r->store, r->run_id, now_wall_ms(), "aggregate", r->cfg->topic, e->partition,
-                         e->first_offset, e->id, e->id_len, json, strlen(json), e->reason, err, sizeof err) != 0) {
-        snprintf(r->error, sizeof r->error, "%s", err);
-        rc = -1;
-    }
-    free(json);
+    free(parts);
+    free(seen);
     return rc;
 }
 
-/* Quarantine e with a reason of our own. Returns 0 or -1 (r->error). */
-static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int sink_refused(void *arg, const struct sink_chunk *ch, size_t i, const char *why)
+{
+    struct run *r = ((struct writing *)arg)->r;
 
-static int refuse_aggregate(struct run *r, struct agg_entry *e, const char *fmt, ...)
+    return refuse_aggregate(r, &r->agg.entries[ch->at[i].entry], "InfluxDB refused its point: %s", why);
+}
+
+/* Whether the ML service refused every aggregate of entries[from..from+n)
+ * with the same answer (sink_refusals_systemic()): then it is failing, and
+ * the run fails with nothing quarantined. */
+static int ml_refused_everything(struct run *r, size_t from, size_t n)
+{
+    const char **whys = calloc(n ? n : 1, sizeof *whys);
+    size_t refused = 0, decided = 0;
+    int systemic;
+
+    if (whys == NULL)
+        return 0;
+    for (size_t i = from; i < from + n; i++) {
+        const struct agg_entry *e = &r->agg.entries[i];
+        decided += e->state == AGG_PREDICTED || e->state == AGG_QUARANTINED;
+        if (e->state == AGG_QUARANTINED)
+            whys[refused++] = e->reason;
+    }
+    systemic = sink_refusals_systemic(whys, refused, decided);
+    if (systemic)
+        snprintf(r->error, sizeof r->error, "the ML service refused every aggregate of a chunk of %zu with the same"
+                 " answer, so it is failing rather than judging each one (nothing quarantined): %s", refused, whys[0]);
+    free(whys);
+    return systemic;
+}
+
+/* The line protocol of entries[from..from+n) into ch: the predicted ones'
+ * points; the refused ones' quarantine rows (once), and where a retry's
+ * failed attempt may have written their point, a count-0 point over it so
+ * that their messages count once, in the quarantine. Entries of partitions
+ * lost meanwhile are AGG_DROPPED and left out. Returns 0 or a sysexits code. */
+static int chunk_build(struct run *r, size_t from, size_t n, struct sink_chunk *ch)
 {
     struct buf why = { 0 };
-    va_list ap;
+    int rc = 0;
+
+    sink_chunk_reset(ch);
+    for (size_t i = from; i < from + n && rc == 0; i++) {
+        struct agg_entry *e = &r->agg.entries[i];
+        int64_t t = window_point_time_ns(e->window_ms, e->partition, consumer_batch_seq(r->consumer, e->partition));
+        enum sink_append a = SINK_APPENDED;
+        if (e->state == AGG_PREDICTED) {
+            a = sink_append_point(ch, r->cfg, e, i, t, 1, 0, r->longest_field_key, &why);
+            if (a == SINK_UNWRITABLE && refuse_aggregate(r, e, "%s", why.data) != 0)
+                rc = EX_SOFTWARE;
+        } else if (e->state == AGG_QUARANTINED && quarantine_aggregate(r, e) != 0) {
+            rc = EX_SOFTWARE;
+        }
+        if (rc == 0 && a != SINK_NOMEM && e->state == AGG_KEPT &&
+            consumer_may_have_written(r->consumer, e->partition, e->first_offset))
+            a = sink_append_point(ch, r->cfg, e, i, t, 0, 1, r->longest_field_key, &why);
+        if (a == SINK_NOMEM) {
+            snprintf(r->error, sizeof r->error, "out of memory");
+            rc = EX_SOFTWARE;
+        }
+    }
+    buf_free(&why);
+    return rc;
+}
+
+/* Write ch, rebuilding it while partitions are lost under it. Before the
+ * batch's first write, its ends go into the marks (consumer_mark_ends()):
+ * a run that fails before writing leaves nothing owed. */
+static int chunk_write(struct run *r, struct influx *ix, size_t from, size_t n, struct sink_chunk *ch)
+{
+    struct writing w = { r, ix };
+    struct sink_ops ops = { sink_post, sink_fence, sink_refused, &w };
     int rc;
 
-    va_start(ap, fmt);
-    rc = buf_vprintf(&why, fmt, ap);
-    va_end(ap);
-    if (rc != 0) {
-        snprintf(r->error, sizeof r->error, "out of memory");
-        return -1;
-    }
-    free(e->reason);
-    e->reason = why.data;
-    e->state = AGG_QUARANTINED;
-    return quarantine_aggregate(r, e);
-}
-
-/* InfluxDB keeps a series key (measurement and tags, escaped) of at most
- * this many bytes, and refuses the point otherwise. */
-#define SERIES_KEY_MAX 65535
-
-/* Append e's point to out. Returns 0, 1 when the point cannot be written
- * (e->reason says why; nothing appended), or -1 when memory runs out. */
-static int append_point(struct run *r, struct agg_entry *e, struct buf *out)
-{
-    const struct config *cfg = r->cfg;
-    size_t at = out->len;
-    struct lp_point p;
-    int has;
-
-    for (size_t i = 0; i < cfg->nfields; i++) {
-        double mean = agg_mean(e, i, &has);
-        if (has && !isfinite(mean))
-            return refuse_aggregate(r, e, "the mean of field \"%s\" is not finite (its values' sum overflows a double)",
-                                    cfg->fields[i]) == 0 ? 1 : -1;
-    }
-    if (lp_begin(&p, out, cfg->influx_measurement) != 0 || lp_tag(&p, "id", e->id, e->id_len) != 0 ||
-        lp_tag(&p, "source", cfg->influx_source_tag, strlen(cfg->influx_source_tag)) != 0)
-        return -1;
-    /* InfluxDB stores each field under key + "#!~#" + field key */
-    if (out->len - at + 4 + r->longest_field_key > SERIES_KEY_MAX) {
-        size_t key_len = out->len - at;
-        out->len = at;
-        if (out->data)
-            out->data[at] = '\0';
-        return refuse_aggregate(r, e, "its series key (measurement and tags) is %zu bytes: with a field key it is"
-                                " over InfluxDB's %d", key_len, SERIES_KEY_MAX) == 0 ? 1 : -1;
-    }
-    for (size_t i = 0; i < cfg->nfields; i++) {
-        double mean = agg_mean(e, i, &has);
-        if (has && lp_field_float(&p, cfg->fields[i], mean) != 0)
-            return -1;
-    }
-    if (lp_field_int(&p, "stress_level", e->prediction) != 0 || lp_field_int(&p, "count", e->count) != 0)
-        return -1;
-    return lp_end(&p, window_point_time_ns(e->window_ms, e->partition, consumer_batch_seq(r->consumer, e->partition)));
-}
-
-/* A write that failed without being refused point by point (write_range()
- * quarantines what InfluxDB refuses, so a refusal never fails a run). */
-static int influx_exit_code(enum influx_result res)
-{
-    switch (res) {
-    case INFLUX_OK: return 0;
-    case INFLUX_DENIED: return EX_CONFIG;
-    case INFLUX_REJECTED: /* not reached: refused points are quarantined */
-    case INFLUX_UNAVAILABLE: break;
-    }
-    return EX_UNAVAILABLE;
-}
-
-/* Before a chunk's points are written: no rebalance may be under way, so
- * that only partitions still owned are written (consumer.h). */
-static int settle_before_write(struct run *r)
-{
-    char err[512];
-
-    if (consumer_settle(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, err, sizeof err) != 0) {
-        snprintf(r->error, sizeof r->error, "%s", err);
-        return EX_UNAVAILABLE;
-    }
-    return 0;
-}
-
-/* A chunk's points: their line protocol, and which aggregate each line is. */
-struct chunk {
-    struct buf lines;
-    struct chunk_line {
-        size_t entry, off, len;
-    } *at;
-    size_t n, cap;
-};
-
-static void chunk_reset(struct chunk *ch)
-{
-    buf_reset(&ch->lines);
-    ch->n = 0;
-}
-
-static void chunk_free(struct chunk *ch)
-{
-    buf_free(&ch->lines);
-    free(ch->at);
-}
-
-/* The line protocol of entries[from..from+n) that are predicted, into ch;
- * quarantine those the ML service refused and those that cannot be points.
- * Entries of partitions lost meanwhile are AGG_DROPPED and left out.
- * Returns 0 or a sysexits code. */
-static int chunk_build(struct run *r, size_t from, size_t n, struct chunk *ch)
-{
-    chunk_reset(ch);
-    for (size_t i = from; i < from + n; i++) {
-        struct agg_entry *e = &r->agg.entries[i];
-        size_t off = ch->lines.len;
-        int rc;
-        if (e->state == AGG_QUARANTINED) {
-            if (quarantine_aggregate(r, e) != 0)
-                return EX_SOFTWARE;
-            continue;
+    for (;;) {
+        if ((rc = chunk_build(r, from, n, ch)) != 0 || ch->n == 0)
+            return rc;
+        if (!r->ends_marked) {
+            if (consumer_mark_ends(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error,
+                                   sizeof r->error) != 0)
+                return EX_UNAVAILABLE;
+            r->ends_marked = 1;
+            continue; /* a partition may have been lost meanwhile */
         }
-        if (e->state != AGG_PREDICTED)
-            continue;
-        if ((rc = append_point(r, e, &ch->lines)) == 1)
-            continue;
-        if (rc == 0 && ch->n == ch->cap) {
-            size_t cap = ch->cap ? ch->cap * 2 : 256;
-            struct chunk_line *at = realloc(ch->at, cap * sizeof *at);
-            if (at == NULL)
-                rc = -1;
-            else
-                ch->at = at, ch->cap = cap;
-        }
-        if (rc != 0) {
-            if (r->error[0] == '\0')
-                snprintf(r->error, sizeof r->error, "out of memory");
-            return EX_SOFTWARE;
-        }
-        ch->at[ch->n++] = (struct chunk_line){ i, off, ch->lines.len - off };
-    }
-    return 0;
-}
-
-/* Points written by a retried batch whose failed attempt may have
- * quarantined their aggregates (the ML service refused a smaller one): the
- * point replaces the quarantine row. Returns 0 or a sysexits code. */
-static int forget_refused(struct run *r, const struct chunk *ch, size_t lo, size_t hi)
-{
-    char err[512];
-
-    if (r->store == NULL)
-        return 0;
-    for (size_t i = lo; i < hi; i++) {
-        const struct agg_entry *e = &r->agg.entries[ch->at[i].entry];
-        if (consumer_batch_is_retry(r->consumer, e->partition) &&
-            store_quarantine_forget(r->store, "aggregate", r->cfg->topic, e->partition, e->first_offset, err,
-                                    sizeof err) < 0) {
-            snprintf(r->error, sizeof r->error, "%s", err);
-            return EX_SOFTWARE;
+        switch (sink_write(&ops, ch, &r->points, &r->requests, r->error, sizeof r->error)) {
+        case SINK_WRITTEN: return 0;
+        case SINK_REBUILD: continue;
+        case SINK_FAILED: return r->stdout_failed ? EX_IOERR : EX_UNAVAILABLE;
+        case SINK_CONFIG: return EX_CONFIG;
+        case SINK_LOCAL: return EX_SOFTWARE;
         }
     }
-    return 0;
-}
-
-/* Write lines lo..hi of ch. InfluxDB refuses a whole request with 400 when
- * any point of it is bad (a point beyond the retention policy, a field type
- * conflict, ...), after writing the others ("partial write"): the range is
- * split in halves until the refused points stand alone, and those are
- * quarantined with InfluxDB's answer; rewriting the good ones is harmless.
- * *written counts the points InfluxDB accepted. Returns 0 or a sysexits code. */
-static int write_range(struct run *r, struct influx *ix, struct chunk *ch, size_t lo, size_t hi, int64_t *written)
-{
-    const char *body;
-    size_t len;
-    enum influx_result res;
-    char why[1024];
-
-    if (lo >= hi)
-        return 0;
-    body = ch->lines.data + ch->at[lo].off;
-    len = ch->at[hi - 1].off + ch->at[hi - 1].len - ch->at[lo].off;
-    res = influx_write(ix, body, len, why, sizeof why);
-    if (res == INFLUX_OK) {
-        *written += (int64_t)(hi - lo);
-        return forget_refused(r, ch, lo, hi);
-    }
-    if (res != INFLUX_REJECTED) {
-        snprintf(r->error, sizeof r->error, "%s", why);
-        return influx_exit_code(res);
-    }
-    if (hi - lo == 1)
-        return refuse_aggregate(r, &r->agg.entries[ch->at[lo].entry], "InfluxDB refused its point: %s", why) == 0
-                   ? 0
-                   : EX_SOFTWARE;
-    size_t mid = lo + (hi - lo) / 2;
-    int rc = write_range(r, ix, ch, lo, mid, written);
-    return rc != 0 ? rc : write_range(r, ix, ch, mid, hi, written);
-}
-
-static int chunk_write(struct run *r, struct influx *ix, struct chunk *ch, int64_t *written)
-{
-    if (ch->n == 0)
-        return 0;
-    if (r->opt->dry_run) {
-        if (fwrite(ch->lines.data, 1, ch->lines.len, stdout) != ch->lines.len) {
-            snprintf(r->error, sizeof r->error, "cannot write to stdout");
-            return EX_IOERR;
-        }
-        *written += (int64_t)ch->n;
-        return 0;
-    }
-    return write_range(r, ix, ch, 0, ch->n, written);
 }
 
 static int ml_exit_code(enum ml_result res)
@@ -586,7 +571,7 @@ static int predict_and_write(struct run *r)
     const struct config *cfg = r->cfg;
     struct ml_client *ml = NULL;
     struct influx *ix = NULL;
-    struct chunk ch = { 0 };
+    struct sink_chunk ch = { 0 };
     int rc = 0;
 
     if (r->agg.count == 0)
@@ -601,20 +586,20 @@ static int predict_and_write(struct run *r)
     }
     for (size_t from = 0; from < r->agg.count && rc == 0; from += (size_t)cfg->influx_points_per_write) {
         size_t n = r->agg.count - from;
-        int64_t points = 0;
         if (n > (size_t)cfg->influx_points_per_write)
             n = (size_t)cfg->influx_points_per_write;
         consumer_service(r->consumer);
         if ((rc = ml_exit_code(ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error,
                                           sizeof r->error))) != 0)
             break;
-        if ((rc = settle_before_write(r)) != 0 || (rc = chunk_build(r, from, n, &ch)) != 0 ||
-            (rc = chunk_write(r, ix, &ch, &points)) != 0)
+        if (ml_refused_everything(r, from, n)) {
+            rc = EX_UNAVAILABLE;
             break;
-        r->points += points;
-        log_debug("wrote %" PRId64 " points (%" PRId64 " so far)", points, r->points);
+        }
+        rc = chunk_write(r, ix, from, n, &ch);
+        log_debug("wrote %" PRId64 " points so far", r->points);
     }
-    chunk_free(&ch);
+    sink_chunk_free(&ch);
     influx_close(ix);
     ml_close(ml);
     return rc;
@@ -628,6 +613,8 @@ static int64_t live_aggregates(const struct agg *a)
         n += a->entries[i].state != AGG_DROPPED;
     return n;
 }
+
+/* ---- the run's row and state ----------------------------------------------------------------- */
 
 static void prune_state(struct run *r);
 
@@ -656,6 +643,7 @@ static void finish_run(struct run *r, int code, enum run_outcome outcome, int co
     if (r->consumer) {
         consumer_stats(r->consumer, &st);
         sum.skipped = st.skipped;
+        sum.redone = st.redone;
         sum.lost_partitions = st.lost;
         if (committed && consumer_ranges_json(r->consumer, &ranges) == 0)
             sum.offsets_json = ranges.data;
@@ -682,6 +670,9 @@ static void prune_state(struct run *r)
         log_warn("%s", err);
         return;
     }
+    if (p.clock_jump)
+        log_warn("state: the clock is before the last run, or more than keep_days (%" PRId64 ") after it: nothing"
+                 " pruned by age (a clock that jumped must not empty the quarantine)", cfg->state_keep_days);
     if (p.checks || p.runs || p.quarantined)
         log_info("state: pruned %" PRId64 " checks, %" PRId64 " runs and %" PRId64
                  " quarantined items older than keep_days (%" PRId64 ")",
@@ -722,13 +713,61 @@ static int drain_begin(struct run *r, int *lock_fd)
     }
     /* we hold the lock: a run still "running" died without finishing */
     if (store_runs_abandon_stale(r->store, now_wall_ms(), err, sizeof err) < 0 ||
-        store_run_begin(r->store, now_wall_ms(), (int)getpid(), &r->run_id, err, sizeof err) != 0) {
+        store_run_begin(r->store, now_wall_ms(), (int)getpid(), r->token, &r->run_id, err, sizeof err) != 0) {
         log_err("%s", err);
         store_close(r->store);
         r->store = NULL;
         return EX_SOFTWARE;
     }
     return 0;
+}
+
+/* Quarantine rows earlier runs on this host left unsettled (they died
+ * before, or around, their commit): each batch's fate from what the group
+ * holds for its partition now (ledger_reconcile()). Before this run
+ * quarantines anything. A failure leaves them for the next run. */
+static void settle_quarantine(struct run *r)
+{
+    struct quarantine_batch *b = NULL;
+    size_t n = 0;
+    int32_t nparts = consumer_partitions(r->consumer);
+    struct ledger_offsets *now = calloc((size_t)nparts, sizeof *now);
+    int32_t *ids = calloc((size_t)nparts, sizeof *ids);
+    int64_t dropped = 0, final = 0, unverified = 0;
+    char err[512];
+
+    if (now == NULL || ids == NULL || store_quarantine_unsettled(r->store, r->run_id, &b, &n, err, sizeof err) != 0)
+        goto out;
+    if (n == 0)
+        goto out;
+    for (int32_t p = 0; p < nparts; p++)
+        ids[p] = p;
+    if (consumer_read_committed(r->consumer, ids, nparts, now, err, sizeof err) != 0) {
+        log_warn("quarantine rows of earlier runs left unsettled: %s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        enum ledger_row_fate f = b[i].partition < nparts
+                                     ? ledger_reconcile(b[i].committing, b[i].seq, b[i].token, &now[b[i].partition].mark)
+                                     : LEDGER_ROW_UNVERIFIED;
+        const char *state = f == LEDGER_ROW_FINAL ? "final" : f == LEDGER_ROW_UNVERIFIED ? "unverified" : NULL;
+        int64_t rows = store_quarantine_settle(r->store, &b[i], state, err, sizeof err);
+        if (rows < 0) {
+            log_warn("%s", err);
+            break;
+        }
+        *(f == LEDGER_ROW_FINAL ? &final : f == LEDGER_ROW_UNVERIFIED ? &unverified : &dropped) += rows;
+    }
+    if (dropped || final)
+        log_info("quarantine: %" PRId64 " rows of earlier runs that did not commit dropped (their batches are"
+                 " another run's), %" PRId64 " of runs whose commit landed kept", dropped, final);
+    if (unverified)
+        log_warn("quarantine: %" PRId64 " rows kept as unverified: their run died around its commit and the"
+                 " partition's marks no longer say whether it landed", unverified);
+out:
+    free(b);
+    free(now);
+    free(ids);
 }
 
 /* The reference's line after consuming. t_begin: when this batch began (the
@@ -754,13 +793,17 @@ static void log_collected(const struct run *r, int64_t t_begin, int first, int64
 }
 
 /* What a run that wrote and committed what it could amounts to. A run that
- * got no partition, or lost every one it read, did nothing and says so. */
+ * got no partition, lost every one it read, or could not finish re-reading
+ * what it owed, did nothing and says so. */
 static int outcome_of(struct run *r, enum run_outcome *outcome)
 {
     struct consumer_stats st;
 
     consumer_stats(r->consumer, &st);
     *outcome = RUN_OK;
+    if (st.held > 0)
+        log_warn("%d partitions owe a re-read of an unfinished batch this run could not finish: not committed;"
+                 " the next run retries them", st.held);
     if (r->committed_parts > 0 || r->opt->dry_run)
         return 0;
     if (st.mark_error) {
@@ -768,6 +811,12 @@ static int outcome_of(struct run *r, enum run_outcome *outcome)
         *outcome = RUN_FAILED;
         snprintf(r->error, sizeof r->error, "%s", st.mark_error);
         return EX_UNAVAILABLE;
+    }
+    if (st.held > 0) {
+        *outcome = RUN_HELD;
+        snprintf(r->error, sizeof r->error, "its partitions owed a re-read of an unfinished batch it could not"
+                 " finish in time; nothing committed, the next run retries");
+        return EX_TEMPFAIL;
     }
     if (st.lost > 0) {
         *outcome = RUN_LOST;
@@ -782,15 +831,43 @@ static int outcome_of(struct run *r, enum run_outcome *outcome)
     return EX_TEMPFAIL;
 }
 
+/* consumer commit hooks: the quarantine rows of the partitions about to be
+ * committed are made durable, and final once Kafka accepted */
+static int on_committing(const int32_t *parts, const int64_t *seqs, int n, void *arg)
+{
+    struct run *r = arg;
+    char err[512];
+
+    (void)seqs;
+    if (r->store && store_quarantine_committing(r->store, r->run_id, parts, n, err, sizeof err) != 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_committed(int32_t p, int64_t seq, void *arg)
+{
+    struct run *r = arg;
+    char err[512];
+
+    (void)seq;
+    /* if this fails, or the runner dies first, the next run on this host
+     * settles the rows from the partition's mark (ledger_reconcile()) */
+    if (r->store && store_quarantine_final(r->store, r->run_id, p, err, sizeof err) != 0)
+        log_warn("%s", err);
+}
+
 /* Commit what is written. Returns 0 or a sysexits code. */
 static int commit_written(struct run *r, enum run_outcome *outcome, int *committed)
 {
+    struct consumer_commit_hooks hooks = { on_committing, on_committed, r };
     int n;
 
     if (r->opt->dry_run)
         return outcome_of(r, outcome);
     log_info("Wrote %" PRId64 " points to InfluxDB", r->points);
-    n = consumer_commit(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error);
+    n = consumer_commit(r->consumer, &hooks, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error);
     if (n < 0)
         return EX_UNAVAILABLE; /* written: the retry rewrites the same points */
     *committed = n > 0;
@@ -826,25 +903,24 @@ static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *out
     r->ended_by = END_NONE;
     r->batch_messages = 0;
     r->batch_limit = 0;
+    r->full = 0;
+    r->ends_marked = 0;
     code = consume(r, r->consumer, t0);
     consumer_stop(r->consumer);
     t_consumed = now_mono_ms();
     log_collected(r, t_begin, first, t_consumed);
     if (code != 0)
         return code;
-    /* before the first point is written: a retry must read at least this far */
-    if (consumer_mark_ends(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error, sizeof r->error) != 0)
-        return EX_UNAVAILABLE;
     if ((code = predict_and_write(r)) != 0)
         return code;
-    log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests",
-             (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r->agg), r->ml_requests);
+    log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests, %" PRId64 " writes",
+             (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r->agg), r->ml_requests, r->requests);
     return commit_written(r, outcome, committed);
 }
 
 int drain_run(const struct config *cfg, const struct drain_options *opt)
 {
-    struct run r = { .cfg = cfg, .opt = opt, .join_s = -1 };
+    struct run r = { .cfg = cfg, .opt = opt, .join_s = -1, .token = run_token(), .now_ms = now_wall_ms() };
     struct consumer_hooks hooks = { .lost = on_partition_lost, .arg = &r };
     struct sigaction sa = { .sa_handler = on_signal };
     enum run_outcome outcome = RUN_FAILED;
@@ -872,12 +948,14 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     if ((code = drain_begin(&r, &lock_fd)) != 0)
         goto out;
 
-    r.consumer = consumer_open(cfg, opt->dry_run ? CONSUMER_READ_ONLY : CONSUMER_GROUP, &hooks, r.error,
+    r.consumer = consumer_open(cfg, opt->dry_run ? CONSUMER_READ_ONLY : CONSUMER_GROUP, &hooks, r.token, r.error,
                                sizeof r.error, &config_error);
     if (r.consumer == NULL) {
         code = config_error ? EX_CONFIG : EX_UNAVAILABLE;
         goto fail;
     }
+    if (r.store)
+        settle_quarantine(&r);
     code = run_batch(&r, t0, 1, &outcome, &committed);
     consumer_stats(r.consumer, &st);
     if (st.assigned)
@@ -891,9 +969,9 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
         committed |= more;
     }
     if (code == 0 || (outcome != RUN_OK && outcome != RUN_FAILED))
-        goto done; /* ok; or no partitions, or all lost: said already */
+        goto done; /* ok; or no partitions, all lost, held: said already */
 fail:
-    outcome = RUN_FAILED;
+    outcome = committed ? RUN_PARTIAL : RUN_FAILED;
     log_err("%s", r.error[0] ? r.error : "drain failed");
 done:
     finish_run(&r, code, outcome, committed);

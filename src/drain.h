@@ -1,12 +1,15 @@
 /* drain.h -- `spillway drain`: the one-shot batch runner.
  *
- * Consume at most batch_size messages (ending sooner at batch_timeout_seconds
- * or when every assigned partition is at its end), decode and aggregate them
- * as they arrive, ask the ML service for each aggregate, write the points to
- * InfluxDB, and only then commit the offsets. Undecodable messages and
- * aggregates the ML service refuses (4xx) are quarantined in SQLite. Any
- * failure to predict (5xx, timeout) or to write commits nothing: the next
- * run reads the same messages and rewrites the same points. */
+ * Consume a batch (its size from the backlog, between batch_size and
+ * max_batch_size; ending sooner at batch_timeout_seconds, when every
+ * partition is at its end, or when the aggregate table is full), admit and
+ * aggregate the messages as they arrive (admit.h), ask the ML service for
+ * each aggregate, write the points (sink.h), and only then commit the
+ * offsets (consumer.h, ledger.h). Messages that are not admitted, aggregates
+ * the ML service or InfluxDB refuse on their own, are quarantined in SQLite,
+ * provisional until the commit. Any failure to predict or to write commits
+ * nothing: the next run reads the same messages and rewrites the same
+ * points. */
 #ifndef SPILLWAY_DRAIN_H
 #define SPILLWAY_DRAIN_H
 
@@ -16,9 +19,13 @@ struct drain_options {
     int dry_run; /* print the line protocol; write, commit and record nothing */
 };
 
-/* Run one batch. Returns a sysexits code: 0 ok, 65 InfluxDB refused the
- * data, 69 Kafka, the ML service or InfluxDB unavailable, 75 another runner
- * holds the lock or the commit lost its partitions, 78 configuration. */
+/* Run one batch (and further ones for partitions handed over meanwhile).
+ * Returns a sysexits code: 0 ok; 69 Kafka, the ML service or InfluxDB
+ * unavailable (or refusing everything); 70 a local failure (memory, the
+ * state database); 74 stdout failed (dry run); 75 temporary: another runner
+ * holds the lock, the group gave no partition or took them all, a retry
+ * could not re-read an unfinished batch in time, a signal; 78
+ * configuration. */
 int drain_run(const struct config *cfg, const struct drain_options *opt);
 
 #endif

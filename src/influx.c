@@ -144,6 +144,31 @@ size_t influx_split_point(const char *body, size_t len)
     return len;
 }
 
+/* A 400 or 422: InfluxDB's verdict on points of the request only when the
+ * answer is its own JSON error -- {"error": ...} from 1.x, {"code": ...,
+ * "message": ...} from 2.x (whose partial writes are 422); anything else
+ * (an HTML page, a proxy's text) says nothing about the points, and the
+ * write is failing. */
+static enum influx_result influx_refusal(struct influx *ix, long status, char *err, size_t errsz)
+{
+    const char *body = ix->body.data ? ix->body.data : "";
+    json_t *root = json_loadb(body, ix->body.len, 0, NULL);
+    json_t *msg = json_object_get(root, "error");
+    enum influx_result r = INFLUX_REJECTED;
+
+    if (!json_is_string(msg))
+        msg = json_object_get(root, "message");
+    if (json_is_string(msg)) {
+        snprintf(err, errsz, "InfluxDB answered %ld: %s", status, json_string_value(msg));
+    } else {
+        snprintf(err, errsz, "InfluxDB answered %ld, but not with its own error (a proxy in between?): %.*s", status,
+                 (int)strcspn(body, "\n"), body);
+        r = INFLUX_UNAVAILABLE;
+    }
+    json_decref(root);
+    return r;
+}
+
 enum influx_result influx_write(struct influx *ix, const char *body, size_t len, char *err, size_t errsz)
 {
     int attempts = 1 + (int)ix->cfg->influx_retry_attempts;
@@ -167,8 +192,10 @@ enum influx_result influx_write(struct influx *ix, const char *body, size_t len,
         case HTTP_OK:
             return INFLUX_OK;
         case HTTP_PERMANENT:
+            if (status == 400 || status == 422)
+                return influx_refusal(ix, status, err, errsz);
             influx_describe(ix, rc, status, err, errsz);
-            return status == 400 ? INFLUX_REJECTED : INFLUX_DENIED;
+            return INFLUX_DENIED;
         case HTTP_TRANSIENT:
             influx_describe(ix, rc, status, err, errsz);
             if (attempt >= attempts)

@@ -4,8 +4,10 @@
  * One kept-alive connection; each call is one HTTP request (split in two on
  * 413 "too large"). 204 is success. 5xx, timeouts and transport errors are
  * retried retry_attempts times with back-off. Any other answer is final:
- * 400 (syntax, field type conflict, partial write) means the data was
- * refused; 401/403/404 mean the credentials or the database are wrong. */
+ * 400 or 2.x's 422 with InfluxDB's own JSON error (syntax, field type
+ * conflict, partial write) means points were refused; the same codes with
+ * any other body (a proxy's) mean the write failed; 401/403/404 mean the
+ * credentials or the database are wrong. */
 #ifndef SPILLWAY_INFLUX_H
 #define SPILLWAY_INFLUX_H
 
@@ -16,8 +18,8 @@
 
 enum influx_result {
     INFLUX_OK = 0,
-    INFLUX_UNAVAILABLE, /* still 5xx / unreachable after the retries */
-    INFLUX_REJECTED,    /* 400: the points were refused */
+    INFLUX_UNAVAILABLE, /* still 5xx / unreachable after the retries; a 400 that is not InfluxDB's */
+    INFLUX_REJECTED,    /* 400 or 422 from InfluxDB: points were refused (a partial write) */
     INFLUX_DENIED,      /* 401, 403, 404, other 4xx: configuration */
 };
 

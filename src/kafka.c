@@ -180,7 +180,7 @@ static const rd_kafka_topic_partition_t *kafka_find(const rd_kafka_topic_partiti
  * into out. Returns the error of the first partition that failed or is
  * missing (its text in err), 0 when all are there. */
 static rd_kafka_resp_err_t kafka_take_committed(const rd_kafka_topic_partition_list_t *l, const char *topic,
-                                                const int32_t *parts, int n, struct kafka_offsets *out, char *err,
+                                                const int32_t *parts, int n, struct ledger_offsets *out, char *err,
                                                 size_t errsz)
 {
     for (int i = 0; i < n; i++) {
@@ -197,7 +197,7 @@ static rd_kafka_resp_err_t kafka_take_committed(const rd_kafka_topic_partition_l
 }
 
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
-                         struct kafka_offsets *out, char *err, size_t errsz)
+                         struct ledger_offsets *out, char *err, size_t errsz)
 {
     rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, RD_KAFKA_OFFSET_INVALID);
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, timeout_ms);
@@ -237,7 +237,7 @@ static int kafka_coordinator_retriable(rd_kafka_resp_err_t e)
  * (0: out is filled), with its text in err. */
 static rd_kafka_resp_err_t kafka_list_group_offsets(rd_kafka_t *rk, const char *group, const char *topic,
                                                     const int32_t *parts, int n, int timeout_ms,
-                                                    struct kafka_offsets *out, char *err, size_t errsz)
+                                                    struct ledger_offsets *out, char *err, size_t errsz)
 {
     rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, RD_KAFKA_OFFSET_INVALID);
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, l);
@@ -306,7 +306,7 @@ out:
 #define KAFKA_COORD_RETRY_MS 100
 
 int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *topic, const int32_t *parts, int n,
-                               int timeout_ms, struct kafka_offsets *out, char *err, size_t errsz)
+                               int timeout_ms, struct ledger_offsets *out, char *err, size_t errsz)
 {
     int64_t deadline = now_mono_ms() + timeout_ms;
     char why[256];
@@ -330,7 +330,7 @@ int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *to
  * one request per leader for every partition, where querying watermarks
  * costs one round trip per partition. */
 static int kafka_list_offsets(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
-                              int64_t which, struct kafka_offsets *out, char *err, size_t errsz)
+                              int64_t which, struct ledger_offsets *out, char *err, size_t errsz)
 {
     rd_kafka_topic_partition_list_t *l = kafka_part_list(topic, parts, n, which);
     rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, l, timeout_ms);
@@ -358,7 +358,7 @@ static int kafka_list_offsets(rd_kafka_t *rk, const char *topic, const int32_t *
 }
 
 int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
-                          struct kafka_offsets *out, char *err, size_t errsz)
+                          struct ledger_offsets *out, char *err, size_t errsz)
 {
     if (kafka_list_offsets(rk, topic, parts, n, timeout_ms, RD_KAFKA_OFFSET_BEGINNING, out, err, errsz) != 0 ||
         kafka_list_offsets(rk, topic, parts, n, timeout_ms, RD_KAFKA_OFFSET_END, out, err, errsz) != 0)
@@ -370,7 +370,7 @@ int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *part
 }
 
 int kafka_groups_offsets(const struct config *cfg, const char *const *groups, int ngroups, int timeout_ms,
-                         int32_t *nparts, struct kafka_offsets **out, char *err, size_t errsz)
+                         int32_t *nparts, struct ledger_offsets **out, char *err, size_t errsz)
 {
     rd_kafka_t *rk = kafka_reader_new(cfg, groups[0], err, errsz);
     int32_t *parts = NULL;
@@ -418,7 +418,7 @@ out:
     return rc;
 }
 
-int64_t kafka_lag(const struct kafka_offsets *offs, int32_t nparts)
+int64_t kafka_lag(const struct ledger_offsets *offs, int32_t nparts)
 {
     int64_t lag = 0;
 
@@ -432,7 +432,7 @@ int64_t kafka_lag(const struct kafka_offsets *offs, int32_t nparts)
 int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
                     size_t errsz)
 {
-    struct kafka_offsets *offs;
+    struct ledger_offsets *offs;
     int32_t nparts;
 
     *lag = 0;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "mark.h"
+#include "ledger.h"
 
 /* A librdkafka configuration for a consumer of group: spillway's defaults,
  * then the operator's [kafka] properties (which win), then the settings the
@@ -39,30 +39,26 @@ void kafka_reader_free(rd_kafka_t *rk);
 int kafka_topic_partitions(rd_kafka_t *rk, const struct config *cfg, int timeout_ms, int32_t *nparts, int *missing,
                            char *err, size_t errsz);
 
-/* Offsets of partitions parts[0..n) of the topic. */
-struct kafka_offsets {
-    int64_t committed; /* the group's, < 0 when it has none */
-    struct mark mark;  /* what the run that committed it left there (mark.h) */
-    int64_t low, high; /* watermarks */
-};
+/* Offsets are read into struct ledger_offsets (ledger.h): committed offset,
+ * mark, watermarks. */
 
 /* Read rk's group's committed offsets (and marks) into out[i].committed and
  * .mark. Returns 0, or -1 with err (the whole request or a partition
  * failed: a partial answer is no answer). */
 int kafka_read_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
-                         struct kafka_offsets *out, char *err, size_t errsz);
+                         struct ledger_offsets *out, char *err, size_t errsz);
 
 /* The same for any group, read through any handle (the admin API's
  * ListConsumerGroupOffsets): the runner reads the primary group's offsets
  * through its own consumer rather than a second handle with its own
  * threads and connections. Only the offset and the mark are set. */
 int kafka_read_group_committed(rd_kafka_t *rk, const char *group, const char *topic, const int32_t *parts, int n,
-                               int timeout_ms, struct kafka_offsets *out, char *err, size_t errsz);
+                               int timeout_ms, struct ledger_offsets *out, char *err, size_t errsz);
 
 /* Read the low and high watermarks into out[i].low and .high, one
  * ListOffsets request per leader. Returns 0, or -1 with err. */
 int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n, int timeout_ms,
-                          struct kafka_offsets *out, char *err, size_t errsz);
+                          struct ledger_offsets *out, char *err, size_t errsz);
 
 /* Every partition of the topic, for each of groups[0..ngroups): the group's
  * committed offsets and marks and the watermarks, into out[g] (nparts
@@ -70,12 +66,12 @@ int kafka_read_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *part
  * topic and the watermarks read once. Returns 0, or -1 with err and every
  * out[g] NULL. */
 int kafka_groups_offsets(const struct config *cfg, const char *const *groups, int ngroups, int timeout_ms,
-                         int32_t *nparts, struct kafka_offsets **out, char *err, size_t errsz);
+                         int32_t *nparts, struct ledger_offsets **out, char *err, size_t errsz);
 
 /* The lag in messages over offs[0..nparts): the sum of each partition's high
  * watermark minus the committed offset (the low watermark where none is
  * committed, or where retention deleted past it). */
-int64_t kafka_lag(const struct kafka_offsets *offs, int32_t nparts);
+int64_t kafka_lag(const struct ledger_offsets *offs, int32_t nparts);
 
 /* The lag of group on the topic in messages: the sum over partitions of the
  * high watermark minus the group's committed offset (minus the low

@@ -11,21 +11,44 @@
 
 #include "decide.h"
 #include "kafka.h"
-#include "startpos.h"
+#include "lock.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 
+/* What the fallback group's mark on a partition says (mark.h), for an
+ * operator: "done"; "reading" (a batch under way that has written nothing:
+ * the next run owes it nothing); "in progress" (a batch that began writing
+ * while a runner of this host runs: it may be that one); "unfinished" (a
+ * batch that began writing and stopped: the next run rewrites it from the
+ * fallback's offset up to its end). */
+static const char *status_batch(const struct mark *m, int runner_busy)
+{
+    if (m->kind == MARK_DONE)
+        return "done";
+    if (!mark_wrote(m))
+        return "reading";
+    return runner_busy ? "in progress" : "unfinished";
+}
+
+/* Whether a runner of this host holds the runner lock now. */
+static int status_runner_busy(const struct config *cfg)
+{
+    char path[4096], err[256];
+
+    return lock_runner_path(cfg->state_database, path, sizeof path) == 0 &&
+           lock_probe(path, err, sizeof err) == LOCK_BUSY;
+}
+
 /* Per partition: both groups' committed offsets, the end, where a run
- * would start (startpos.h) -- so the fallback's backlog -- and whether a
- * batch there began writing and did not finish (the next run retries it
- * from the fallback's offset, mark.h); with the drain rate
- * of recent runs, the time to catch up. Kafka not answering leaves a note,
- * not a failed status. */
+ * would start (ledger_decide_start()) -- so the fallback's backlog -- and
+ * its batch's state (status_batch()); with the drain rate of recent runs,
+ * the time to catch up. Kafka not answering leaves a note, not a failed
+ * status. */
 static void status_backlog(const struct config *cfg, json_t *all)
 {
     const char *groups[] = { config_kafka_prop(cfg, "group.id"), cfg->primary_group };
-    struct kafka_offsets *offs[2];
+    struct ledger_offsets *offs[2];
     int32_t n = 0;
     int timeout = (int)cfg->probe_timeout_seconds * 1000;
     char err[512];
@@ -38,18 +61,21 @@ static void status_backlog(const struct config *cfg, json_t *all)
         json_decref(parts);
         return;
     }
-    const struct kafka_offsets *own = offs[0], *prim = offs[1];
+    const struct ledger_offsets *own = offs[0], *prim = offs[1];
+    int busy = status_runner_busy(cfg);
     for (int32_t p = 0; p < n; p++) {
-        struct start_input in = { cfg->start_from, own[p].committed, own[p].mark.kind == MARK_WRITING,
-                                  prim[p].committed, own[p].low, own[p].high };
-        struct start_decision d = startpos_decide(&in);
-        total += own[p].high - d.offset;
-        json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:b}", "partition", (int)p,
+        struct ledger_start s = ledger_decide_start(cfg->start_from, &own[p], prim[p].committed);
+        /* a retry that stops at its end, then the primary's offset on */
+        int64_t backlog = s.stop_at >= 0 ? (s.stop_at - s.d.offset) + (own[p].high - prim[p].committed)
+                                         : own[p].high - s.d.offset;
+        total += backlog;
+        json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:I}", "partition", (int)p,
                                                "fallback", (json_int_t)own[p].committed, "primary",
                                                (json_int_t)prim[p].committed, "low", (json_int_t)own[p].low, "high",
-                                               (json_int_t)own[p].high, "backlog",
-                                               (json_int_t)(own[p].high - d.offset), "unfinished",
-                                               own[p].mark.kind == MARK_WRITING));
+                                               (json_int_t)own[p].high, "backlog", (json_int_t)backlog, "batch",
+                                               status_batch(&own[p].mark, busy), "unfinished",
+                                               mark_wrote(&own[p].mark) && !busy, "end",
+                                               (json_int_t)(mark_wrote(&own[p].mark) ? own[p].mark.end : -1)));
     }
     json_object_set_new(b, "partitions", parts);
     json_object_set_new(b, "messages", json_integer(total));
@@ -130,8 +156,13 @@ static void print_table(const struct config *cfg, json_t *all)
            strcmp(str(state, "forced"), "auto") ? "; `spillway force auto` to release)" : "");
     printf("counters:    violations %lld/%lld, recoveries %lld/%lld\n", num(state, "violations"),
            (long long)cfg->consecutive_violations, num(state, "recoveries"), (long long)cfg->consecutive_recoveries);
-    printf("quarantine:  %lld (%lld messages, %lld aggregates), latest %s\n", num(q, "total"), num(q, "messages"),
-           num(q, "aggregates"), str(q, "latest"));
+    printf("quarantine:  %lld (%lld messages, %lld aggregates holding %lld), latest %s", num(q, "total"),
+           num(q, "messages"), num(q, "aggregates"), num(q, "counted") - num(q, "messages"), str(q, "latest"));
+    if (num(q, "pending"))
+        printf("; %lld more pending a run's commit", num(q, "pending"));
+    if (num(q, "unverified"))
+        printf("; %lld of them unverified (their run died around its commit)", num(q, "unverified"));
+    printf("\n");
     printf("\nlast checks:\n  %-24s %-13s %10s %-9s %-8s %s\n", "at", "verdict", "latency", "mode", "counts", "action");
     json_array_foreach(json_object_get(all, "checks"), i, row) {
         json_t *lat = json_object_get(row, "latency_s");
@@ -142,13 +173,13 @@ static void print_table(const struct config *cfg, json_t *all)
         printf("  %-24s %-13s %10s %-9s %-8s %s\n", str(row, "at"), str(row, "verdict"), latency, str(row, "mode"),
                counts, str(row, "action"));
     }
-    printf("\nlast runs:\n  %-4s %-24s %-13s %-12s %9s %7s %6s %8s %5s %s\n", "id", "started", "outcome", "ended by",
-           "messages", "points", "quar.", "skipped", "lost", "error");
+    printf("\nlast runs:\n  %-4s %-24s %-13s %-14s %9s %7s %6s %8s %7s %5s %s\n", "id", "started", "outcome",
+           "ended by", "messages", "points", "quar.", "skipped", "redone", "lost", "error");
     json_array_foreach(json_object_get(all, "runs"), i, row) {
-        printf("  %-4lld %-24s %-13s %-12s %9lld %7lld %6lld %8lld %5lld %s\n", num(row, "id"), str(row, "started_at"),
-               str(row, "outcome"), str(row, "ended_by"), num(row, "messages"), num(row, "points"),
-               num(row, "quarantined"), num(row, "skipped"), num(row, "lost_partitions"),
-               text(row, "error", buf, sizeof buf));
+        printf("  %-4lld %-24s %-13s %-14s %9lld %7lld %6lld %8lld %7lld %5lld %s\n", num(row, "id"),
+               str(row, "started_at"), str(row, "outcome"), str(row, "ended_by"), num(row, "messages"),
+               num(row, "points"), num(row, "quarantined"), num(row, "skipped"), num(row, "redone"),
+               num(row, "lost_partitions"), text(row, "error", buf, sizeof buf));
     }
     json_t *b = json_object_get(all, "backlog");
     if (json_object_get(b, "error")) {
@@ -161,11 +192,15 @@ static void print_table(const struct config *cfg, json_t *all)
                    json_number_value(cu),
                    json_number_value(json_object_get(json_array_get(json_object_get(all, "rate"), 0),
                                                      "messages_per_minute")));
-        printf("\n  %-9s %12s %12s %12s %12s\n", "partition", "fallback at", "primary at", "end", "backlog");
-        json_array_foreach(json_object_get(b, "partitions"), i, row)
-            printf("  %-9lld %12lld %12lld %12lld %12lld%s\n", num(row, "partition"), num(row, "fallback"),
-                   num(row, "primary"), num(row, "high"), num(row, "backlog"),
-                   json_is_true(json_object_get(row, "unfinished")) ? "  unfinished batch: retried from here" : "");
+        printf("\n  %-9s %12s %12s %12s %12s  %s\n", "partition", "fallback at", "primary at", "end", "backlog",
+               "batch");
+        json_array_foreach(json_object_get(b, "partitions"), i, row) {
+            printf("  %-9lld %12lld %12lld %12lld %12lld  %s", num(row, "partition"), num(row, "fallback"),
+                   num(row, "primary"), num(row, "high"), num(row, "backlog"), str(row, "batch"));
+            if (json_is_true(json_object_get(row, "unfinished")))
+                printf(": wrote up to %lld; the next run rewrites it from here", num(row, "end"));
+            printf("\n");
+        }
     }
     printf("\nlast episodes (fallback mode):\n  %-24s %-24s %5s %10s %10s\n", "began", "ended", "runs", "drained",
            "skipped");

@@ -90,6 +90,18 @@ static const char *const migrations[] = {
     "CREATE INDEX quarantine_at ON quarantine (at);",
     /* 5: the backlog a run found (the messages its batches were sized from) */
     "ALTER TABLE runs ADD COLUMN backlog INTEGER;",
+    /* 6: exactness at the quarantine's boundary. A run's token (its done
+     * marks carry it), and what it re-read that the primary had processed.
+     * A quarantine row belongs to a batch (seq on its partition), holds count
+     * messages, and is provisional until its run's commit lands (ledger.h):
+     * provisional -> committing (durable, just before the commit) -> final,
+     * or unverified when that can no longer be told. Older rows are final. */
+    "ALTER TABLE runs ADD COLUMN token TEXT;"
+    "ALTER TABLE runs ADD COLUMN redone INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE quarantine ADD COLUMN seq INTEGER;"
+    "ALTER TABLE quarantine ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE quarantine ADD COLUMN state TEXT NOT NULL DEFAULT 'final';"
+    "CREATE INDEX quarantine_unsettled ON quarantine (state) WHERE state IN ('provisional', 'committing');",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -97,7 +109,7 @@ const char *run_outcome_name(enum run_outcome o)
 {
     static const char *const names[] = {
         [RUN_RUNNING] = "running", [RUN_OK] = "ok", [RUN_FAILED] = "failed", [RUN_ABANDONED] = "abandoned",
-        [RUN_NO_PARTITIONS] = "no_partitions", [RUN_LOST] = "lost",
+        [RUN_NO_PARTITIONS] = "no_partitions", [RUN_LOST] = "lost", [RUN_HELD] = "held", [RUN_PARTIAL] = "partial",
     };
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
 }
@@ -115,7 +127,7 @@ const char *run_end_name(enum run_end e)
 {
     static const char *const names[] = {
         [END_NONE] = NULL, [END_BATCH_SIZE] = "batch_size", [END_TIMEOUT] = "timeout", [END_EOF] = "eof",
-        [END_SIGNAL] = "signal", [END_JOIN_TIMEOUT] = "join_timeout",
+        [END_SIGNAL] = "signal", [END_JOIN_TIMEOUT] = "join_timeout", [END_AGGREGATES] = "max_aggregates",
     };
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : NULL;
 }
@@ -278,17 +290,20 @@ int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t 
     return sqlite3_changes(s->db);
 }
 
-int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_id, char *err, size_t errsz)
+int store_run_begin(struct store *s, int64_t started_ms, int pid, uint32_t token, int64_t *run_id, char *err,
+                    size_t errsz)
 {
-    char at[32];
+    char at[32], tok[16];
     sqlite3_stmt *st;
 
     fmt_iso_ms(at, sizeof at, started_ms);
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started_at, pid, outcome) VALUES (?, ?, 'running')", -1,
+    snprintf(tok, sizeof tok, "%08" PRIx32, token);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started_at, pid, outcome, token) VALUES (?, ?, 'running', ?)", -1,
                            &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, pid);
+    sqlite3_bind_text(st, 3, tok, -1, SQLITE_TRANSIENT);
     if (store_done(s, st, "insert run", err, errsz) != 0)
         return -1;
     *run_id = sqlite3_last_insert_rowid(s->db);
@@ -304,8 +319,8 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, ended_by = ?,"
                            " messages = ?, quarantined = ?, aggregates = ?, points = ?, offsets = ?,"
-                           " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ?, backlog = ?"
-                           " WHERE id = ?",
+                           " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ?, backlog = ?,"
+                           " redone = ? WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
@@ -325,42 +340,46 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
         sqlite3_bind_double(st, 14, sum->join_s);
     if (sum->backlog >= 0)
         sqlite3_bind_int64(st, 15, sum->backlog);
-    sqlite3_bind_int64(st, 16, run_id);
+    sqlite3_bind_int64(st, 16, sum->redone);
+    sqlite3_bind_int64(st, 17, run_id);
     return store_done(s, st, "update run", err, errsz);
 }
 
-int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,
-                     int32_t partition, int64_t offset, const void *key, size_t key_len,
-                     const void *payload, size_t payload_len, const char *error, char *err, size_t errsz)
+int store_quarantine(struct store *s, const struct quarantine_item *q, char *err, size_t errsz)
 {
     sqlite3_stmt *st = s->quarantine;
     char at[32];
     int rc;
 
-    /* prepared once, on first use: most commands never quarantine */
+    /* prepared once, on first use: most commands never quarantine. A retry
+     * on this host replaces what its failed attempt stored (its rows are
+     * provisional: they would be dropped anyway). */
     if (st == NULL &&
         sqlite3_prepare_v2(s->db,
-                           "INSERT INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                           "INSERT INTO quarantine (run_id, at, kind, topic, partition, offset, key, payload, error,"
+                           " seq, count, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'provisional')"
                            " ON CONFLICT (kind, topic, partition, offset) DO UPDATE SET run_id = excluded.run_id,"
-                           " at = excluded.at, key = excluded.key, payload = excluded.payload, error = excluded.error",
+                           " at = excluded.at, key = excluded.key, payload = excluded.payload, error = excluded.error,"
+                           " seq = excluded.seq, count = excluded.count, state = excluded.state",
                            -1, &s->quarantine, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     st = s->quarantine;
-    fmt_iso_ms(at, sizeof at, at_ms);
+    fmt_iso_ms(at, sizeof at, q->at_ms);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 1, q->run_id);
     sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, topic, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, partition);
-    sqlite3_bind_int64(st, 6, offset);
-    if (key)
-        sqlite3_bind_blob(st, 7, key, (int)key_len, SQLITE_STATIC);
-    if (payload)
-        sqlite3_bind_blob(st, 8, payload, (int)payload_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, error, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, q->partition);
+    sqlite3_bind_int64(st, 6, q->offset);
+    if (q->key)
+        sqlite3_bind_blob(st, 7, q->key, (int)q->key_len, SQLITE_STATIC);
+    if (q->payload)
+        sqlite3_bind_blob(st, 8, q->payload, (int)q->payload_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, q->error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, q->seq);
+    sqlite3_bind_int64(st, 11, q->count);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -368,19 +387,124 @@ int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char 
     return 0;
 }
 
-int store_quarantine_forget(struct store *s, const char *kind, const char *topic, int32_t partition, int64_t offset,
-                            char *err, size_t errsz)
+static int store_exec(struct store *s, const char *sql, char *err, size_t errsz);
+
+/* Run sql with (run_id, partition) bound, in the current transaction or
+ * its own; returns the rows changed, or -1. */
+static int store_run_partition(struct store *s, const char *sql, int64_t run_id, int32_t partition, const char *what,
+                               char *err, size_t errsz)
 {
     sqlite3_stmt *st;
 
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM quarantine WHERE kind = ? AND topic = ? AND partition = ? AND offset = ?",
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int(st, 2, partition);
+    if (store_done(s, st, what, err, errsz) != 0)
+        return -1;
+    return sqlite3_changes(s->db);
+}
+
+int store_quarantine_committing(struct store *s, int64_t run_id, const int32_t *parts, int n, char *err, size_t errsz)
+{
+    int rc;
+
+    /* synchronous = NORMAL (WAL) syncs only at checkpoints: this commit, and
+     * every quarantine row appended before it, must survive a power loss
+     * before Kafka is told the messages are done with */
+    if (store_exec(s, "PRAGMA synchronous = FULL", err, errsz) != 0)
+        return -1;
+    if (store_exec(s, "BEGIN IMMEDIATE", err, errsz) != 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        if (store_run_partition(s, "UPDATE quarantine SET state = 'committing' WHERE run_id = ?"
+                                " AND partition = ? AND state = 'provisional'",
+                                run_id, parts[i], "mark quarantine committing", err, errsz) < 0) {
+            store_rollback(s);
+            goto out;
+        }
+    }
+    if ((rc = store_exec(s, "COMMIT", err, errsz)) != 0)
+        store_rollback(s);
+    sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    return rc;
+out:
+    sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    return -1;
+}
+
+int store_quarantine_final(struct store *s, int64_t run_id, int32_t partition, char *err, size_t errsz)
+{
+    return store_run_partition(s, "UPDATE quarantine SET state = 'final' WHERE run_id = ? AND partition = ?"
+                               " AND state = 'committing'",
+                               run_id, partition, "mark quarantine final", err, errsz) < 0 ? -1 : 0;
+}
+
+int64_t store_quarantine_drop(struct store *s, int64_t run_id, int32_t partition, char *err, size_t errsz)
+{
+    return store_run_partition(s, "DELETE FROM quarantine WHERE run_id = ? AND partition = ?"
+                               " AND state IN ('provisional', 'committing')",
+                               run_id, partition, "drop quarantine", err, errsz);
+}
+
+int store_quarantine_unsettled(struct store *s, int64_t except_run, struct quarantine_batch **out, size_t *n, char *err,
+                               size_t errsz)
+{
+    sqlite3_stmt *st;
+    int rc;
+    size_t cap = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT q.run_id, coalesce(r.token, ''), q.partition, coalesce(q.seq, -1),"
+                           " max(q.state = 'committing') FROM quarantine q LEFT JOIN runs r ON r.id = q.run_id"
+                           " WHERE q.state IN ('provisional', 'committing') AND q.run_id != ?"
+                           " GROUP BY q.run_id, q.partition, q.seq ORDER BY q.partition",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, partition);
-    sqlite3_bind_int64(st, 4, offset);
-    if (store_done(s, st, "forget quarantine", err, errsz) != 0)
+    sqlite3_bind_int64(st, 1, except_run);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            struct quarantine_batch *b = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof *b);
+            if (b == NULL) {
+                sqlite3_finalize(st);
+                snprintf(err, errsz, "out of memory");
+                return -1;
+            }
+            *out = b;
+        }
+        struct quarantine_batch *b = &(*out)[(*n)++];
+        b->run_id = sqlite3_column_int64(st, 0);
+        b->token = (uint32_t)strtoul((const char *)sqlite3_column_text(st, 1), NULL, 16);
+        b->partition = sqlite3_column_int(st, 2);
+        b->seq = sqlite3_column_int64(st, 3);
+        b->committing = sqlite3_column_int(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, err, errsz, "read unsettled quarantine");
+    return 0;
+}
+
+int64_t store_quarantine_settle(struct store *s, const struct quarantine_batch *b, const char *state, char *err,
+                                size_t errsz)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(s->db,
+                           state ? "UPDATE quarantine SET state = ?4 WHERE run_id = ?1 AND partition = ?2"
+                                   " AND coalesce(seq, -1) = ?3 AND state IN ('provisional', 'committing')"
+                                 : "DELETE FROM quarantine WHERE run_id = ?1 AND partition = ?2"
+                                   " AND coalesce(seq, -1) = ?3 AND state IN ('provisional', 'committing')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_int64(st, 1, b->run_id);
+    sqlite3_bind_int(st, 2, b->partition);
+    sqlite3_bind_int64(st, 3, b->seq);
+    if (state)
+        sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+    if (store_done(s, st, "settle quarantine", err, errsz) != 0)
         return -1;
     return sqlite3_changes(s->db);
 }
@@ -416,7 +540,26 @@ static int64_t store_scalar(struct store *s, const char *sql)
 /* Quarantine rows of runs still running are never pruned: a run that has
  * not finished may yet count them. */
 #define QUARANTINE_SIZE "(coalesce(length(payload), 0) + coalesce(length(key), 0))"
-#define QUARANTINE_PRUNABLE "(run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE outcome = 'running'))"
+#define QUARANTINE_PRUNABLE                                                                                        \
+    "(state NOT IN ('provisional', 'committing') AND"                                                             \
+    " (run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE outcome = 'running')))"
+
+/* The start of the newest finished run before the latest one (the run that
+ * prunes has just finished: its own time says nothing), epoch ms;
+ * INT64_MIN when none. */
+static int64_t store_newest_run_ms(struct store *s)
+{
+    sqlite3_stmt *st;
+    int64_t ms = INT64_MIN;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT CAST((julianday(max(started_at)) - 2440587.5) * 86400000.0 AS INTEGER)"
+                           " FROM runs WHERE outcome != 'running' AND id < (SELECT max(id) FROM runs)", -1, &st, NULL) != SQLITE_OK)
+        return INT64_MIN;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        ms = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ms;
+}
 
 int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_quarantine_bytes, int checks_only,
                 struct store_pruned *out, char *err, size_t errsz)
@@ -430,13 +573,20 @@ int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_
         return -1;
     if (checks_only)
         return 0;
-    if (store_delete(s, "DELETE FROM quarantine WHERE at < ? AND " QUARANTINE_PRUNABLE, before, &out->quarantined,
-                     err, errsz) != 0 ||
-        /* a run's quarantine rows keep their run id: prune runs after them */
-        store_delete(s,
-                     "DELETE FROM runs WHERE started_at < ? AND outcome != 'running'"
-                     " AND id NOT IN (SELECT run_id FROM quarantine WHERE run_id IS NOT NULL)",
-                     before, &out->runs, err, errsz) != 0)
+    /* A clock that jumped must not prune the quarantine (the only copy of
+     * what was refused): back before the newest finished run, or more than
+     * keep_days past it, age pruning waits (a run a minute makes any real
+     * gap that long an idle system, which has nothing new to prune). */
+    int64_t newest = store_newest_run_ms(s);
+    out->clock_jump = newest != INT64_MIN && (now_ms < newest || now_ms - newest > keep_days * 86400000);
+    if (!out->clock_jump &&
+        (store_delete(s, "DELETE FROM quarantine WHERE at < ? AND " QUARANTINE_PRUNABLE, before, &out->quarantined,
+                      err, errsz) != 0 ||
+         /* a run's quarantine rows keep their run id: prune runs after them */
+         store_delete(s,
+                      "DELETE FROM runs WHERE started_at < ? AND outcome != 'running'"
+                      " AND id NOT IN (SELECT run_id FROM quarantine WHERE run_id IS NOT NULL)",
+                      before, &out->runs, err, errsz) != 0))
         return -1;
     bytes = store_scalar(s, "SELECT coalesce(sum(" QUARANTINE_SIZE "), 0) FROM quarantine");
     if (bytes > max_quarantine_bytes) {
@@ -585,10 +735,18 @@ static const struct {
     { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
                 " error FROM checks ORDER BY id DESC LIMIT 10" },
     { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"
-              " points, skipped, lost_partitions, join_s, backlog, offsets, error FROM runs ORDER BY id DESC LIMIT 5" },
+              " points, skipped, redone, lost_partitions, join_s, backlog, offsets, error FROM runs"
+              " ORDER BY id DESC LIMIT 5" },
     { "transitions", "SELECT at, from_mode, to_mode, forced, reason FROM transitions ORDER BY id DESC LIMIT 5" },
-    { "quarantine", "SELECT count(*) AS total, coalesce(sum(kind = 'message'), 0) AS messages,"
-                    " coalesce(sum(kind = 'aggregate'), 0) AS aggregates, max(at) AS latest FROM quarantine" },
+    /* what is settled (final, or unverified: kept, but its commit could not
+     * be confirmed) apart from what runs have not committed yet */
+    { "quarantine", "SELECT coalesce(sum(state IN ('final', 'unverified')), 0) AS total,"
+                    " coalesce(sum(kind = 'message' AND state IN ('final', 'unverified')), 0) AS messages,"
+                    " coalesce(sum(kind = 'aggregate' AND state IN ('final', 'unverified')), 0) AS aggregates,"
+                    " coalesce(sum(CASE WHEN state IN ('final', 'unverified') THEN count END), 0) AS counted,"
+                    " coalesce(sum(state IN ('provisional', 'committing')), 0) AS pending,"
+                    " coalesce(sum(state = 'unverified'), 0) AS unverified,"
+                    " max(CASE WHEN state IN ('final', 'unverified') THEN at END) AS latest FROM quarantine" },
     /* an episode: from a change to fallback mode to the next change back;
      * what its ok runs drained and wrote (a failed run's messages are read
      * again, and its points rewritten, by the next) */
@@ -636,7 +794,7 @@ static const char store_metrics_sql[] =
     "  r.messages, r.points, r.quarantined, r.exit_code, r.backlog,"
     "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
     "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
-    "  (SELECT count(*) FROM quarantine) AS quarantine"
+    "  (SELECT count(*) FROM quarantine WHERE state IN ('final', 'unverified')) AS quarantine"
     " FROM state s"
     " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
     " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";

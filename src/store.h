@@ -34,8 +34,10 @@ int store_schema_version(void);
  * of rows changed, or -1. */
 int store_runs_abandon_stale(struct store *s, int64_t now_ms, char *err, size_t errsz);
 
-/* Insert a "running" row for this run; *run_id receives its id. */
-int store_run_begin(struct store *s, int64_t started_ms, int pid, int64_t *run_id, char *err, size_t errsz);
+/* Insert a "running" row for this run, with its token (mark.h); *run_id
+ * receives its id. */
+int store_run_begin(struct store *s, int64_t started_ms, int pid, uint32_t token, int64_t *run_id, char *err,
+                    size_t errsz);
 
 /* How a run ended, as stored in runs.outcome. */
 enum run_outcome {
@@ -45,6 +47,8 @@ enum run_outcome {
     RUN_ABANDONED,     /* the runner died before finishing */
     RUN_NO_PARTITIONS, /* the group gave it no partition (more runners than partitions) */
     RUN_LOST,          /* every partition it read was taken by a rebalance: nothing committed */
+    RUN_HELD,          /* its partitions owed a re-read of an unfinished batch it could not finish: nothing committed */
+    RUN_PARTIAL,       /* it committed a first batch, then a further one failed */
 };
 const char *run_outcome_name(enum run_outcome o);
 
@@ -56,6 +60,7 @@ enum run_end {
     END_EOF,          /* every owned partition at its end */
     END_SIGNAL,       /* SIGTERM or SIGINT */
     END_JOIN_TIMEOUT, /* no partitions within join_timeout_seconds */
+    END_AGGREGATES,   /* the aggregate table was full (max_aggregates): the rest is the next batch's */
 };
 const char *run_end_name(enum run_end e); /* NULL for END_NONE */
 
@@ -66,6 +71,7 @@ struct run_summary {
     enum run_end ended_by;
     int64_t messages, quarantined, aggregates, points;
     int64_t skipped;          /* messages skipped at the start (the primary's, or retention's) */
+    int64_t redone;           /* messages re-read, to rewrite an unfinished batch, that the primary had processed */
     int lost_partitions;      /* partitions taken by a rebalance mid-run */
     double join_s;            /* seconds until partitions were assigned, < 0 never */
     int64_t backlog;          /* messages between its start and its partitions' ends, < 0 unknown */
@@ -75,31 +81,63 @@ struct run_summary {
 };
 int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum, char *err, size_t errsz);
 
-/* Record a quarantined message ("message") or aggregate ("aggregate", whose
- * offset is its first message's). The same kind, topic, partition and offset
- * is stored once: a retried batch replaces what the failed attempt stored
- * (a retry's aggregate holds at least the same messages). */
-int store_quarantine(struct store *s, int64_t run_id, int64_t at_ms, const char *kind, const char *topic,
-                     int32_t partition, int64_t offset, const void *key, size_t key_len,
-                     const void *payload, size_t payload_len, const char *error, char *err, size_t errsz);
+/* A quarantined message ("message") or aggregate ("aggregate", whose offset
+ * is its first message's), of batch seq on its partition, holding count
+ * messages. */
+struct quarantine_item {
+    int64_t run_id, at_ms;
+    const char *kind, *topic;
+    int32_t partition;
+    int64_t offset, seq, count;
+    const void *key, *payload;
+    size_t key_len, payload_len;
+    const char *error;
+};
 
-/* Forget a quarantined item: a retried batch wrote the point of an
- * aggregate the failed attempt had quarantined. Returns the rows removed
- * (0 or 1), or -1. */
-int store_quarantine_forget(struct store *s, const char *kind, const char *topic, int32_t partition, int64_t offset,
-                            char *err, size_t errsz);
+/* Record it, provisional (ledger.h): the same kind, topic, partition and
+ * offset is stored once (a retry on this host replaces what its failed
+ * attempt stored). */
+int store_quarantine(struct store *s, const struct quarantine_item *q, char *err, size_t errsz);
+
+/* Just before run_id commits partitions parts[0..n): its provisional rows
+ * of them become "committing", made durable (fsync) before it returns. */
+int store_quarantine_committing(struct store *s, int64_t run_id, const int32_t *parts, int n, char *err, size_t errsz);
+/* The commit of partition was accepted: its committing rows are final. */
+int store_quarantine_final(struct store *s, int64_t run_id, int32_t partition, char *err, size_t errsz);
+/* run_id lost partition: its rows of it that are not final go (the new
+ * owner decides anew). Returns the rows removed, or -1. */
+int64_t store_quarantine_drop(struct store *s, int64_t run_id, int32_t partition, char *err, size_t errsz);
+
+/* The batches of other runs than except_run whose rows are not settled
+ * (provisional, or committing: their run died around its commit). */
+struct quarantine_batch {
+    int64_t run_id;
+    uint32_t token; /* the run's */
+    int32_t partition;
+    int64_t seq;
+    int committing; /* some row reached "committing" */
+};
+int store_quarantine_unsettled(struct store *s, int64_t except_run, struct quarantine_batch **out, size_t *n,
+                               char *err, size_t errsz);
+/* Settle batch b's rows: state "final" or "unverified", or NULL to delete
+ * them. Returns the rows changed, or -1. */
+int64_t store_quarantine_settle(struct store *s, const struct quarantine_batch *b, const char *state, char *err,
+                                size_t errsz);
 
 /* What store_prune() removed. */
 struct store_pruned {
     int64_t checks, runs, quarantined; /* older than keep_days */
     int64_t over_budget;               /* quarantine rows removed, oldest first, for the byte budget */
     int64_t quarantine_bytes;          /* what the quarantine holds afterwards */
+    int clock_jump;                    /* age pruning skipped: the clock is before the last run, or far past it */
 };
 
 /* Retention: remove checks, finished runs and quarantine rows older than
  * keep_days, then the oldest quarantine rows while the quarantine holds
  * more than max_quarantine_bytes (payloads and keys). Never a running run
- * or its quarantine rows, nor a run whose quarantine rows are kept. With
+ * or its quarantine rows, nor rows not yet final, nor a run whose
+ * quarantine rows are kept; and no run or quarantine row by age when the
+ * clock jumped (out->clock_jump). With
  * checks_only, only old checks (cheap: the checker calls it every check).
  * Returns 0 or -1. */
 int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_quarantine_bytes, int checks_only,

@@ -1,4 +1,5 @@
 /* test_mark.c -- the runner's commit metadata: reading, writing, the batch sequence and its guard. */
+#include <stdint.h>
 #include <string.h>
 
 #include "mark.h"
@@ -49,28 +50,78 @@ int main(void)
        "after batch 7 finished: batch 8, writing, no end yet");
     struct mark unfinished = parse("spillway:writing seq=8 end=900 hw=100 hwb=50"), again = mark_next_batch(&unfinished);
     ok(again.kind == MARK_WRITING && again.seq == 8 && again.end == 900, "after batch 8 did not finish: batch 8 again, its end kept");
-    struct mark last = { MARK_DONE, MARK_SEQ_BLOCK - 1, -1, 4000, 10 }, first_of_block = mark_next_batch(&last);
+    struct mark last = { .kind = MARK_DONE, .seq = MARK_SEQ_BLOCK - 1, .end = -1, .hw = 4000, .hwb = 10 };
+    struct mark first_of_block = mark_next_batch(&last);
     ok(first_of_block.seq == MARK_SEQ_BLOCK && first_of_block.hwb == 4000,
        "entering a new block records the latest event time so far as its horizon");
-    struct mark second = mark_finished(&first_of_block, 5000), after = mark_next_batch(&second);
+    struct mark second = mark_finished(&first_of_block, 5000, 0xabc), after = mark_next_batch(&second);
     ok(after.seq == MARK_SEQ_BLOCK + 1 && after.hwb == 4000 && after.hw == 5000, "inside the block the horizon stays");
 
     /* a finished batch raises hw, never lowers it */
     struct mark w = parse("spillway:writing seq=3 end=10 hw=100");
-    struct mark f = mark_finished(&w, 250);
+    struct mark f = mark_finished(&w, 250, 0x1234abcd);
     ok(f.kind == MARK_DONE && f.seq == 3 && f.end == -1 && f.hw == 250, "finished: done, same batch, hw raised");
-    ok(mark_finished(&w, 50).hw == 100 && mark_finished(&w, MARK_NO_TIME).hw == 100, "an older or no event time keeps hw");
-    ok(mark_finished(&(struct mark){ MARK_WRITING, 1, -1, MARK_NO_TIME, MARK_NO_TIME }, 7).hw == 7, "the first hw");
+    ok(mark_finished(&w, 50, 1).hw == 100 && mark_finished(&w, MARK_NO_TIME, 1).hw == 100,
+       "an older or no event time keeps hw");
+    ok(mark_finished(&(struct mark){ .kind = MARK_WRITING, .seq = 1, .end = -1, .hw = MARK_NO_TIME, .hwb = MARK_NO_TIME },
+                     7, 1).hw == 7,
+       "the first hw");
 
     /* the collision guard */
     ok(mark_collision_horizon(&next) == MARK_NO_TIME, "in the first block nothing can collide");
     ok(mark_collision_horizon(&first_of_block) == 4000, "in the second, windows up to the block's horizon can");
-    ok(mark_collision_horizon(&(struct mark){ MARK_WRITING, 3 * MARK_SEQ_BLOCK + 2, -1, 9, MARK_NO_TIME }) ==
-           MARK_NO_TIME,
+    ok(mark_collision_horizon(&(struct mark){ .kind = MARK_WRITING, .seq = 3 * MARK_SEQ_BLOCK + 2, .end = -1, .hw = 9,
+                                              .hwb = MARK_NO_TIME }) == MARK_NO_TIME,
        "a later block whose horizon is unknown: no earlier batch read a message");
     char big[MARK_TEXT_MAX];
-    struct mark extreme = { MARK_WRITING, INT64_MAX, INT64_MAX, INT64_MIN + 1, INT64_MAX };
+    struct mark extreme = { .kind = MARK_WRITING, .seq = MARK_SEQ_MAX, .end = MARK_OFFSET_MAX, .hw = -MARK_TIME_ABS_MAX,
+                            .hwb = MARK_TIME_ABS_MAX, .nfin = MARK_FIN_MAX };
+    for (int i = 0; i < MARK_FIN_MAX; i++)
+        extreme.fin[i] = 0xffffffffu - (uint32_t)i;
     size_t n = mark_format(&extreme, big, sizeof big);
     ok(n < sizeof big, "the longest mark (%zu bytes) fits MARK_TEXT_MAX", n);
+    struct mark back;
+    mark_parse(big, n, &back);
+    ok(back.seq == MARK_SEQ_MAX && back.end == MARK_OFFSET_MAX && back.nfin == MARK_FIN_MAX &&
+           back.fin[MARK_FIN_MAX - 1] == 0xffffffffu - (MARK_FIN_MAX - 1),
+       "and reads back whole");
+
+    /* fields out of range make the mark foreign: found by fuzzing, seq + 1
+     * of the largest int64 overflowed and the point landed before its window */
+    const char *beyond[] = { "spillway:done seq=9223372036854775807", "spillway:done seq=1125899906842625",
+                             "spillway:writing seq=3 end=-5", "spillway:writing seq=3 end=99999999999999999999",
+                             "spillway:done seq=3 hw=9223372036854775806", "spillway:done seq=3 fin=12345678,xyz",
+                             "spillway:done seq=3 fin=123" };
+    for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
+        m = parse(beyond[i]);
+        ok(m.kind == MARK_DONE && m.seq == 0 && m.end == -1 && m.nfin == 0, "\"%s\" is foreign", beyond[i]);
+    }
+    m = parse("spillway:done seq=1125899906842624");
+    struct mark next_of_max = mark_next_batch(&m);
+    ok(m.seq == MARK_SEQ_MAX && next_of_max.seq == MARK_SEQ_MAX + 1, "the largest seq still has a next one");
+
+    /* whether a batch wrote: only a writing mark with an end */
+    ok(!mark_wrote(&(struct mark){ .kind = MARK_WRITING, .seq = 4, .end = -1 }), "writing without end: nothing written");
+    ok(mark_wrote(&(struct mark){ .kind = MARK_WRITING, .seq = 4, .end = 0 }), "writing with an end: it wrote");
+    ok(!mark_wrote(&(struct mark){ .kind = MARK_DONE, .seq = 4, .end = 7 }), "done: owes nothing");
+
+    /* who finished which batch */
+    m = parse("spillway:done seq=9 fin=0000000a,0000000b,00000000,0000000c");
+    ok(m.nfin == 4 && mark_last_finished(&m) == 9, "a done mark: its own batch is the latest finished");
+    ok(mark_finisher(&m, 9) == 0xa && mark_finisher(&m, 8) == 0xb && mark_finisher(&m, 7) == 0 &&
+           mark_finisher(&m, 6) == 0xc && mark_finisher(&m, 5) == 0 && mark_finisher(&m, 10) == 0,
+       "finishers by batch, newest first; 0 abandoned or unknown");
+    struct mark nb = mark_next_batch(&m);
+    ok(mark_last_finished(&nb) == 9 && mark_finisher(&nb, 9) == 0xa, "a writing mark: the one before is the latest");
+    struct mark fb = mark_finished(&nb, MARK_NO_TIME, 0xd);
+    ok(fb.nfin == 5 && mark_finisher(&fb, 10) == 0xd && mark_finisher(&fb, 6) == 0xc, "finishing adds the token first");
+    is_str(format(&fb), "spillway:done seq=10 fin=0000000d,0000000a,0000000b,00000000,0000000c", "written back");
+    struct mark full = { .kind = MARK_WRITING, .seq = 40, .end = -1, .hw = MARK_NO_TIME, .hwb = MARK_NO_TIME,
+                         .nfin = MARK_FIN_MAX };
+    for (int i = 0; i < MARK_FIN_MAX; i++)
+        full.fin[i] = (uint32_t)(100 + i);
+    struct mark full2 = mark_finished(&full, MARK_NO_TIME, 99);
+    ok(full2.nfin == MARK_FIN_MAX && full2.fin[0] == 99 && full2.fin[MARK_FIN_MAX - 1] == 100 + MARK_FIN_MAX - 2,
+       "the list keeps the newest MARK_FIN_MAX");
     return tap_done();
 }

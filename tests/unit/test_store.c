@@ -75,24 +75,64 @@ static void test_migrations(void)
        "a file from a newer spillway is refused: %s", err);
 }
 
+static int put(struct store *s, int64_t run, int64_t at, const char *kind, int32_t partition, int64_t offset,
+               int64_t seq, const char *payload, size_t len, const char *why)
+{
+    char err[256];
+    struct quarantine_item q = { .run_id = run, .at_ms = at, .kind = kind, .topic = "t", .partition = partition,
+                                 .offset = offset, .seq = seq, .count = 1, .key = "k", .key_len = 1,
+                                 .payload = payload, .payload_len = len, .error = why };
+    return store_quarantine(s, &q, err, sizeof err);
+}
+
 static void test_quarantine(struct store *s)
 {
     char err[256];
-    int64_t run;
+    int64_t run, other;
+    struct quarantine_batch *b = NULL;
+    size_t n = 0;
 
-    store_run_begin(s, now, 42, &run, err, sizeof err);
-    ok(store_quarantine(s, run, now, "aggregate", "t", 3, 100, "k", 1, "{\"count\":5}", 11, "first", err, sizeof err) ==
-           0 &&
-           store_quarantine(s, run, now + 1, "aggregate", "t", 3, 100, "k", 1, "{\"count\":9}", 11, "retry", err,
-                            sizeof err) == 0,
+    store_run_begin(s, now, 42, 0xfeedbeef, &run, err, sizeof err);
+    is_int(scalar(s, "SELECT token = 'feedbeef' FROM runs WHERE pid = 42"), 1, "a run keeps its token");
+    ok(put(s, run, now, "aggregate", 3, 100, 7, "{\"count\":5}", 11, "first") == 0 &&
+           put(s, run, now + 1, "aggregate", 3, 100, 7, "{\"count\":9}", 11, "retry") == 0,
        "the same aggregate quarantined twice");
     is_int(scalar(s, "SELECT count(*) FROM quarantine WHERE offset = 100"), 1, "is one row");
     is_int(scalar(s, "SELECT json_extract(payload, '$.count') FROM quarantine WHERE offset = 100"), 9,
            "holding the retry's (larger) aggregate");
-    is_int(store_quarantine_forget(s, "aggregate", "t", 3, 100, err, sizeof err), 1, "forgotten when its point is written");
-    is_int(store_quarantine_forget(s, "aggregate", "t", 3, 100, err, sizeof err), 0, "forgetting again is a no-op");
+    is_int(scalar(s, "SELECT state = 'provisional' AND seq = 7 FROM quarantine WHERE offset = 100"), 1,
+           "provisional until its run commits, with its batch");
+    put(s, run, now, "message", 4, 50, 2, "x", 1, "bad");
+    put(s, run, now, "message", 5, 60, 3, "y", 1, "bad");
+    int32_t parts[] = { 3, 4 };
+    ok(store_quarantine_committing(s, run, parts, 2, err, sizeof err) == 0, "partitions 3 and 4 about to commit");
+    is_int(scalar(s, "SELECT count(*) FROM quarantine WHERE state = 'committing'"), 2, "their rows are committing");
+    is_int(scalar(s, "PRAGMA synchronous"), 1, "and the connection is back to synchronous = NORMAL");
+    ok(store_quarantine_final(s, run, 3, err, sizeof err) == 0, "partition 3's commit accepted");
+    is_int(scalar(s, "SELECT state = 'final' FROM quarantine WHERE partition = 3"), 1, "its row is final");
+    is_int(store_quarantine_drop(s, run, 5, err, sizeof err), 1, "partition 5 lost: its provisional row goes");
+    is_int(store_quarantine_drop(s, run, 3, err, sizeof err), 0, "a final row is never dropped");
     is_int(store_runs_abandon_stale(s, now, err, sizeof err), 1, "a run left running is abandoned");
     is_int(scalar(s, "SELECT count(*) FROM runs WHERE outcome = 'abandoned'"), 1, "and says so");
+
+    store_run_begin(s, now, 43, 0x1, &other, err, sizeof err);
+    ok(store_quarantine_unsettled(s, other, &b, &n, err, sizeof err) == 0 && n == 1 && b[0].partition == 4 &&
+           b[0].seq == 2 && b[0].committing && b[0].token == 0xfeedbeef && b[0].run_id == run,
+       "the next run finds the batch left committing, with its run's token");
+    ok(store_quarantine_settle(s, &b[0], "unverified", err, sizeof err) == 1 &&
+           scalar(s, "SELECT state FROM quarantine WHERE partition = 4") == 0,
+       "settled as unverified");
+    free(b);
+    put(s, run, now, "message", 6, 70, 9, "z", 1, "bad");
+    ok(store_quarantine_unsettled(s, other, &b, &n, err, sizeof err) == 0 && n == 1 && !b[0].committing,
+       "a provisional batch is found too");
+    ok(store_quarantine_settle(s, &b[0], NULL, err, sizeof err) == 1 &&
+           scalar(s, "SELECT count(*) FROM quarantine WHERE partition = 6") == 0,
+       "and deleted");
+    free(b);
+    ok(store_quarantine_unsettled(s, run, &b, &n, err, sizeof err) == 0 && n == 0, "nothing else is unsettled");
+    free(b);
+    exec(s, "UPDATE runs SET outcome = 'ok'");
 }
 
 static void test_prune(struct store *s)
@@ -110,23 +150,31 @@ static void test_prune(struct store *s)
     for (int i = 0; i < 5; i++)
         store_check_insert(s, now - (100 + i) * DAY_MS, &o, &d, ACTION_NONE, NULL, &check, err, sizeof err);
     store_check_insert(s, now - DAY_MS, &o, &d, ACTION_NONE, NULL, &check, err, sizeof err);
-    store_run_begin(s, now - 100 * DAY_MS, 1, &old_run, err, sizeof err);
+    store_run_begin(s, now - 100 * DAY_MS, 1, 1, &old_run, err, sizeof err);
     exec(s, "UPDATE runs SET outcome = 'ok' WHERE started_at < '2026-09-01'");
-    store_run_begin(s, now - 100 * DAY_MS, 2, &running_run, err, sizeof err); /* still running */
-    store_run_begin(s, now - DAY_MS, 3, &new_run, err, sizeof err);
+    store_run_begin(s, now - 100 * DAY_MS, 2, 2, &running_run, err, sizeof err); /* still running */
+    store_run_begin(s, now - DAY_MS, 3, 3, &new_run, err, sizeof err);
     exec(s, "UPDATE runs SET outcome = 'ok' WHERE pid = 3");
-    store_quarantine(s, running_run, now - 100 * DAY_MS, "message", "t", 0, 1, NULL, 0, "a", 1, "bad", err, sizeof err);
+    put(s, running_run, now - 100 * DAY_MS, "message", 0, 1, 1, "a", 1, "bad");
+    int64_t dead_run;
+    store_run_begin(s, now - 100 * DAY_MS, 5, 5, &dead_run, err, sizeof err);
+    exec(s, "UPDATE runs SET outcome = 'abandoned' WHERE pid = 5");
+    put(s, dead_run, now - 100 * DAY_MS, "message", 0, 2, 1, "a", 1, "not committed");
     for (int i = 0; i < 10; i++)
-        store_quarantine(s, new_run, now - DAY_MS + i, "message", "t", 1, 10 + i, NULL, 0, big, sizeof big, "bad", err,
-                         sizeof err);
+        put(s, new_run, now - DAY_MS + i, "message", 1, 10 + i, 1, big, sizeof big, "bad");
+    exec(s, "UPDATE quarantine SET state = 'final' WHERE run_id != (SELECT id FROM runs WHERE pid = 5)");
+    /* the run that prunes has just finished: it is the newest */
+    int64_t pruner;
+    store_run_begin(s, now, 4, 4, &pruner, err, sizeof err);
+    exec(s, "UPDATE runs SET outcome = 'ok' WHERE pid = 4");
 
     ok(store_prune(s, now, 30, 1 << 30, 1, &p, err, sizeof err) == 0 && p.checks == 5 && p.runs == 0 &&
            p.quarantined == 0,
        "checks only: the 5 old checks go, nothing else");
     ok(store_prune(s, now, 30, 1 << 30, 0, &p, err, sizeof err) == 0, "a full pruning succeeds");
     is_int(p.runs, 1, "the old finished run goes");
-    is_int(p.quarantined, 0, "the old quarantine row of a running run stays");
-    is_int(scalar(s, "SELECT count(*) FROM runs"), 2, "the running run and the recent one stay");
+    is_int(p.quarantined, 0, "the old quarantine rows of a running run and of a run that never committed stay");
+    is_int(scalar(s, "SELECT count(*) FROM runs WHERE pid = 5"), 1, "and so does that run");
     is_int(p.over_budget, 0, "within the byte budget nothing more goes");
     ok(store_prune(s, now, 30, 3 * 4096 + 100, 0, &p, err, sizeof err) == 0, "a small byte budget");
     is_int(p.over_budget, 7, "the 7 oldest 4 KiB items go to get under 12 KiB");
@@ -134,6 +182,19 @@ static void test_prune(struct store *s)
     is_int(scalar(s, "SELECT min(offset) FROM quarantine WHERE partition = 1"), 17, "the newest are kept");
     is_int(scalar(s, "SELECT count(*) FROM quarantine WHERE run_id = (SELECT id FROM runs WHERE pid = 2)"), 1,
            "and the running run's row is never pruned, whatever its age");
+
+    /* a clock that jumped prunes nothing by age: forward past keep_days
+     * since the run before the newest, or back before it */
+    exec(s, "UPDATE quarantine SET state = 'final', run_id = NULL");
+    exec(s, "UPDATE runs SET outcome = 'ok'");
+    int64_t total = scalar(s, "SELECT count(*) FROM quarantine");
+    ok(store_prune(s, now + 400 * DAY_MS, 30, 1 << 30, 0, &p, err, sizeof err) == 0 && p.clock_jump &&
+           p.quarantined == 0 && scalar(s, "SELECT count(*) FROM quarantine") == total,
+       "a jump 400 days ahead: nothing pruned by age, and said (%lld rows kept)", (long long)total);
+    ok(store_prune(s, now - 10 * DAY_MS, 30, 1 << 30, 0, &p, err, sizeof err) == 0 && p.clock_jump,
+       "a clock back before the last run: nothing pruned by age");
+    ok(store_prune(s, now + DAY_MS, 30, 1 << 30, 0, &p, err, sizeof err) == 0 && !p.clock_jump,
+       "a day later: pruning as usual");
 }
 
 /* The drain rate status shows: what ok runs drained, over the time since

@@ -1,0 +1,114 @@
+/* sink.h -- the write path: aggregates into a chunk of line protocol, and
+ * the chunk into InfluxDB, one request at a time, each fenced, refusals
+ * split down to the points refused, and a refusal of everything told apart
+ * from a verdict on each point. The I/O is the caller's (struct sink_ops):
+ * influx.c and the consumer in the runner, models in the simulation.
+ *
+ * The rules:
+ *   - Before every request (bisection included) the caller's fence runs: it
+ *     serves the consumer, waits out a rebalance and a retry's settle time
+ *     (ledger_may_write()), and says whether every partition of the range is
+ *     still this runner's. If one is not, nothing more of the chunk is sent:
+ *     the caller drops that partition's aggregates and rebuilds the chunk
+ *     (rewriting what was written is harmless: the same points).
+ *   - A request the sink refuses (InfluxDB's 400 or 2.x's 422, with its own
+ *     JSON error: a partial write) is split in halves until the refused points
+ *     stand alone; a refusal that says every point of the request was dropped
+ *     (dropped=N for N points) needs no split.
+ *   - Refusals are verdicts on points only if they are not the same for
+ *     everything: when every point of a chunk of two or more is refused with
+ *     the same message, the sink is failing (a proxy, a schema conflict), the
+ *     run fails and nothing is quarantined -- except when the message says
+ *     the points are beyond the retention policy, a verdict on each point's
+ *     time that can fall on all of them. sink_refusals_systemic() is the
+ *     rule; the runner applies it to the ML service's refusals too.
+ *   - Tombstones (a point of count 0 over one an unfinished attempt may have
+ *     written, for an aggregate its retry quarantined) are written like
+ *     points; one refused for retention is moot (the point it covers is
+ *     beyond retention too). */
+#ifndef SPILLWAY_SINK_H
+#define SPILLWAY_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "config.h"
+#include "util.h"
+
+/* A chunk: its line protocol, and what each line is. */
+struct sink_line {
+    size_t entry;      /* the aggregate it comes from (the caller's index) */
+    int32_t partition;
+    int tombstone;     /* a count-0 point over a stale one, not the aggregate's point */
+    size_t off, len;   /* in lines */
+};
+struct sink_chunk {
+    struct buf lines;
+    struct sink_line *at;
+    size_t n, cap;
+};
+void sink_chunk_reset(struct sink_chunk *ch);
+void sink_chunk_free(struct sink_chunk *ch);
+
+/* Whether field keys of this length fit InfluxDB's series key limit with
+ * this measurement and tags: see sink_append_point(). */
+#define SINK_SERIES_KEY_MAX 65535
+
+enum sink_append {
+    SINK_APPENDED,
+    SINK_UNWRITABLE, /* the aggregate cannot be a point: *why says why (nothing appended) */
+    SINK_NOMEM,
+};
+
+/* Append e's point at time_ns: its means, stress_level (when with_prediction)
+ * and count -- or, with tombstone, only count=0. longest_field_key: the
+ * longest field key a point carries (for the series key limit). */
+enum sink_append sink_append_point(struct sink_chunk *ch, const struct config *cfg, const struct agg_entry *e,
+                                   size_t entry, int64_t time_ns, int with_prediction, int tombstone,
+                                   size_t longest_field_key, struct buf *why);
+
+/* What one request came to. */
+enum sink_answer {
+    SINK_ACCEPTED,
+    SINK_REFUSED,     /* the sink refused points of it: a verdict, message in why */
+    SINK_UNAVAILABLE, /* not written: unreachable, 5xx or timeouts after retries, an answer not the sink's own */
+    SINK_DENIED,      /* 401, 403, 404: configuration */
+};
+
+struct sink_ops {
+    /* Send body (len bytes of whole lines). why: the answer when not accepted. */
+    enum sink_answer (*post)(void *arg, const char *body, size_t len, char *why, size_t whysz);
+    /* Before each request: may lines lo..hi of ch go out? 0 yes, 1 a partition
+     * of them is no longer ours (rebuild), -1 failure (why set). */
+    int (*fence)(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, char *why, size_t whysz);
+    /* Line i (not a tombstone) was refused on its own: quarantine its
+     * aggregate with why. 0, or -1 (why set) on a local failure. */
+    int (*refused)(void *arg, const struct sink_chunk *ch, size_t i, const char *why);
+    void *arg;
+};
+
+enum sink_result {
+    SINK_WRITTEN,  /* every line accepted, or refused on its own (and handed to refused()) */
+    SINK_REBUILD,  /* the fence said a partition was lost: rebuild the chunk and write it again */
+    SINK_FAILED,   /* unavailable, or refusing everything: why says which; nothing more to do */
+    SINK_CONFIG,   /* denied: why */
+    SINK_LOCAL,    /* fence or refused() failed: why */
+};
+
+/* Write chunk ch. *written counts the points (not tombstones) accepted;
+ * *requests the requests sent. */
+enum sink_result sink_write(const struct sink_ops *ops, const struct sink_chunk *ch, int64_t *written,
+                            int64_t *requests, char *why, size_t whysz);
+
+/* Whether refusals are the sink's failure rather than a verdict on each of
+ * n_items (see above): every item refused (n_refused == n_items >= 2) with
+ * the same message (dropped=N counts aside), not one of being beyond the
+ * retention policy. why[i]: the refusals' messages. */
+int sink_refusals_systemic(const char *const *why, size_t n_refused, size_t n_items);
+
+/* Whether a refusal message says the points are beyond the retention
+ * policy. */
+int sink_beyond_retention(const char *why);
+
+#endif
