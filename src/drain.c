@@ -468,9 +468,22 @@ static int sink_refused(void *arg, const struct sink_chunk *ch, size_t i, const 
     return refuse_aggregate(r, &r->agg.entries[ch->at[i].entry], "InfluxDB refused its point: %s", why);
 }
 
+/* Whether the aggregate carried every parameter the ML service is asked for
+ * (ml_build_url() leaves out a parameter whose field has no value). */
+static int ml_input_complete(const struct config *cfg, const struct agg_entry *e)
+{
+    int has;
+
+    for (size_t i = 0; i < cfg->n_ml_params; i++)
+        if ((void)agg_mean(e, cfg->ml_params[i].field, &has), !has)
+            return 0;
+    return 1;
+}
+
 /* Whether the ML service refused every aggregate of entries[from..from+n)
- * with the same answer (sink_refusals_systemic()): then it is failing, and
- * the run fails with nothing quarantined. */
+ * that carried every parameter, with the same answer
+ * (sink_refusals_systemic()): then it is failing, and the run fails with
+ * nothing quarantined. */
 static int ml_refused_everything(struct run *r, size_t from, size_t n)
 {
     const char **whys = calloc(n ? n : 1, sizeof *whys);
@@ -481,7 +494,9 @@ static int ml_refused_everything(struct run *r, size_t from, size_t n)
         return 0;
     for (size_t i = from; i < from + n; i++) {
         const struct agg_entry *e = &r->agg.entries[i];
-        decided += e->state == AGG_PREDICTED || e->state == AGG_QUARANTINED;
+        if ((e->state != AGG_PREDICTED && e->state != AGG_QUARANTINED) || !ml_input_complete(r->cfg, e))
+            continue;
+        decided++;
         if (e->state == AGG_QUARANTINED)
             whys[refused++] = e->reason;
     }

@@ -185,36 +185,25 @@ static enum sink_result write_range(struct writer *w, size_t lo, size_t hi)
     return r != SINK_WRITTEN ? r : write_range(w, mid, hi);
 }
 
-/* The refusals of a whole chunk, judged: a failure of the sink, or one
- * verdict per point. */
+/* The refusals of a whole chunk, judged (sink.h): one verdict per point
+ * beyond the retention policy; anything else is the sink failing. */
 static enum sink_result writer_judge(struct writer *w)
 {
     const struct sink_chunk *ch = w->ch;
-    const char **whys = malloc((w->nrefused ? w->nrefused : 1) * sizeof *whys);
-    size_t n = 0;
 
-    if (whys == NULL) {
-        snprintf(w->why, w->whysz, "out of memory");
-        return SINK_LOCAL;
-    }
-    for (size_t i = 0; i < w->nrefused; i++)
-        if (!ch->at[w->refused[i].line].tombstone)
-            whys[n++] = w->refused[i].why;
-    int systemic = sink_refusals_systemic(whys, n, (size_t)points_in(ch, 0, ch->n));
-    free(whys);
-    if (systemic) {
-        snprintf(w->why, w->whysz, "InfluxDB refused every point of a chunk of %zu with the same answer, so it is"
-                 " failing rather than judging each point (nothing quarantined): %s", n, w->refused[0].why);
+    for (size_t i = 0; i < w->nrefused; i++) {
+        const struct refusal *r = &w->refused[i];
+        if (sink_beyond_retention(r->why))
+            continue;
+        snprintf(w->why, w->whysz, "InfluxDB refused %s for a reason that is not about the point itself, so it is"
+                 " failing rather than judging points (nothing quarantined): %s",
+                 ch->at[r->line].tombstone ? "a count-0 point over a stale one" : "a point", r->why);
         return SINK_FAILED;
     }
     for (size_t i = 0; i < w->nrefused; i++) {
         const struct refusal *r = &w->refused[i];
-        if (ch->at[r->line].tombstone) {
-            if (sink_beyond_retention(r->why))
-                continue; /* the point it covers is beyond retention too */
-            snprintf(w->why, w->whysz, "InfluxDB refused a count-0 point over a stale one: %s", r->why);
-            return SINK_FAILED;
-        }
+        if (ch->at[r->line].tombstone)
+            continue; /* the point it covers is beyond retention too */
         if (w->ops->refused(w->ops->arg, ch, r->line, r->why) != 0)
             return SINK_LOCAL;
     }
@@ -263,7 +252,7 @@ static int same_message(const char *a, const char *b)
 
 int sink_refusals_systemic(const char *const *why, size_t n_refused, size_t n_items)
 {
-    if (n_items < 2 || n_refused != n_items || sink_beyond_retention(why[0]))
+    if (n_items < 2 || n_refused != n_items)
         return 0;
     for (size_t i = 1; i < n_refused; i++)
         if (!same_message(why[0], why[i]))

@@ -1,7 +1,7 @@
 /* sink.h -- the write path: aggregates into a chunk of line protocol, and
  * the chunk into InfluxDB, one request at a time, each fenced, refusals
- * split down to the points refused, and a refusal of everything told apart
- * from a verdict on each point. The I/O is the caller's (struct sink_ops):
+ * split down to the points refused, and a refusal about a point told apart
+ * from the sink failing. The I/O is the caller's (struct sink_ops):
  * influx.c and the consumer in the runner, models in the simulation.
  *
  * The rules:
@@ -15,17 +15,25 @@
  *     JSON error: a partial write) is split in halves until the refused points
  *     stand alone; a refusal that says every point of the request was dropped
  *     (dropped=N for N points) needs no split.
- *   - Refusals are verdicts on points only if they are not the same for
- *     everything: when every point of a chunk of two or more is refused with
- *     the same message, the sink is failing (a proxy, a schema conflict), the
- *     run fails and nothing is quarantined -- except when the message says
- *     the points are beyond the retention policy, a verdict on each point's
- *     time that can fall on all of them. sink_refusals_systemic() is the
- *     rule; the runner applies it to the ML service's refusals too.
+ *   - A refusal is a verdict on a point only when it says the point is
+ *     beyond the retention policy (a verdict on its time, which can fall on
+ *     every point of a chunk). For the points spillway writes (names
+ *     checked, values finite, times storable, series keys bounded) every
+ *     other refusal is about the database, not the point -- a field's type
+ *     fixed by an earlier write, a series limit -- or a proxy's, and no retry
+ *     mends it: the run fails and nothing is quarantined, rather than a
+ *     whole backlog being diverted into the quarantine (the exactness
+ *     audit's #9).
  *   - Tombstones (a point of count 0 over one an unfinished attempt may have
  *     written, for an aggregate its retry quarantined) are written like
  *     points; one refused for retention is moot (the point it covers is
- *     beyond retention too). */
+ *     beyond retention too).
+ *   - The ML service's refusals (400) follow the same idea where they can be
+ *     judged: when it refuses every aggregate of a chunk of two or more that
+ *     carried every parameter, with the same answer, it is failing
+ *     (sink_refusals_systemic(); the runner then fails). A single refused
+ *     aggregate, or one missing a parameter (a sensor that sent none), is a
+ *     verdict on that input. */
 #ifndef SPILLWAY_SINK_H
 #define SPILLWAY_SINK_H
 
@@ -101,10 +109,10 @@ enum sink_result {
 enum sink_result sink_write(const struct sink_ops *ops, const struct sink_chunk *ch, int64_t *written,
                             int64_t *requests, char *why, size_t whysz);
 
-/* Whether refusals are the sink's failure rather than a verdict on each of
- * n_items (see above): every item refused (n_refused == n_items >= 2) with
- * the same message (dropped=N counts aside), not one of being beyond the
- * retention policy. why[i]: the refusals' messages. */
+/* Whether the ML service's refusals are its failure rather than a verdict on
+ * each of n_items aggregates: every one refused (n_refused == n_items >= 2)
+ * with the same message (dropped=N counts aside). why[i]: the refusals'
+ * messages. (A single refusal cannot be told apart: it is a verdict.) */
 int sink_refusals_systemic(const char *const *why, size_t n_refused, size_t n_items);
 
 /* Whether a refusal message says the points are beyond the retention

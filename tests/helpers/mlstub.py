@@ -49,8 +49,9 @@ class Stub:
             return self.served
 
 
-def predict(query):
-    """(status, body) for a predict query string."""
+def predict(query, ctl=None):
+    """(status, body) for a predict query string; ctl's "refuse_hr_above": V refuses a mean HR above V, as a
+    service validating its input's range does (the answer names the value: a verdict on that input)."""
     qs = parse_qs(query, keep_blank_values=True)
     values = {}
     for p in PARAMS:
@@ -64,6 +65,8 @@ def predict(query):
             return 400, {"error": "non-numeric parameter: %s=%s" % (p, qs[p][0])}
         values[p] = v
     hr = values["hr"]
+    if ctl and "refuse_hr_above" in ctl and hr > float(ctl["refuse_hr_above"]):
+        return 400, {"error": "hr=%s is out of range" % qs["hr"][0]}
     level = 2 if hr >= 100 else 1 if hr >= 80 else 0
     return 200, {"stress_level_prediction": str(level), "stress_label": LABELS[level]}
 
@@ -99,7 +102,7 @@ class Handler(JsonHandler):
         if ctl.get("status") and n > int(ctl.get("after", 0)):
             headers = [("Retry-After", str(ctl["retry_after"]))] if "retry_after" in ctl else []
             return self.reply(int(ctl["status"]), {"error": "model failure"}, headers)
-        self.reply(*predict(url.query))
+        self.reply(*predict(url.query, ctl))
 
 
 def main():

@@ -222,9 +222,26 @@ start_mlstub() {
     wait_until "$ML_PID" "ML stub /health" 10 _ml_health
 }
 
+# start_influxproxy: a fault-injecting proxy in front of influxd (helpers/influxproxy.py); sets
+# PROXY_URL PROXY_CONTROL PROXY_LOG. influxproxy_control JSON: see the helper; '' forwards all.
+start_influxproxy() {
+    local portfile=$SANDBOX/influxproxy.port pid
+    PROXY_CONTROL=$SANDBOX/influxproxy.control
+    PROXY_LOG=$SANDBOX/influxproxy.log
+    : >"$PROXY_CONTROL"
+    "$PY" "$HELPERS/influxproxy.py" --port-file "$portfile" --upstream "$INFLUX_URL" --control "$PROXY_CONTROL" \
+        --log "$PROXY_LOG" 2>>"$SANDBOX/influxproxy.err" &
+    pid=$!
+    _SANDBOX_PIDS+=("$pid")
+    wait_until "$pid" "InfluxDB proxy (log: $SANDBOX/influxproxy.err)" 10 test -s "$portfile"
+    PROXY_URL=http://127.0.0.1:$(<"$portfile")
+}
+influxproxy_control() { printf '%s' "$1" >"$PROXY_CONTROL.tmp" && mv -f "$PROXY_CONTROL.tmp" "$PROXY_CONTROL"; }
+
 # ml_control JSON: e.g. '{"status":500}', '{"delay_ms":200}', '{"hold":true}', '' (normal);
 # with "after": N, the first N requests (from this control on) are answered normally; with
-# "retry_after": S, the status answers carry a Retry-After: S header.
+# "retry_after": S, the status answers carry a Retry-After: S header; "refuse_hr_above": V answers
+# 400 naming the value for a mean HR above V (a service that validates its input's range).
 ml_control() {
     printf '%s' "$1" >"$ML_CONTROL.tmp" && mv -f "$ML_CONTROL.tmp" "$ML_CONTROL"
 }

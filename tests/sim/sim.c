@@ -1,0 +1,1098 @@
+/* sim.c -- a deterministic simulation of spillway's exactness: runners on one to three hosts, each with its own
+ * state, in one consumer group, against models of the group (assignments, revocations, sessions that expire,
+ * commits refused while it rebalances), of InfluxDB (points merged by series and time; refused per point, refused
+ * whole, unavailable, applied with the answer lost, applied late), of the ML service (answers, refusals that change
+ * between attempts, failures) and of the primary moving ahead, with runners killed at any step, frozen, and hosts
+ * losing power. The runner drives the real rules: ledger.c, mark.c, startpos.c, agg.c, sink.c (its line protocol
+ * and its request splitting) and window.c; what it models is librdkafka, curl and SQLite.
+ *
+ * After each schedule the faults stop and the hosts run until every partition is committed to its end; then every
+ * message must count exactly once in InfluxDB's points (by the offsets each point holds) or the quarantine every
+ * host shows -- or not at all when the primary had processed it and a run skipped it --, a valid message must never
+ * sit in the quarantine but in an aggregate a sink or the ML service refused on its own, and no run may have read
+ * what the primary had processed unless it rewrote an unfinished batch. A violation prints its seed and the command
+ * that replays it with a trace.
+ *
+ * Usage: sim [--schedules N] [--seed S] [--trace]      (tests/README.md) */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "config.h"
+#include "ledger.h"
+#include "mark.h"
+#include "sink.h"
+#include "window.h"
+
+#define MAXP 3          /* partitions */
+#define MAXH 3          /* hosts */
+#define MAXMSG 48       /* messages a partition holds at most */
+#define MAXROWS 256     /* quarantine rows a host holds at most */
+#define MAXPOINTS 512   /* points InfluxDB holds at most */
+#define MAXLATE 64      /* writes InfluxDB may apply late */
+#define SESSION 12      /* steps without a poll before the group drops a member */
+#define SETTLE 8        /* ledger's settle time, in steps: a retry's first write waits this long */
+#define LATE_MAX 6      /* a write InfluxDB applies late lands within this many steps (< SETTLE) */
+#define CHAOS_STEPS 300 /* steps of faults per schedule, then quiescence */
+
+/* ---- the random source: xorshift64*, one per schedule ------------------------------------------ */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+static int below(int n) { return n <= 1 ? 0 : (int)(rnd() % (uint64_t)n); }
+static int chance(int percent) { return below(100) < percent; }
+
+static int tracing;
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!tracing)
+        return;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+/* ---- the world -------------------------------------------------------------------------------- */
+
+struct msg {
+    int id, window, valid;
+};
+
+struct topic_part {
+    struct msg m[MAXMSG];
+    int n;                   /* high watermark */
+    int64_t committed;       /* the fallback group's, -1 none */
+    char mark[MARK_TEXT_MAX];  /* its metadata */
+    int64_t primary;         /* the primary group's committed offset */
+    unsigned char skippable[MAXMSG]; /* a run skipped it, the primary having processed it */
+};
+
+enum row_state { ROW_PROVISIONAL, ROW_COMMITTING, ROW_FINAL, ROW_UNVERIFIED };
+struct row {
+    int used, run;
+    uint32_t token;
+    int p, kind; /* kind 0: a message, 1: an aggregate */
+    int64_t seq, offset;
+    uint64_t bits;        /* the messages (offsets) it holds */
+    enum row_state state, durable_state;
+    int durable;
+    int diverted;         /* refused by a sink failing as a whole, not by a verdict */
+};
+
+struct host {
+    struct row rows[MAXROWS];
+    int run;              /* its running run's index, -1 none */
+    int next_start;       /* step at which it starts a run */
+};
+
+struct point {
+    int id;
+    int64_t time, count;
+    uint64_t bits;
+    int p;
+};
+
+struct late {
+    int used, due;
+    int n;
+    struct point pts[16];
+};
+
+struct member {
+    int known;      /* in the group */
+    int run;        /* the run it is, -1 none */
+    int gen;        /* the generation it has joined */
+    int pending;    /* a rebalance it has not yet taken part in */
+    int last_poll;
+    unsigned assign; /* partitions the group gives it in gen */
+};
+
+static struct world {
+    int np, nh, nids, ppw, maxagg, batch;
+    struct topic_part tp[MAXP];
+    struct host hosts[MAXH];
+    struct point points[MAXPOINTS];
+    int npoints;
+    struct late late[MAXLATE];
+    struct member members[MAXH * 8];
+    int nmembers;
+    int gen, step, runs_started;
+    int chaos;             /* faults on */
+    int ml_epoch;          /* the ML service's answers change with it */
+    int poison_id;         /* InfluxDB refuses this id's points on their own (-1 none) */
+    int64_t requests, violations_here;
+} W;
+
+/* ---- the runner ---------------------------------------------------------------------------------- */
+
+enum run_st { R_START, R_WAIT, R_CONSUME, R_PREDICT, R_WRITE, R_COMMIT, R_GONE };
+
+struct run {
+    int host, member, id;
+    uint32_t token;
+    enum run_st st;
+    struct ledger_part parts[MAXP];
+    int64_t fetch[MAXP];           /* the consumer's fetch position */
+    int64_t primary_seen[MAXP];    /* the primary's offset when the partition's start was decided */
+    int remark_at;
+    struct agg agg;
+    uint64_t *bits;                /* per aggregate: the messages it holds */
+    size_t bits_cap;
+    int64_t batch_msgs;
+    int full, ends_marked, consumed, owing_steps;
+    size_t chunk;                  /* the next chunk's first aggregate */
+    int frozen_until;
+    struct sink_chunk ch;
+    int chunk_built;
+};
+
+static struct run runs[4096];
+static int nruns;
+static struct config cfg;
+
+static int violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int violation(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (W.violations_here++ == 0 || tracing) {
+        printf("violation: ");
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+    }
+    return 0;
+}
+
+/* ---- the group ------------------------------------------------------------------------------------ */
+
+static void rebalance(void)
+{
+    int live[MAXH * 8], n = 0;
+
+    W.gen++;
+    for (int i = 0; i < W.nmembers; i++)
+        if (W.members[i].known)
+            live[n++] = i;
+    for (int i = 0; i < n; i++) {
+        W.members[live[i]].assign = 0;
+        W.members[live[i]].pending = 1;
+    }
+    /* the range assignor, members in join order */
+    for (int p = 0; p < W.np && n > 0; p++)
+        W.members[live[p * n / W.np]].assign |= 1u << p;
+    trace("  group: generation %d, %d members", W.gen, n);
+}
+
+static int member_join(int run)
+{
+    int m = W.nmembers++;
+
+    W.members[m] = (struct member){ .known = 1, .run = run, .last_poll = W.step };
+    rebalance();
+    return m;
+}
+
+static void member_leave(int m)
+{
+    if (m >= 0 && W.members[m].known) {
+        W.members[m].known = 0;
+        rebalance();
+    }
+}
+
+/* A member that has not polled for SESSION steps is dropped (a session expired). */
+static void expire_sessions(void)
+{
+    for (int i = 0; i < W.nmembers; i++)
+        if (W.members[i].known && W.step - W.members[i].last_poll > SESSION) {
+            trace("  group: member %d's session expired", i);
+            member_leave(i);
+        }
+}
+
+/* Whether the group accepts a commit from member m now. It never checks that m owns the partition. */
+static int commit_accepted(int m)
+{
+    return W.members[m].known && !W.members[m].pending && W.members[m].gen == W.gen;
+}
+
+/* ---- the host's state (SQLite, modelled) --------------------------------------------------------- */
+
+static void store_put(struct run *r, int kind, int p, int64_t offset, uint64_t bits, int diverted)
+{
+    struct host *h = &W.hosts[r->host];
+    struct row *free_row = NULL;
+
+    for (int i = 0; i < MAXROWS; i++) {
+        struct row *w = &h->rows[i];
+        if (!w->used) {
+            if (!free_row)
+                free_row = w;
+            continue;
+        }
+        if (w->kind == kind && w->p == p && w->offset == offset) {
+            free_row = w; /* the upsert */
+            break;
+        }
+    }
+    if (free_row == NULL) {
+        violation("a host's quarantine model is full");
+        return;
+    }
+    *free_row = (struct row){ .used = 1, .run = r->id, .token = r->token, .p = p, .kind = kind,
+                              .seq = r->parts[p].mark.seq, .offset = offset, .bits = bits,
+                              .state = ROW_PROVISIONAL, .diverted = diverted };
+}
+
+/* store_quarantine_committing(): the partitions' rows committing, and every row made durable (fsync). */
+static void store_committing(struct run *r, unsigned parts)
+{
+    struct host *h = &W.hosts[r->host];
+
+    for (int i = 0; i < MAXROWS; i++) {
+        struct row *w = &h->rows[i];
+        if (w->used && w->run == r->id && (parts >> w->p & 1) && w->state == ROW_PROVISIONAL)
+            w->state = ROW_COMMITTING;
+        if (w->used) {
+            w->durable = 1;
+            w->durable_state = w->state;
+        }
+    }
+}
+
+static void store_set(struct run *r, int p, int drop)
+{
+    struct host *h = &W.hosts[r->host];
+
+    for (int i = 0; i < MAXROWS; i++) {
+        struct row *w = &h->rows[i];
+        if (!w->used || w->run != r->id || w->p != p)
+            continue;
+        if (drop && (w->state == ROW_PROVISIONAL || w->state == ROW_COMMITTING))
+            w->used = 0;
+        else if (!drop && w->state == ROW_COMMITTING)
+            w->state = ROW_FINAL; /* not fsync'd: a power loss takes it back to committing */
+    }
+}
+
+/* A power loss: what was not fsync'd is gone. */
+static void host_power_loss(struct host *h)
+{
+    for (int i = 0; i < MAXROWS; i++) {
+        struct row *w = &h->rows[i];
+        if (!w->used)
+            continue;
+        if (!w->durable)
+            w->used = 0;
+        else
+            w->state = w->durable_state;
+    }
+}
+
+/* ---- Kafka's view ------------------------------------------------------------------------------------ */
+
+static struct ledger_offsets offsets_of(int p)
+{
+    struct ledger_offsets o = { .committed = W.tp[p].committed, .low = 0, .high = W.tp[p].n };
+
+    mark_parse(W.tp[p].mark, strlen(W.tp[p].mark), &o.mark);
+    return o;
+}
+
+/* Commit (offset, m) on p for run r's member: 1 when accepted. */
+static int kafka_commit(struct run *r, int p, int64_t offset, const struct mark *m)
+{
+    if (!commit_accepted(r->member) || (W.chaos && chance(3))) {
+        trace("  run %d: commit on %d refused", r->id, p);
+        return 0;
+    }
+    W.tp[p].committed = offset;
+    mark_format(m, W.tp[p].mark, sizeof W.tp[p].mark);
+    trace("  run %d: committed %d at %" PRId64 ": %s", r->id, p, offset, W.tp[p].mark);
+    return 1;
+}
+
+/* ---- the runner's consumer ---------------------------------------------------------------------------- */
+
+static void run_lose(struct run *r, int p)
+{
+    int64_t handed = ledger_lose(&r->parts[p]);
+
+    trace("  run %d: lost %d (%" PRId64 " taken)", r->id, p, handed);
+    agg_drop_partition(&r->agg, p);
+    store_set(r, p, 1);
+}
+
+/* Decide and mark the start of fresh partition p (consumer_decide_starts(), consumer_mark_starts()). */
+static void run_begin_part(struct run *r, int p)
+{
+    struct ledger_offsets own = offsets_of(p);
+    struct topic_part *t = &W.tp[p];
+    struct ledger_start s = ledger_decide_start(START_PRIMARY, &own, t->primary);
+    struct ledger_part *kp = &r->parts[p];
+
+    /* what it skips the primary must have processed */
+    int64_t from = own.committed >= 0 ? own.committed : 0;
+    for (int64_t o = from; o < s.d.offset; o++) {
+        if (o >= t->primary)
+            violation("run %d skipped %d:%" PRId64 ", which the primary (at %" PRId64 ") had not processed", r->id, p,
+                      o, t->primary);
+        t->skippable[o] = 1;
+    }
+    ledger_part_begin(kp, &s, &own, r->st == R_CONSUME || r->st == R_WAIT, W.step, SETTLE);
+    r->primary_seen[p] = t->primary;
+    r->fetch[p] = s.d.offset;
+    trace("  run %d: %d starts at %" PRId64 " (seq %" PRId64 ", must reach %" PRId64 ", stop at %" PRId64 ")", r->id,
+          p, s.d.offset, s.mark.seq, s.must_reach, s.stop_at);
+    if (kafka_commit(r, p, s.d.offset, &s.mark)) {
+        ledger_committed(kp, s.d.offset, &s.mark, 0);
+        struct ledger_offsets back = offsets_of(p);
+        if (!ledger_unchanged(kp, &back))
+            kp->state = LEDGER_NONE;
+    } else {
+        r->remark_at = W.step + 2;
+    }
+}
+
+/* The member's pending rebalance: revocation, then the new assignment (consumer_rebalance_cb()). */
+static void run_poll(struct run *r)
+{
+    struct member *m = &W.members[r->member];
+
+    m->last_poll = W.step;
+    if (!m->known) {
+        /* the session expired: everything is lost; join again */
+        for (int p = 0; p < W.np; p++)
+            if (ledger_revoke(&r->parts[p], 1))
+                run_lose(r, p);
+        r->member = member_join(r->id);
+        return;
+    }
+    if (!m->pending)
+        return;
+    for (int p = 0; p < W.np; p++)
+        if (ledger_revoke(&r->parts[p], 0))
+            run_lose(r, p);
+    m->pending = 0;
+    m->gen = W.gen;
+    for (int p = 0; p < W.np; p++) {
+        struct ledger_part *kp = &r->parts[p];
+        struct ledger_offsets now = offsets_of(p);
+        int mine = m->assign >> p & 1;
+        if (kp->state == LEDGER_SUSPENDED && !(mine && ledger_resume(kp, 1, &now)))
+            run_lose(r, p);
+        if (mine && kp->state != LEDGER_OWNED) {
+            run_begin_part(r, p);
+        } else if (mine) {
+            r->fetch[p] = ledger_position(kp);
+        }
+    }
+    if (r->st == R_WAIT)
+        r->st = R_CONSUME;
+}
+
+static void run_remark(struct run *r)
+{
+    if (r->remark_at == 0 || W.step < r->remark_at || W.members[r->member].pending)
+        return;
+    r->remark_at = 0;
+    for (int p = 0; p < W.np; p++) {
+        struct ledger_part *kp = &r->parts[p];
+        struct ledger_offsets now = offsets_of(p);
+        if (kp->state != LEDGER_UNMARKED)
+            continue;
+        if (!ledger_unchanged(kp, &now)) {
+            kp->state = LEDGER_NONE;
+        } else if (kafka_commit(r, p, kp->start, &kp->mark)) {
+            ledger_committed(kp, kp->start, &kp->mark, 0);
+        } else {
+            r->remark_at = W.step + 2;
+        }
+    }
+}
+
+static uint64_t *entry_bits(struct run *r, size_t i)
+{
+    if (i >= r->bits_cap) {
+        size_t cap = r->bits_cap ? r->bits_cap * 2 : 16;
+        while (cap <= i)
+            cap *= 2;
+        r->bits = realloc(r->bits, cap * sizeof *r->bits);
+        memset(r->bits + r->bits_cap, 0, (cap - r->bits_cap) * sizeof *r->bits);
+        r->bits_cap = cap;
+    }
+    return &r->bits[i];
+}
+
+static int owes_any(struct run *r)
+{
+    for (int p = 0; p < W.np; p++)
+        if (ledger_owes(&r->parts[p]))
+            return 1;
+    return 0;
+}
+
+static int finished_all(struct run *r)
+{
+    if (W.members[r->member].pending)
+        return 0;
+    for (int p = 0; p < W.np; p++)
+        if (!ledger_part_finished(&r->parts[p]))
+            return 0;
+    return 1;
+}
+
+/* One message handed out (handle_message()). */
+static void run_message(struct run *r, int p, int64_t o)
+{
+    struct ledger_part *kp = &r->parts[p];
+    struct msg *mg = &W.tp[p].m[o];
+    char id[16];
+    double v = 1.0;
+    unsigned char present = 1;
+
+    if (o < r->primary_seen[p] && !(o < kp->must_reach))
+        violation("run %d read %d:%" PRId64 ", which the primary had processed (at %" PRId64 "), owing nothing there",
+                  r->id, p, o, r->primary_seen[p]);
+    r->batch_msgs++;
+    if (!mg->valid) {
+        store_put(r, 0, p, o, 1ULL << o, 0);
+        return;
+    }
+    snprintf(id, sizeof id, "n%d", mg->id);
+    size_t max = o < kp->must_reach ? 0 : (size_t)W.maxagg;
+    switch (agg_add(&r->agg, id, strlen(id), (int64_t)mg->window * 1000, p, o, &v, &present, max)) {
+    case AGG_ADDED:
+        for (size_t i = 0; i < r->agg.count; i++) {
+            struct agg_entry *e = &r->agg.entries[i];
+            if (e->state != AGG_DROPPED && e->partition == p && e->window_ms == (int64_t)mg->window * 1000 &&
+                strcmp(e->id, id) == 0)
+                *entry_bits(r, i) |= 1ULL << o;
+        }
+        break;
+    case AGG_FULL:
+        r->batch_msgs--;
+        ledger_give_back(kp, o);
+        r->full = 1;
+        ledger_close_unowed(r->parts, W.np);
+        break;
+    case AGG_NOMEM:
+        violation("out of memory");
+    }
+}
+
+static void run_consume(struct run *r)
+{
+    int cand[MAXP], n = 0;
+
+    run_remark(r);
+    if (!owes_any(r) && (r->full || r->batch_msgs >= W.batch || finished_all(r) || (W.chaos && chance(2)))) {
+        trace("  run %d: batch ends (%" PRId64 " messages%s)", r->id, r->batch_msgs, r->full ? ", table full" : "");
+        for (int p = 0; p < W.np; p++) {
+            r->parts[p].read |= r->parts[p].active;
+            r->parts[p].active = 0;
+        }
+        r->st = R_PREDICT;
+        r->chunk = 0;
+        return;
+    }
+    if (owes_any(r) && ++r->owing_steps > 200) {
+        trace("  run %d: could not re-read in time", r->id);
+        r->st = R_GONE;
+        return;
+    }
+    for (int p = 0; p < W.np; p++) {
+        struct ledger_part *kp = &r->parts[p];
+        if (kp->state == LEDGER_OWNED && kp->active && !kp->closed)
+            cand[n++] = p;
+    }
+    if (n == 0)
+        return;
+    int p = cand[below(n)];
+    struct ledger_part *kp = &r->parts[p];
+    if (r->fetch[p] >= W.tp[p].n) {
+        kp->eof = 1;
+        return;
+    }
+    /* now and then a message fetched before a rebalance comes again */
+    int64_t o = W.chaos && chance(5) && r->fetch[p] > 0 ? r->fetch[p] - 1 : r->fetch[p]++;
+    if (ledger_take(kp, o))
+        run_message(r, p, o);
+}
+
+/* ---- InfluxDB (modelled) ---------------------------------------------------------------------------------- */
+
+static void influx_apply(const struct point *pt)
+{
+    for (int i = 0; i < W.npoints; i++)
+        if (W.points[i].id == pt->id && W.points[i].time == pt->time) {
+            W.points[i].count = pt->count; /* the same series and time: its fields replaced */
+            W.points[i].bits = pt->bits;
+            return;
+        }
+    if (W.npoints == MAXPOINTS) {
+        violation("InfluxDB's model is full");
+        return;
+    }
+    W.points[W.npoints++] = *pt;
+}
+
+struct post_arg {
+    struct run *r;
+};
+
+/* The lines lo..hi of r's chunk as points. */
+static int chunk_points(struct run *r, size_t lo, size_t hi, struct point *out)
+{
+    int n = 0;
+
+    for (size_t i = lo; i < hi; i++) {
+        const struct sink_line *l = &r->ch.at[i];
+        const struct agg_entry *e = &r->agg.entries[l->entry];
+        out[n++] = (struct point){ .id = atoi(e->id + 1),
+                                   .time = window_point_time_ns(e->window_ms, e->partition, r->parts[e->partition].mark.seq),
+                                   .count = l->tombstone ? 0 : e->count,
+                                   .bits = l->tombstone ? 0 : r->bits[l->entry],
+                                   .p = e->partition };
+    }
+    return n;
+}
+
+static enum sink_answer post(void *arg, const char *body, size_t len, char *why, size_t whysz)
+{
+    struct run *r = ((struct post_arg *)arg)->r;
+    size_t lo = 0, hi;
+    struct point pts[64];
+    int n, refused = 0;
+
+    while (r->ch.lines.data + r->ch.at[lo].off != body)
+        lo++;
+    for (hi = lo; hi < r->ch.n && r->ch.at[hi].off < (size_t)(body - r->ch.lines.data) + len; hi++)
+        ;
+    n = chunk_points(r, lo, hi, pts);
+    W.requests++;
+    int mode = W.chaos ? below(100) : 99;
+    if (mode < 4) {
+        snprintf(why, whysz, "InfluxDB unreachable");
+        return SINK_UNAVAILABLE;
+    }
+    if (mode < 7) {
+        snprintf(why, whysz, "{\"error\":\"bad request\"}"); /* a proxy refusing everything */
+        return SINK_REFUSED;
+    }
+    for (int i = 0; i < n; i++)
+        refused += pts[i].id == W.poison_id;
+    if (refused) {
+        for (int i = 0; i < n; i++)
+            if (pts[i].id != W.poison_id)
+                influx_apply(&pts[i]); /* a partial write writes the others */
+        snprintf(why, whysz, "partial write: points beyond retention policy dropped=%d", refused);
+        return SINK_REFUSED;
+    }
+    if (mode < 10) {
+        /* applied, but the answer lost: or applied later, within LATE_MAX */
+        if (mode < 9 && n <= 16) {
+            for (int i = 0; i < MAXLATE; i++)
+                if (!W.late[i].used) {
+                    W.late[i] = (struct late){ .used = 1, .due = W.step + 1 + below(LATE_MAX), .n = n };
+                    memcpy(W.late[i].pts, pts, (size_t)n * sizeof *pts);
+                    snprintf(why, whysz, "timed out");
+                    return SINK_UNAVAILABLE;
+                }
+        }
+        for (int i = 0; i < n; i++)
+            influx_apply(&pts[i]);
+        snprintf(why, whysz, "the answer was lost");
+        return SINK_UNAVAILABLE;
+    }
+    for (int i = 0; i < n; i++)
+        influx_apply(&pts[i]);
+    return SINK_ACCEPTED;
+}
+
+static void apply_late(int all)
+{
+    for (int i = 0; i < MAXLATE; i++)
+        if (W.late[i].used && (all || W.step >= W.late[i].due)) {
+            trace("  InfluxDB: a write applied late");
+            for (int j = 0; j < W.late[i].n; j++)
+                influx_apply(&W.late[i].pts[j]);
+            W.late[i].used = 0;
+        }
+}
+
+static int fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, char *why, size_t whysz)
+{
+    struct run *r = ((struct post_arg *)arg)->r;
+
+    (void)why, (void)whysz;
+    run_poll(r);
+    for (size_t i = lo; i < hi; i++)
+        if (!ledger_may_write(&r->parts[ch->at[i].partition], W.members[r->member].pending, W.step))
+            return 1;
+    return 0;
+}
+
+static int refused_cb(void *arg, const struct sink_chunk *ch, size_t i, const char *why)
+{
+    struct run *r = ((struct post_arg *)arg)->r;
+    struct agg_entry *e = &r->agg.entries[ch->at[i].entry];
+
+    (void)why;
+    e->state = AGG_KEPT;
+    store_put(r, 1, e->partition, e->first_offset, r->bits[ch->at[i].entry], 0);
+    return 0;
+}
+
+/* ---- the ML service (modelled) ------------------------------------------------------------------------------ */
+
+/* Predict the chunk's pending aggregates. 0, or -1 when the service failed (the run fails). */
+static int run_predict(struct run *r, size_t from, size_t n)
+{
+    if (W.chaos && chance(4))
+        return -1; /* 5xx */
+    for (size_t i = from; i < from + n; i++) {
+        struct agg_entry *e = &r->agg.entries[i];
+        if (e->state != AGG_PENDING)
+            continue;
+        uint64_t h = (uint64_t)atoi(e->id + 1) * 31 + (uint64_t)e->window_ms / 1000 * 7 + (uint64_t)W.ml_epoch * 13;
+        if (W.chaos && h % 5 == 0) {
+            char why[64];
+            snprintf(why, sizeof why, "ML service answered 400: hr=%d out of range", (int)(h % 97));
+            free(e->reason);
+            e->reason = strdup(why);
+            e->state = AGG_QUARANTINED;
+        } else {
+            e->prediction = 1;
+            e->state = AGG_PREDICTED;
+        }
+    }
+    return 0;
+}
+
+/* ---- predicting, writing, committing (predict_and_write(), commit_written()) ------------------------------ */
+
+static size_t chunk_len(struct run *r)
+{
+    size_t n = r->agg.count - r->chunk;
+
+    return n > (size_t)W.ppw ? (size_t)W.ppw : n;
+}
+
+static void run_predict_step(struct run *r)
+{
+    run_poll(r);
+    if (r->chunk >= r->agg.count) {
+        r->st = R_COMMIT;
+        return;
+    }
+    size_t n = chunk_len(r);
+    if (run_predict(r, r->chunk, n) != 0) {
+        trace("  run %d: the ML service fails", r->id);
+        r->st = R_GONE;
+        return;
+    }
+    const char *whys[64];
+    size_t refused = 0, decided = 0;
+    for (size_t i = r->chunk; i < r->chunk + n; i++) {
+        struct agg_entry *e = &r->agg.entries[i];
+        decided += e->state == AGG_PREDICTED || e->state == AGG_QUARANTINED;
+        if (e->state == AGG_QUARANTINED)
+            whys[refused++] = e->reason;
+    }
+    if (sink_refusals_systemic(whys, refused, decided)) {
+        r->st = R_GONE;
+        return;
+    }
+    r->st = R_WRITE;
+    r->chunk_built = 0;
+}
+
+static void chunk_build(struct run *r)
+{
+    struct buf why = { 0 };
+    size_t from = r->chunk, n = chunk_len(r);
+
+    sink_chunk_reset(&r->ch);
+    for (size_t i = from; i < from + n; i++) {
+        struct agg_entry *e = &r->agg.entries[i];
+        int64_t t = window_point_time_ns(e->window_ms, e->partition, r->parts[e->partition].mark.seq);
+        if (e->state == AGG_PREDICTED) {
+            sink_append_point(&r->ch, &cfg, e, i, t, 1, 0, 12, &why);
+        } else if (e->state == AGG_QUARANTINED) {
+            e->state = AGG_KEPT;
+            store_put(r, 1, e->partition, e->first_offset, r->bits[i], 0);
+        }
+        if (e->state == AGG_KEPT && ledger_may_have_written(&r->parts[e->partition], e->first_offset))
+            sink_append_point(&r->ch, &cfg, e, i, t, 0, 1, 12, &why);
+    }
+    buf_free(&why);
+    r->chunk_built = 1;
+}
+
+static int mark_ends(struct run *r)
+{
+    for (int p = 0; p < W.np; p++) {
+        int64_t off;
+        struct mark m;
+        if (!ledger_end_mark(&r->parts[p], &off, &m))
+            continue;
+        if (!kafka_commit(r, p, off, &m))
+            return 0;
+        ledger_committed(&r->parts[p], off, &m, 0);
+    }
+    return 1;
+}
+
+static void run_write_step(struct run *r)
+{
+    struct post_arg a = { r };
+    struct sink_ops ops = { post, fence, refused_cb, &a };
+    char why[256];
+    int64_t written = 0, requests = 0;
+
+    run_poll(r);
+    chunk_build(r);
+    if (r->ch.n == 0) {
+        r->chunk += chunk_len(r);
+        r->st = R_PREDICT;
+        return;
+    }
+    if (!r->ends_marked) {
+        if (!mark_ends(r))
+            return; /* refused: the rebalance is served at the next step */
+        r->ends_marked = 1;
+        return;
+    }
+    switch (sink_write(&ops, &r->ch, &written, &requests, why, sizeof why)) {
+    case SINK_WRITTEN:
+        r->chunk += chunk_len(r);
+        r->st = R_PREDICT;
+        break;
+    case SINK_REBUILD:
+        break; /* again at the next step: a partition was lost, or its retry must wait */
+    case SINK_FAILED:
+    case SINK_CONFIG:
+    case SINK_LOCAL:
+        trace("  run %d: the write fails: %s", r->id, why);
+        r->st = R_GONE;
+    }
+}
+
+static void run_commit_step(struct run *r)
+{
+    unsigned parts = 0;
+    int64_t off[MAXP];
+    struct mark m[MAXP];
+
+    run_poll(r);
+    if (W.members[r->member].pending)
+        return;
+    for (int p = 0; p < W.np; p++)
+        if (ledger_done_mark(&r->parts[p], r->token, &off[p], &m[p]))
+            parts |= 1u << p;
+    if (parts == 0) {
+        r->st = R_GONE;
+        return;
+    }
+    store_committing(r, parts);
+    if (W.chaos && chance(3)) { /* killed between the fsync and the commit */
+        trace("  run %d: killed before its commit", r->id);
+        r->st = R_GONE;
+        r->member = -2;
+        return;
+    }
+    for (int p = 0; p < W.np; p++)
+        if ((parts >> p & 1) && kafka_commit(r, p, off[p], &m[p])) {
+            ledger_committed(&r->parts[p], off[p], &m[p], 1);
+            if (W.chaos && chance(3)) { /* killed between the commit and recording it */
+                trace("  run %d: killed after its commit", r->id);
+                r->st = R_GONE;
+                r->member = -2;
+                return;
+            }
+            store_set(r, p, 0);
+        }
+}
+
+/* ---- a run's life ---------------------------------------------------------------------------------------- */
+
+/* settle_quarantine(): rows earlier runs on the host left unsettled. */
+static void run_settle(struct run *r)
+{
+    struct host *h = &W.hosts[r->host];
+
+    for (int i = 0; i < MAXROWS; i++) {
+        struct row *w = &h->rows[i];
+        if (!w->used || (w->state != ROW_PROVISIONAL && w->state != ROW_COMMITTING))
+            continue;
+        struct ledger_offsets now = offsets_of(w->p);
+        switch (ledger_reconcile(w->state == ROW_COMMITTING, w->seq, w->token, &now.mark)) {
+        case LEDGER_ROW_DROP: w->used = 0; break;
+        case LEDGER_ROW_FINAL: w->state = ROW_FINAL; break;
+        case LEDGER_ROW_UNVERIFIED: w->state = ROW_UNVERIFIED; break;
+        }
+    }
+}
+
+static void run_start(int host)
+{
+    struct run *r = &runs[nruns];
+
+    if (nruns == (int)(sizeof runs / sizeof runs[0]))
+        return;
+    memset(r, 0, sizeof *r);
+    r->id = nruns++;
+    r->host = host;
+    r->token = (uint32_t)(rnd() | 1);
+    for (int p = 0; p < MAXP; p++)
+        r->parts[p] = (struct ledger_part){ .state = LEDGER_NONE, .first = -1, .last = -1, .start = -1,
+                                            .done_at = -1, .my_offset = -1 };
+    agg_init(&r->agg, 1);
+    W.hosts[host].run = r->id;
+    W.runs_started++;
+    run_settle(r);
+    r->member = member_join(r->id);
+    r->st = R_WAIT;
+    trace("step %d: host %d starts run %d (token %08" PRIx32 ")", W.step, host, r->id, r->token);
+}
+
+static void run_end(struct run *r, int killed)
+{
+    if (!killed)
+        member_leave(r->member); /* consumer_close(): LeaveGroup */
+    agg_free(&r->agg);
+    free(r->bits);
+    r->bits = NULL;
+    r->bits_cap = 0;
+    sink_chunk_free(&r->ch);
+    W.hosts[r->host].run = -1;
+    W.hosts[r->host].next_start = W.step + 1 + (W.chaos ? below(20) : 0);
+    r->st = R_GONE;
+}
+
+static void run_step(struct run *r)
+{
+    if (W.step < r->frozen_until)
+        return;
+    if (W.chaos && chance(1)) {
+        trace("step %d: run %d killed", W.step, r->id);
+        run_end(r, 1);
+        return;
+    }
+    if (W.chaos && chance(1)) {
+        r->frozen_until = W.step + 1 + below(2 * SESSION);
+        trace("step %d: run %d frozen until %d", W.step, r->id, r->frozen_until);
+        return;
+    }
+    switch (r->st) {
+    case R_WAIT: run_poll(r); break;
+    case R_CONSUME: run_poll(r); run_consume(r); break;
+    case R_PREDICT: run_predict_step(r); break;
+    case R_WRITE: run_write_step(r); break;
+    case R_COMMIT: run_commit_step(r); break;
+    case R_START:
+    case R_GONE: break;
+    }
+    if (r->st == R_GONE)
+        run_end(r, r->member == -2);
+}
+
+/* ---- the environment ---------------------------------------------------------------------------------------- */
+
+static void produce(int p, int count)
+{
+    struct topic_part *t = &W.tp[p];
+
+    for (int i = 0; i < count && t->n < MAXMSG; i++, t->n++)
+        t->m[t->n] = (struct msg){ .id = below(W.nids), .window = t->n / 3 + below(2), .valid = !chance(8) };
+}
+
+static void env_step(void)
+{
+    int p = below(W.np);
+
+    if (chance(5))
+        produce(p, 1 + below(4));
+    if (chance(4) && W.tp[p].primary < W.tp[p].n)
+        W.tp[p].primary += 1 + below((int)(W.tp[p].n - W.tp[p].primary));
+    if (chance(2))
+        W.ml_epoch++;
+    if (chance(1)) { /* a host loses power */
+        int h = below(W.nh);
+        trace("step %d: host %d loses power", W.step, h);
+        if (W.hosts[h].run >= 0)
+            run_end(&runs[W.hosts[h].run], 1);
+        host_power_loss(&W.hosts[h]);
+    }
+}
+
+/* ---- one schedule ------------------------------------------------------------------------------------------- */
+
+static void world_init(uint64_t seed)
+{
+    memset(&W, 0, sizeof W);
+    nruns = 0;
+    rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
+    W.np = 1 + below(MAXP);
+    W.nh = 1 + below(MAXH);
+    W.nids = 1 + below(4);
+    W.ppw = 1 + below(4);
+    W.maxagg = 2 + below(6);
+    W.batch = 3 + below(12);
+    W.poison_id = chance(30) ? below(W.nids) : -1;
+    W.chaos = 1;
+    for (int p = 0; p < W.np; p++) {
+        W.tp[p].committed = -1;
+        produce(p, below(16));
+    }
+    for (int h = 0; h < W.nh; h++) {
+        W.hosts[h].run = -1;
+        W.hosts[h].next_start = below(10);
+    }
+}
+
+static void world_step(void)
+{
+    W.step++;
+    apply_late(0);
+    expire_sessions();
+    if (W.chaos)
+        env_step();
+    for (int h = 0; h < W.nh; h++) {
+        struct host *hs = &W.hosts[h];
+        if (hs->run < 0 && W.step >= hs->next_start)
+            run_start(h);
+        else if (hs->run >= 0)
+            run_step(&runs[hs->run]);
+    }
+}
+
+static int all_done(void)
+{
+    for (int p = 0; p < W.np; p++)
+        if (W.tp[p].committed < W.tp[p].n)
+            return 0;
+    for (int h = 0; h < W.nh; h++)
+        if (W.hosts[h].run >= 0)
+            return 0;
+    return 1;
+}
+
+/* The promise, checked message by message. */
+static void check(uint64_t seed)
+{
+    for (int p = 0; p < W.np; p++) {
+        struct topic_part *t = &W.tp[p];
+        for (int o = 0; o < t->n; o++) {
+            int in_points = 0, in_rows = 0, as_message = 0, diverted = 0;
+            uint64_t bit = 1ULL << o;
+            for (int i = 0; i < W.npoints; i++)
+                in_points += W.points[i].p == p && (W.points[i].bits & bit) != 0;
+            for (int h = 0; h < W.nh; h++)
+                for (int i = 0; i < MAXROWS; i++) {
+                    struct row *w = &W.hosts[h].rows[i];
+                    if (!w->used || w->p != p || !(w->bits & bit) ||
+                        (w->state != ROW_FINAL && w->state != ROW_UNVERIFIED))
+                        continue;
+                    in_rows++;
+                    as_message += w->kind == 0;
+                    diverted += w->diverted;
+                }
+            int total = in_points + in_rows;
+            if (total > 1 || (total == 0 && !t->skippable[o]))
+                violation("seed %" PRIu64 ": message %d:%d counted %d times (%d in points, %d in quarantine)", seed, p,
+                          o, total, in_points, in_rows);
+            if (t->m[o].valid && as_message)
+                violation("seed %" PRIu64 ": valid message %d:%d quarantined as a message", seed, p, o);
+            if (diverted)
+                violation("seed %" PRIu64 ": message %d:%d quarantined for a sink failing as a whole", seed, p, o);
+        }
+    }
+    for (int i = 0; i < W.npoints; i++)
+        if (W.points[i].count != __builtin_popcountll(W.points[i].bits))
+            violation("seed %" PRIu64 ": a point's count %" PRId64 " is not its %d messages", seed, W.points[i].count,
+                      __builtin_popcountll(W.points[i].bits));
+}
+
+static int64_t run_schedule(uint64_t seed)
+{
+    int64_t steps;
+
+    world_init(seed);
+    while (W.step < CHAOS_STEPS)
+        world_step();
+    /* quiescence: faults off, writes in flight land, the hosts run until all is committed */
+    W.chaos = 0;
+    W.poison_id = W.poison_id; /* retention's verdicts stay */
+    apply_late(1);
+    for (int i = 0; i < MAXH; i++)
+        W.hosts[i].next_start = W.step;
+    while (!all_done() && W.step < CHAOS_STEPS + 3000)
+        world_step();
+    if (!all_done())
+        violation("seed %" PRIu64 ": not drained after 3000 quiet steps (a stall)", seed);
+    steps = W.step;
+    check(seed);
+    for (int i = 0; i < nruns; i++)
+        if (runs[i].st != R_GONE) {
+            agg_free(&runs[i].agg);
+            free(runs[i].bits);
+            sink_chunk_free(&runs[i].ch);
+        }
+    return steps;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t first = 1, n = 1000;
+    int64_t steps = 0, violations = 0;
+    char err[256];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--schedules") == 0 && i + 1 < argc)
+            n = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            first = strtoull(argv[++i], NULL, 10), n = 1;
+        else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc)
+            first = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--trace") == 0)
+            tracing = 1;
+        else {
+            fprintf(stderr, "usage: sim [--schedules N] [--first S] [--seed S] [--trace]\n");
+            return 64;
+        }
+    }
+    if (config_load_string(&cfg, "[influxdb]\nmeasurement = m\n[avro]\nfields = X\n", "sim.ini", err, sizeof err)) {
+        fprintf(stderr, "sim: %s\n", err);
+        return 70;
+    }
+    for (uint64_t s = first; s < first + n; s++) {
+        W.violations_here = 0;
+        steps += run_schedule(s);
+        if (W.violations_here) {
+            violations++;
+            printf("sim: seed %" PRIu64 " violated the promise; replay: %s --seed %" PRIu64 " --trace\n", s, argv[0], s);
+            if (violations >= 5)
+                break;
+        }
+    }
+    config_free(&cfg);
+    printf("sim: %" PRIu64 " schedules, %" PRId64 " steps, %" PRId64 " violations\n", n, steps, violations);
+    return violations ? 1 : 0;
+}
