@@ -76,8 +76,9 @@ unit: $(UNITS)
 # 3-5 s at the shipped session timeout), so four run at once on two cores,
 # the longest first.
 SLOW_TESTS := tests/t/64-faults.t tests/t/62-scaleout.t tests/t/63-crash.t tests/t/61-group.t tests/t/78-day.t tests/t/41-quarantine-exact.t tests/t/65-exact.t tests/t/92-systemd-boot.t tests/t/45-hostile.t tests/t/46-flood.t
-test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster
+test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster $(BUILD)/sim
 	SPILLWAY=$(abspath $(BIN)) SPILLWAY_FIXTURES=$(FIXTURES) MOCKCLUSTER=$(abspath $(BUILD)/tests/mockcluster) \
+	  SPILLWAY_SIM=$(abspath $(BUILD)/sim) \
 	  SPILLWAY_MAKEVARS="BUILD=$(BUILD) BIN=$(BIN)" \
 	  prove -j4 $(UNITS) $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(wildcard tests/t/*.t))
 
@@ -161,3 +162,16 @@ fuzz-smoke:
 
 clean:
 	rm -rf build build-asan build-fuzz bin/spillway
+
+# The deterministic simulation of the exactness rules (tests/sim/sim.c):
+# SIM_SCHEDULES schedules on every core, ending with "sim: N schedules, M
+# steps, V violations"; make test runs a share of it (tests/t/15-sim.t);
+# tests/sim/mutants.sh shows it catching each fix put back.
+SIM_SCHEDULES ?= 1000000
+$(BUILD)/sim: tests/sim/sim.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
+
+.PHONY: sim
+sim: $(BUILD)/sim
+	$(BUILD)/sim --schedules $(SIM_SCHEDULES) --jobs $$(nproc)

@@ -25,6 +25,8 @@ struct ledger_start ledger_decide_start(enum start_from start_from, const struct
          * says "abandoned": no run's quarantine rows belong to it. */
         struct mark abandoned = own->mark;
         abandoned.kind = MARK_DONE;
+        in.own_dirty = 0; /* nothing owed: where a clean batch starts (the primary's work is not redone) */
+        s.d = startpos_decide(&in);
         s.mark = mark_next_batch(&abandoned);
         s.mark.nfin = own->mark.nfin < MARK_FIN_MAX ? own->mark.nfin + 1 : MARK_FIN_MAX;
         memmove(&s.mark.fin[1], &own->mark.fin[0], (size_t)(s.mark.nfin - 1) * sizeof s.mark.fin[0]);

@@ -13,12 +13,15 @@
  * what the primary had processed unless it rewrote an unfinished batch. A violation prints its seed and the command
  * that replays it with a trace.
  *
- * Usage: sim [--schedules N] [--seed S] [--trace]      (tests/README.md) */
+ * Usage: sim [--schedules N] [--first S] [--seed S] [--trace] [--max-violations N] [--jobs J]
+ * (tests/README.md; tests/sim/mutants.sh shows that it catches each fix put back) */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "agg.h"
 #include "config.h"
@@ -34,8 +37,8 @@
 #define MAXPOINTS 512   /* points InfluxDB holds at most */
 #define MAXLATE 64      /* writes InfluxDB may apply late */
 #define SESSION 12      /* steps without a poll before the group drops a member */
-#define SETTLE 8        /* ledger's settle time, in steps: a retry's first write waits this long */
-#define LATE_MAX 6      /* a write InfluxDB applies late lands within this many steps (< SETTLE) */
+#define SETTLE 36       /* ledger's settle time, in steps: a retry's first write waits this long */
+#define LATE_MAX 30     /* a write InfluxDB applies late lands within this many steps (< SETTLE) */
 #define CHAOS_STEPS 300 /* steps of faults per schedule, then quiescence */
 
 /* ---- the random source: xorshift64*, one per schedule ------------------------------------------ */
@@ -74,9 +77,11 @@ struct msg {
 struct topic_part {
     struct msg m[MAXMSG];
     int n;                   /* high watermark */
+    int low;                 /* low watermark: retention deleted what is below */
     int64_t committed;       /* the fallback group's, -1 none */
     char mark[MARK_TEXT_MAX];  /* its metadata */
     int64_t primary;         /* the primary group's committed offset */
+    int64_t wrote_end, wrote_seq; /* the end a run committed before writing batch wrote_seq (-1: none) */
     unsigned char skippable[MAXMSG]; /* a run skipped it, the primary having processed it */
 };
 
@@ -95,6 +100,7 @@ struct row {
 struct host {
     struct row rows[MAXROWS];
     int run;              /* its running run's index, -1 none */
+    int quiet_runs;       /* runs started since the faults stopped (each settles the host's rows) */
     int next_start;       /* step at which it starts a run */
 };
 
@@ -127,12 +133,13 @@ static struct world {
     struct point points[MAXPOINTS];
     int npoints;
     struct late late[MAXLATE];
-    struct member members[MAXH * 8];
+    struct member members[4096]; /* one a join; a run that rejoins is a new member */
     int nmembers;
     int gen, step, runs_started;
     int chaos;             /* faults on */
     int ml_epoch;          /* the ML service's answers change with it */
     int poison_id;         /* InfluxDB refuses this id's points on their own (-1 none) */
+    int retention;         /* the broker deletes old messages in this schedule */
     int64_t requests, violations_here;
 } W;
 
@@ -147,9 +154,11 @@ struct run {
     struct ledger_part parts[MAXP];
     int64_t fetch[MAXP];           /* the consumer's fetch position */
     int64_t primary_seen[MAXP];    /* the primary's offset when the partition's start was decided */
+    int64_t owed[MAXP];            /* how far an earlier attempt of this batch really wrote (-1: it did not) */
     int remark_at;
     struct agg agg;
     uint64_t *bits;                /* per aggregate: the messages it holds */
+    unsigned char *systemic;       /* per aggregate: refused by a service refusing everything alike */
     size_t bits_cap;
     int64_t batch_msgs;
     int full, ends_marked, consumed, owing_steps;
@@ -182,7 +191,7 @@ static int violation(const char *fmt, ...)
 
 static void rebalance(void)
 {
-    int live[MAXH * 8], n = 0;
+    int live[4096], n = 0;
 
     W.gen++;
     for (int i = 0; i < W.nmembers; i++)
@@ -200,6 +209,10 @@ static void rebalance(void)
 
 static int member_join(int run)
 {
+    if (W.nmembers == (int)(sizeof W.members / sizeof W.members[0])) {
+        violation("the group's model is full");
+        W.nmembers--;
+    }
     int m = W.nmembers++;
 
     W.members[m] = (struct member){ .known = 1, .run = run, .last_poll = W.step };
@@ -254,6 +267,8 @@ static void store_put(struct run *r, int kind, int p, int64_t offset, uint64_t b
         violation("a host's quarantine model is full");
         return;
     }
+    trace("  run %d: quarantined %s %d:%" PRId64 " (messages %#" PRIx64 ")", r->id, kind ? "aggregate" : "message", p,
+          offset, bits);
     *free_row = (struct row){ .used = 1, .run = r->id, .token = r->token, .p = p, .kind = kind,
                               .seq = r->parts[p].mark.seq, .offset = offset, .bits = bits,
                               .state = ROW_PROVISIONAL, .diverted = diverted };
@@ -308,7 +323,7 @@ static void host_power_loss(struct host *h)
 
 static struct ledger_offsets offsets_of(int p)
 {
-    struct ledger_offsets o = { .committed = W.tp[p].committed, .low = 0, .high = W.tp[p].n };
+    struct ledger_offsets o = { .committed = W.tp[p].committed, .low = W.tp[p].low, .high = W.tp[p].n };
 
     mark_parse(W.tp[p].mark, strlen(W.tp[p].mark), &o.mark);
     return o;
@@ -349,6 +364,8 @@ static void run_begin_part(struct run *r, int p)
     /* what it skips the primary must have processed */
     int64_t from = own.committed >= 0 ? own.committed : 0;
     for (int64_t o = from; o < s.d.offset; o++) {
+        if (o < t->low)
+            continue; /* deleted by retention: lost, and said */
         if (o >= t->primary)
             violation("run %d skipped %d:%" PRId64 ", which the primary (at %" PRId64 ") had not processed", r->id, p,
                       o, t->primary);
@@ -356,6 +373,7 @@ static void run_begin_part(struct run *r, int p)
     }
     ledger_part_begin(kp, &s, &own, r->st == R_CONSUME || r->st == R_WAIT, W.step, SETTLE);
     r->primary_seen[p] = t->primary;
+    r->owed[p] = t->wrote_seq == s.mark.seq ? t->wrote_end : -1;
     r->fetch[p] = s.d.offset;
     trace("  run %d: %d starts at %" PRId64 " (seq %" PRId64 ", must reach %" PRId64 ", stop at %" PRId64 ")", r->id,
           p, s.d.offset, s.mark.seq, s.must_reach, s.stop_at);
@@ -433,7 +451,9 @@ static uint64_t *entry_bits(struct run *r, size_t i)
         while (cap <= i)
             cap *= 2;
         r->bits = realloc(r->bits, cap * sizeof *r->bits);
+        r->systemic = realloc(r->systemic, cap);
         memset(r->bits + r->bits_cap, 0, (cap - r->bits_cap) * sizeof *r->bits);
+        memset(r->systemic + r->bits_cap, 0, cap - r->bits_cap);
         r->bits_cap = cap;
     }
     return &r->bits[i];
@@ -466,7 +486,8 @@ static void run_message(struct run *r, int p, int64_t o)
     double v = 1.0;
     unsigned char present = 1;
 
-    if (o < r->primary_seen[p] && !(o < kp->must_reach))
+    /* the ground truth, not the ledger's idea: only what an attempt of this batch wrote may be read again */
+    if (o < r->primary_seen[p] && !(o < r->owed[p]))
         violation("run %d read %d:%" PRId64 ", which the primary had processed (at %" PRId64 "), owing nothing there",
                   r->id, p, o, r->primary_seen[p]);
     r->batch_msgs++;
@@ -525,6 +546,8 @@ static void run_consume(struct run *r)
         return;
     int p = cand[below(n)];
     struct ledger_part *kp = &r->parts[p];
+    if (r->fetch[p] < W.tp[p].low)
+        r->fetch[p] = W.tp[p].low; /* auto.offset.reset: the earliest still kept */
     if (r->fetch[p] >= W.tp[p].n) {
         kp->eof = 1;
         return;
@@ -539,6 +562,8 @@ static void run_consume(struct run *r)
 
 static void influx_apply(const struct point *pt)
 {
+    trace("  InfluxDB: n%d at %" PRId64 " count %" PRId64 " (partition %d, messages %#" PRIx64 ")", pt->id, pt->time,
+          pt->count, pt->p, pt->bits);
     for (int i = 0; i < W.npoints; i++)
         if (W.points[i].id == pt->id && W.points[i].time == pt->time) {
             W.points[i].count = pt->count; /* the same series and time: its fields replaced */
@@ -573,6 +598,21 @@ static int chunk_points(struct run *r, size_t lo, size_t hi, struct point *out)
     return n;
 }
 
+static void world_step_except(int run);
+static int interleaving;
+
+/* n steps of the world pass while r waits inside a write (sometimes) */
+static void interleave(struct run *r, int n)
+{
+    if (!W.chaos || interleaving || !chance(10))
+        return;
+    interleaving = 1;
+    trace("  run %d: %d steps pass inside its write", r->id, n);
+    for (int i = 0; i < n; i++)
+        world_step_except(r->id);
+    interleaving = 0;
+}
+
 static enum sink_answer post(void *arg, const char *body, size_t len, char *why, size_t whysz)
 {
     struct run *r = ((struct post_arg *)arg)->r;
@@ -580,6 +620,9 @@ static enum sink_answer post(void *arg, const char *body, size_t len, char *why,
     struct point pts[64];
     int n, refused = 0;
 
+    /* between the fence and the send, a moment: a runner frozen right there, for longer than what
+     * SESSION + SETTLE - LATE_MAX allows, is the one case no fence can cover (docs/guarantees.md) */
+    interleave(r, 1 + below(3));
     while (r->ch.lines.data + r->ch.at[lo].off != body)
         lo++;
     for (hi = lo; hi < r->ch.n && r->ch.at[hi].off < (size_t)(body - r->ch.lines.data) + len; hi++)
@@ -592,7 +635,7 @@ static enum sink_answer post(void *arg, const char *body, size_t len, char *why,
         return SINK_UNAVAILABLE;
     }
     if (mode < 7) {
-        snprintf(why, whysz, "{\"error\":\"bad request\"}"); /* a proxy refusing everything */
+        snprintf(why, whysz, "bad request"); /* refusing everything, not for the points' times */
         return SINK_REFUSED;
     }
     for (int i = 0; i < n; i++)
@@ -641,6 +684,9 @@ static int fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, c
     struct run *r = ((struct post_arg *)arg)->r;
 
     (void)why, (void)whysz;
+    /* between two requests of a chunk (a bisection, say) the world goes on: the runner may even be frozen long
+     * enough for its session to expire and another runner to retry its batch */
+    interleave(r, chance(30) ? SESSION + below(2 * SESSION) : 1 + below(4));
     run_poll(r);
     for (size_t i = lo; i < hi; i++)
         if (!ledger_may_write(&r->parts[ch->at[i].partition], W.members[r->member].pending, W.step))
@@ -664,12 +710,25 @@ static int refused_cb(void *arg, const struct sink_chunk *ch, size_t i, const ch
 /* Predict the chunk's pending aggregates. 0, or -1 when the service failed (the run fails). */
 static int run_predict(struct run *r, size_t from, size_t n)
 {
+    int failing = W.chaos && chance(3), decided = 0;
+
     if (W.chaos && chance(4))
         return -1; /* 5xx */
+    for (size_t i = from; i < from + n; i++)
+        decided += r->agg.entries[i].state == AGG_PENDING;
     for (size_t i = from; i < from + n; i++) {
         struct agg_entry *e = &r->agg.entries[i];
         if (e->state != AGG_PENDING)
             continue;
+        if (failing) {
+            /* refusing everything alike: only a chunk of two or more can tell (sink.h) */
+            free(e->reason);
+            e->reason = strdup("ML service answered 400: {\"error\": \"model failure\"}");
+            e->state = AGG_QUARANTINED;
+            (void)entry_bits(r, i);
+            r->systemic[i] = decided >= 2;
+            continue;
+        }
         uint64_t h = (uint64_t)atoi(e->id + 1) * 31 + (uint64_t)e->window_ms / 1000 * 7 + (uint64_t)W.ml_epoch * 13;
         if (W.chaos && h % 5 == 0) {
             char why[64];
@@ -736,7 +795,7 @@ static void chunk_build(struct run *r)
             sink_append_point(&r->ch, &cfg, e, i, t, 1, 0, 12, &why);
         } else if (e->state == AGG_QUARANTINED) {
             e->state = AGG_KEPT;
-            store_put(r, 1, e->partition, e->first_offset, r->bits[i], 0);
+            store_put(r, 1, e->partition, e->first_offset, r->bits[i], r->systemic[i]);
         }
         if (e->state == AGG_KEPT && ledger_may_have_written(&r->parts[e->partition], e->first_offset))
             sink_append_point(&r->ch, &cfg, e, i, t, 0, 1, 12, &why);
@@ -755,6 +814,8 @@ static int mark_ends(struct run *r)
         if (!kafka_commit(r, p, off, &m))
             return 0;
         ledger_committed(&r->parts[p], off, &m, 0);
+        if (W.tp[p].wrote_seq != m.seq || W.tp[p].wrote_end < m.end)
+            W.tp[p].wrote_end = m.end, W.tp[p].wrote_seq = m.seq;
     }
     return 1;
 }
@@ -865,6 +926,7 @@ static void run_start(int host)
                                             .done_at = -1, .my_offset = -1 };
     agg_init(&r->agg, 1);
     W.hosts[host].run = r->id;
+    W.hosts[host].quiet_runs += !W.chaos;
     W.runs_started++;
     run_settle(r);
     r->member = member_join(r->id);
@@ -878,7 +940,9 @@ static void run_end(struct run *r, int killed)
         member_leave(r->member); /* consumer_close(): LeaveGroup */
     agg_free(&r->agg);
     free(r->bits);
+    free(r->systemic);
     r->bits = NULL;
+    r->systemic = NULL;
     r->bits_cap = 0;
     sink_chunk_free(&r->ch);
     W.hosts[r->host].run = -1;
@@ -915,6 +979,8 @@ static void run_step(struct run *r)
 
 /* ---- the environment ---------------------------------------------------------------------------------------- */
 
+static int excepted = -1; /* a run that does not step (it is inside a request) */
+
 static void produce(int p, int count)
 {
     struct topic_part *t = &W.tp[p];
@@ -933,8 +999,12 @@ static void env_step(void)
         W.tp[p].primary += 1 + below((int)(W.tp[p].n - W.tp[p].primary));
     if (chance(2))
         W.ml_epoch++;
+    if (W.retention && chance(2) && W.tp[p].low < W.tp[p].n)
+        W.tp[p].low += 1; /* retention deletes the oldest */
     if (chance(1)) { /* a host loses power */
         int h = below(W.nh);
+        if (W.hosts[h].run >= 0 && W.hosts[h].run == excepted)
+            return; /* its runner is inside a request: the loss comes before or after it */
         trace("step %d: host %d loses power", W.step, h);
         if (W.hosts[h].run >= 0)
             run_end(&runs[W.hosts[h].run], 1);
@@ -956,9 +1026,11 @@ static void world_init(uint64_t seed)
     W.maxagg = 2 + below(6);
     W.batch = 3 + below(12);
     W.poison_id = chance(30) ? below(W.nids) : -1;
+    W.retention = chance(20);
     W.chaos = 1;
     for (int p = 0; p < W.np; p++) {
         W.tp[p].committed = -1;
+        W.tp[p].wrote_seq = W.tp[p].wrote_end = -1;
         produce(p, below(16));
     }
     for (int h = 0; h < W.nh; h++) {
@@ -974,13 +1046,32 @@ static void world_step(void)
     expire_sessions();
     if (W.chaos)
         env_step();
+    int busy = 0, next = 0;
+    for (int h = 0; h < W.nh; h++) {
+        busy += W.hosts[h].run >= 0;
+        if (W.hosts[h].quiet_runs < W.hosts[next].quiet_runs)
+            next = h;
+    }
+    /* quiet: runs one at a time, hosts in turn, so that the group settles and the backlog drains (with runs a
+     * minute apart and a batch taking seconds, real hosts mostly meet like this) */
+    if (!W.chaos && !busy && W.step >= W.hosts[next].next_start)
+        run_start(next);
     for (int h = 0; h < W.nh; h++) {
         struct host *hs = &W.hosts[h];
-        if (hs->run < 0 && W.step >= hs->next_start)
+        if (hs->run < 0 && W.chaos && W.step >= hs->next_start)
             run_start(h);
-        else if (hs->run >= 0)
+        else if (hs->run >= 0 && hs->run != excepted)
             run_step(&runs[hs->run]);
     }
+}
+
+static void world_step_except(int run)
+{
+    int was = excepted;
+
+    excepted = run;
+    world_step();
+    excepted = was;
 }
 
 static int all_done(void)
@@ -989,7 +1080,7 @@ static int all_done(void)
         if (W.tp[p].committed < W.tp[p].n)
             return 0;
     for (int h = 0; h < W.nh; h++)
-        if (W.hosts[h].run >= 0)
+        if (W.hosts[h].run >= 0 || W.hosts[h].quiet_runs == 0)
             return 0;
     return 1;
 }
@@ -1015,7 +1106,9 @@ static void check(uint64_t seed)
                     diverted += w->diverted;
                 }
             int total = in_points + in_rows;
-            if (total > 1 || (total == 0 && !t->skippable[o]))
+            /* retention may take what nobody read yet (a loss spillway reports, not one it makes); and a retry
+             * that must start after what retention took rewrites its points without those messages */
+            if (total > 1 || (total == 0 && !t->skippable[o] && o >= t->low))
                 violation("seed %" PRIu64 ": message %d:%d counted %d times (%d in points, %d in quarantine)", seed, p,
                           o, total, in_points, in_rows);
             if (t->m[o].valid && as_message)
@@ -1053,15 +1146,51 @@ static int64_t run_schedule(uint64_t seed)
         if (runs[i].st != R_GONE) {
             agg_free(&runs[i].agg);
             free(runs[i].bits);
+            free(runs[i].systemic);
             sink_chunk_free(&runs[i].ch);
         }
     return steps;
 }
 
+/* Schedules first..first+n in jobs processes (one a core), each a share; their last lines summed. */
+static int run_jobs(const char *self, uint64_t first, uint64_t n, int jobs, int64_t max_violations)
+{
+    uint64_t schedules = 0, part = n / (uint64_t)jobs;
+    int64_t steps = 0, violations = 0;
+    FILE *out[64];
+
+    if (jobs > 64)
+        jobs = 64;
+    for (int j = 0; j < jobs; j++) {
+        char cmd[512];
+        uint64_t from = first + (uint64_t)j * part, count = j == jobs - 1 ? n - (uint64_t)j * part : part;
+        snprintf(cmd, sizeof cmd, "'%s' --first %" PRIu64 " --schedules %" PRIu64 " --max-violations %" PRId64, self,
+                 from, count, max_violations);
+        if ((out[j] = popen(cmd, "r")) == NULL) {
+            perror("sim: popen");
+            return 70;
+        }
+    }
+    for (int j = 0; j < jobs; j++) {
+        char line[512];
+        uint64_t a;
+        int64_t b, c;
+        while (fgets(line, sizeof line, out[j]))
+            if (sscanf(line, "sim: %" SCNu64 " schedules, %" SCNd64 " steps, %" SCNd64 " violations", &a, &b, &c) == 3)
+                schedules += a, steps += b, violations += c;
+            else
+                fputs(line, stdout);
+        pclose(out[j]);
+    }
+    printf("sim: %" PRIu64 " schedules, %" PRId64 " steps, %" PRId64 " violations\n", schedules, steps, violations);
+    return violations ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t first = 1, n = 1000;
-    int64_t steps = 0, violations = 0;
+    int64_t steps = 0, violations = 0, max_violations = 5;
+    int jobs = 1;
     char err[256];
 
     for (int i = 1; i < argc; i++) {
@@ -1073,26 +1202,35 @@ int main(int argc, char **argv)
             first = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--trace") == 0)
             tracing = 1;
+        else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
+            jobs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--max-violations") == 0 && i + 1 < argc)
+            max_violations = strtoll(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: sim [--schedules N] [--first S] [--seed S] [--trace]\n");
+            fprintf(stderr, "usage: sim [--schedules N] [--first S] [--seed S] [--trace] [--max-violations N] [--jobs J]\n");
             return 64;
         }
     }
-    if (config_load_string(&cfg, "[influxdb]\nmeasurement = m\n[avro]\nfields = X\n", "sim.ini", err, sizeof err)) {
+    if (config_load_string(&cfg, "[influxdb]\nmeasurement = m\n[avro]\nfields = X\n[ml]\nparams = x=X\n", "sim.ini", err, sizeof err)) {
         fprintf(stderr, "sim: %s\n", err);
         return 70;
     }
-    for (uint64_t s = first; s < first + n; s++) {
+    if (jobs > 1 && n >= (uint64_t)jobs)
+        return run_jobs(argv[0], first, n, jobs, max_violations);
+    uint64_t done = 0;
+    for (uint64_t s = first; s < first + n; s++, done++) {
         W.violations_here = 0;
         steps += run_schedule(s);
         if (W.violations_here) {
             violations++;
             printf("sim: seed %" PRIu64 " violated the promise; replay: %s --seed %" PRIu64 " --trace\n", s, argv[0], s);
-            if (violations >= 5)
+            if (violations >= max_violations) {
+                done++;
                 break;
+            }
         }
     }
     config_free(&cfg);
-    printf("sim: %" PRIu64 " schedules, %" PRId64 " steps, %" PRId64 " violations\n", n, steps, violations);
+    printf("sim: %" PRIu64 " schedules, %" PRId64 " steps, %" PRId64 " violations\n", done, steps, violations);
     return violations ? 1 : 0;
 }

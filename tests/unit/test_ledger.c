@@ -55,6 +55,8 @@ static void test_starts(void)
           "spillway:writing seq=7 end=1500", 0, 1200, 2000, 1200, START_BELOW_LOW, 7, 1500, -1, 0, 1 },
         { "retention deleted all it read: left as is, a new number", START_PRIMARY, 1000,
           "spillway:writing seq=7 end=1500 fin=0000000a", 0, 1600, 2000, 1600, START_BELOW_LOW, 8, -1, -1, 0, 0 },
+        { "retention deleted all it read, the primary ahead: on from the primary", START_PRIMARY, 1000,
+          "spillway:writing seq=7 end=1500", 1800, 1600, 2000, 1800, START_SKIP_TO_PRIMARY, 8, -1, -1, 0, 0 },
         { "the log truncated below E: must reach the end", START_PRIMARY, 100, "spillway:writing seq=5 end=150", 0,
           0, 130, 100, START_OWN, 5, 130, -1, 0, 1 },
         { "earliest, first activation", START_EARLIEST, -1, "", 40, 10, 100, 10, START_FIRST_EARLIEST, 1, -1, -1, 0, 0 },
