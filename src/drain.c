@@ -456,6 +456,11 @@ static int sink_fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t 
         }
         rc = consumer_fence(r->consumer, parts, n, (int)r->cfg->join_timeout_seconds * 1000, why, whysz);
     }
+    /* a partition lost since the chunk was built, and perhaps owned again
+     * since (a fresh batch): its lines are the old batch's, not to be sent */
+    for (size_t i = lo; rc == 0 && i < hi; i++)
+        if (r->agg.entries[ch->at[i].entry].state == AGG_DROPPED)
+            rc = 1;
     free(parts);
     free(seen);
     return rc;

@@ -88,7 +88,8 @@ struct sink_ops {
     /* Send body (len bytes of whole lines). why: the answer when not accepted. */
     enum sink_answer (*post)(void *arg, const char *body, size_t len, char *why, size_t whysz);
     /* Before each request: may lines lo..hi of ch go out? 0 yes, 1 a partition
-     * of them is no longer ours (rebuild), -1 failure (why set). */
+     * of them is no longer ours, or was lost since the chunk was built
+     * (rebuild), -1 failure (why set). */
     int (*fence)(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, char *why, size_t whysz);
     /* Line i (not a tombstone) was refused on its own: quarantine its
      * aggregate with why. 0, or -1 (why set) on a local failure. */

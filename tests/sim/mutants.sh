@@ -62,6 +62,9 @@ mutant "#4 a retry writes at once (no settle time)" src/ledger.c \
     "return kp->state == LEDGER_OWNED && !rebalancing;"
 mutant "#4 no fence: a lost partition is written" src/ledger.c \
     "return kp->state == LEDGER_OWNED && !rebalancing && now_ms >= kp->write_after_ms;" "return 1;"
+mutant "#4 a chunk built before a partition was lost is sent" tests/sim/sim.c \
+    " ||
+            r->agg.entries[ch->at[i].entry].state == AGG_DROPPED) /* lost since the chunk was built */" ")"
 mutant "#6 a run's quarantine rows are final at once" src/ledger.c \
     "        return LEDGER_ROW_DROP; /* its run never sent the commit */" "        return LEDGER_ROW_FINAL;"
 mutant "#6 unsettled rows are never dropped" src/ledger.c \

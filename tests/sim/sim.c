@@ -689,7 +689,8 @@ static int fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, c
     interleave(r, chance(30) ? SESSION + below(2 * SESSION) : 1 + below(4));
     run_poll(r);
     for (size_t i = lo; i < hi; i++)
-        if (!ledger_may_write(&r->parts[ch->at[i].partition], W.members[r->member].pending, W.step))
+        if (!ledger_may_write(&r->parts[ch->at[i].partition], W.members[r->member].pending, W.step) ||
+            r->agg.entries[ch->at[i].entry].state == AGG_DROPPED) /* lost since the chunk was built */
             return 1;
     return 0;
 }

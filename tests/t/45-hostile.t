@@ -103,17 +103,24 @@ ml_control ''
 run_drain "$SANDBOX/s.ini"
 is "$(influx sum-count --measurement nurse_stress --where "id = 'n5'")" 30 "the service back, the 30 messages are written"
 
-# --- event times InfluxDB cannot store are quarantined, not written in another century
+# --- event times InfluxDB cannot store are quarantined, not written in another century; so is
+# one InfluxDB can store but that lies years ahead of the runner's clock (the exactness audit's
+# #11: it would have pinned the partition's high-water mark there)
 : >"$SANDBOX/e.jsonl"
 events "$SANDBOX/e.jsonl" y9999 2 "9999-12-31 23:59:59"
 events "$SANDBOX/e.jsonl" y1600 2 "1600-01-01 00:00:00"
+events "$SANDBOX/e.jsonl" y2261 1 "2261-01-01 00:00:00"
 events "$SANDBOX/e.jsonl" y2026 2 "2026-11-21 13:00:00"
 produce_p0 e
 run_drain "$SANDBOX/s.ini"
 is "$DRAIN_RC" 0 "times out of InfluxDB's range do not fail the run"
 is "$(sql "select count(*) from quarantine where kind = 'message' and error like '%outside what InfluxDB stores%'")" 4 \
     "the four are quarantined as such"
-is "$(influx sum-count --measurement nurse_stress --where "id = 'y9999' OR id = 'y1600'")" 0 "and nothing is written for them"
+is "$(sql "select count(*) from quarantine where kind = 'message' and error like
+           'field \"datetime\" is \"2261-01-01 00:00:00.000\", more than a day after the runner''s clock%'")" 1 \
+    "a time in 2261 is quarantined as a device clock gone wrong"
+is "$(influx sum-count --measurement nurse_stress --where "id = 'y9999' OR id = 'y1600' OR id = 'y2261'")" 0 \
+    "and nothing is written for them"
 is "$(influx sum-count --measurement nurse_stress --where "id = 'y2026'")" 2 "the others are"
 
 # --- points InfluxDB refuses: beyond its retention policy (a "partial
