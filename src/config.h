@@ -51,7 +51,10 @@ struct config {
     int64_t max_batch_size; /* the adaptive batch: between batch_size and this, from the backlog */
     enum start_from start_from;
     int64_t join_timeout_seconds; /* bound on waiting for partitions (joins and rebalances) */
-    int64_t max_aggregates;       /* distinct (id, window, partition) per batch; beyond, messages are quarantined */
+    int64_t max_aggregates;       /* distinct (id, window, partition) per batch; beyond, the batch ends */
+    int64_t preserve_after_seconds; /* the ML service failing this long: points written without predictions; 0 never */
+    int64_t backfill_per_run;     /* predictions a run backfills at most */
+    int64_t topic_retention_seconds; /* the topic's retention when the broker does not say; 0: ask it */
     /* [ml] */
     char *ml_endpoint, *ml_params_text, *ml_response_field;
     struct config_param ml_params[AGG_MAX_FIELDS];

@@ -1039,6 +1039,29 @@ int consumer_may_have_written(const struct consumer *c, int32_t p, int64_t first
     return ledger_may_have_written(&c->parts[p], first_offset);
 }
 
+int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms)
+{
+    const struct ledger_part *kp = &c->parts[p];
+
+    if (kp->state != LEDGER_OWNED || kp->pend_after == MARK_NO_TIME)
+        return 0;
+    *from_ms = kp->pend_after;
+    *upto_ms = kp->latest_ms != MARK_NO_TIME && kp->latest_ms > kp->mark.hw ? kp->latest_ms : kp->mark.hw;
+    if (*upto_ms == MARK_NO_TIME)
+        *upto_ms = *from_ms;
+    return 1;
+}
+
+void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms)
+{
+    ledger_backfilled(&c->parts[p], until_ms);
+}
+
+void consumer_note_unpredicted(struct consumer *c, int32_t p, int64_t window_ms)
+{
+    ledger_note_unpredicted(&c->parts[p], window_ms);
+}
+
 void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms)
 {
     if (event_ms > c->parts[p].latest_ms)

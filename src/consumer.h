@@ -131,6 +131,20 @@ int64_t consumer_collision_horizon(const struct consumer *c, int32_t p);
  * (ledger_may_have_written()). */
 int consumer_may_have_written(const struct consumer *c, int32_t p, int64_t first_offset);
 
+/* Points of partition p awaiting their predictions (backfill.h): *from_ms,
+ * the oldest window (the mark's pend), and *upto_ms, the latest event time
+ * the partition's batches have read (past it nothing was written). Returns
+ * 1 when there are some and p is owned, 0 otherwise. */
+int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms);
+
+/* This run's backfill looked at partition p's points up to until_ms, or
+ * through all of them (MARK_NO_TIME); ledger_backfilled(). */
+void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms);
+
+/* The batch wrote the point of partition p's window at window_ms without its
+ * prediction; ledger_note_unpredicted(). */
+void consumer_note_unpredicted(struct consumer *c, int32_t p, int64_t window_ms);
+
 /* Note the event time of a message of partition p read in this batch: the
  * latest goes into the done mark. */
 void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms);

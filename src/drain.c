@@ -16,9 +16,11 @@
 
 #include "admit.h"
 #include "agg.h"
+#include "backfill.h"
 #include "consumer.h"
 #include "decode.h"
 #include "influx.h"
+#include "level.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
@@ -58,6 +60,12 @@ struct run {
     int full;               /* this batch's aggregate table is full */
     int ends_marked;        /* this batch's ends are committed: it may write */
     int stdout_failed;      /* a dry run could not print */
+    enum level level;       /* the level this run writes in (level.h) */
+    int level_probed;       /* in the preserve level, the ML service was asked once */
+    const char *ml;         /* what the ML service did: "ok", "failed", NULL (not asked) */
+    int64_t started_ms;     /* wall clock at the run's start */
+    int64_t preserved, backfilled;
+    struct backfill *backfill; /* the backfill under way, if any */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
     size_t longest_field_key; /* of the fields a point carries */
@@ -84,6 +92,8 @@ static void on_partition_lost(int32_t p, int64_t handed, void *arg)
     int64_t rows;
 
     agg_drop_partition(&r->agg, p);
+    if (r->backfill)
+        agg_drop_partition(&r->backfill->agg, p);
     r->messages -= handed;
     r->batch_messages -= handed;
     r->lost_messages += handed;
@@ -415,6 +425,7 @@ static int consume(struct run *r, struct consumer *c, int64_t t0)
 struct writing {
     struct run *r;
     struct influx *ix;
+    struct agg *agg; /* the aggregates the chunk's lines index */
 };
 
 static enum sink_answer sink_post(void *arg, const char *body, size_t len, char *why, size_t whysz)
@@ -459,7 +470,7 @@ static int sink_fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t 
     /* a partition lost since the chunk was built, and perhaps owned again
      * since (a fresh batch): its lines are the old batch's, not to be sent */
     for (size_t i = lo; rc == 0 && i < hi; i++)
-        if (r->agg.entries[ch->at[i].entry].state == AGG_DROPPED)
+        if (((struct writing *)arg)->agg->entries[ch->at[i].entry].state == AGG_DROPPED)
             rc = 1;
     free(parts);
     free(seen);
@@ -468,9 +479,9 @@ static int sink_fence(void *arg, const struct sink_chunk *ch, size_t lo, size_t 
 
 static int sink_refused(void *arg, const struct sink_chunk *ch, size_t i, const char *why)
 {
-    struct run *r = ((struct writing *)arg)->r;
+    struct writing *w = arg;
 
-    return refuse_aggregate(r, &r->agg.entries[ch->at[i].entry], "InfluxDB refused its point: %s", why);
+    return refuse_aggregate(w->r, &w->agg->entries[ch->at[i].entry], "InfluxDB refused its point: %s", why);
 }
 
 /* Whether the aggregate carried every parameter the ML service is asked for
@@ -514,30 +525,39 @@ static int ml_refused_everything(struct run *r, size_t from, size_t n)
 }
 
 /* The line protocol of entries[from..from+n) into ch: the predicted ones'
- * points; the refused ones' quarantine rows (once), and where a retry's
+ * points (and, in the preserve level, the pending ones' without their
+ * prediction); the refused ones' quarantine rows (once), and where a retry's
  * failed attempt may have written their point, a count-0 point over it so
  * that their messages count once, in the quarantine. Entries of partitions
- * lost meanwhile are AGG_DROPPED and left out. Returns 0 or a sysexits code. */
-static int chunk_build(struct run *r, size_t from, size_t n, struct sink_chunk *ch)
+ * lost meanwhile are AGG_DROPPED and left out. *unpredicted counts the
+ * points without prediction. Returns 0 or a sysexits code. */
+static int chunk_build(struct run *r, size_t from, size_t n, struct sink_chunk *ch, int64_t *unpredicted)
 {
     struct buf why = { 0 };
     int rc = 0;
 
     sink_chunk_reset(ch);
+    *unpredicted = 0;
     for (size_t i = from; i < from + n && rc == 0; i++) {
         struct agg_entry *e = &r->agg.entries[i];
         int64_t t = window_point_time_ns(e->window_ms, e->partition, consumer_batch_seq(r->consumer, e->partition));
+        int pending = e->state == AGG_PENDING && r->level == LEVEL_PRESERVE;
         enum sink_append a = SINK_APPENDED;
-        if (e->state == AGG_PREDICTED) {
-            a = sink_append_point(ch, r->cfg, e, i, t, 1, 0, r->longest_field_key, &why);
+        if (e->state == AGG_PREDICTED || pending) {
+            a = sink_append_point(ch, r->cfg, e, i, t, pending ? SINK_POINT_UNPREDICTED : SINK_POINT,
+                                  r->longest_field_key, &why);
             if (a == SINK_UNWRITABLE && refuse_aggregate(r, e, "%s", why.data) != 0)
                 rc = EX_SOFTWARE;
+            if (a == SINK_APPENDED && pending) {
+                consumer_note_unpredicted(r->consumer, e->partition, e->window_ms);
+                ++*unpredicted;
+            }
         } else if (e->state == AGG_QUARANTINED && quarantine_aggregate(r, e) != 0) {
             rc = EX_SOFTWARE;
         }
         if (rc == 0 && a != SINK_NOMEM && e->state == AGG_KEPT &&
             consumer_may_have_written(r->consumer, e->partition, e->first_offset))
-            a = sink_append_point(ch, r->cfg, e, i, t, 0, 1, r->longest_field_key, &why);
+            a = sink_append_point(ch, r->cfg, e, i, t, SINK_POINT_TOMBSTONE, r->longest_field_key, &why);
         if (a == SINK_NOMEM) {
             snprintf(r->error, sizeof r->error, "out of memory");
             rc = EX_SOFTWARE;
@@ -547,17 +567,33 @@ static int chunk_build(struct run *r, size_t from, size_t n, struct sink_chunk *
     return rc;
 }
 
+/* Send ch (sink_write()) as w says. Returns 0 (written), 1 (rebuild: a
+ * partition was lost under it), or a sysexits code. */
+static int chunk_send(struct run *r, struct writing *w, struct sink_chunk *ch, int64_t *points)
+{
+    struct sink_ops ops = { sink_post, sink_fence, sink_refused, w };
+
+    switch (sink_write(&ops, ch, points, &r->requests, r->error, sizeof r->error)) {
+    case SINK_WRITTEN: return 0;
+    case SINK_REBUILD: return 1;
+    case SINK_FAILED: return r->stdout_failed ? EX_IOERR : EX_UNAVAILABLE;
+    case SINK_CONFIG: return EX_CONFIG;
+    case SINK_LOCAL: break;
+    }
+    return EX_SOFTWARE;
+}
+
 /* Write ch, rebuilding it while partitions are lost under it. Before the
  * batch's first write, its ends go into the marks (consumer_mark_ends()):
  * a run that fails before writing leaves nothing owed. */
 static int chunk_write(struct run *r, struct influx *ix, size_t from, size_t n, struct sink_chunk *ch)
 {
-    struct writing w = { r, ix };
-    struct sink_ops ops = { sink_post, sink_fence, sink_refused, &w };
+    struct writing w = { r, ix, &r->agg };
+    int64_t unpredicted;
     int rc;
 
     for (;;) {
-        if ((rc = chunk_build(r, from, n, ch)) != 0 || ch->n == 0)
+        if ((rc = chunk_build(r, from, n, ch, &unpredicted)) != 0 || ch->n == 0)
             return rc;
         if (!r->ends_marked) {
             if (consumer_mark_ends(r->consumer, (int)r->cfg->join_timeout_seconds * 1000, r->error,
@@ -566,12 +602,10 @@ static int chunk_write(struct run *r, struct influx *ix, size_t from, size_t n, 
             r->ends_marked = 1;
             continue; /* a partition may have been lost meanwhile */
         }
-        switch (sink_write(&ops, ch, &r->points, &r->requests, r->error, sizeof r->error)) {
-        case SINK_WRITTEN: return 0;
-        case SINK_REBUILD: continue;
-        case SINK_FAILED: return r->stdout_failed ? EX_IOERR : EX_UNAVAILABLE;
-        case SINK_CONFIG: return EX_CONFIG;
-        case SINK_LOCAL: return EX_SOFTWARE;
+        if ((rc = chunk_send(r, &w, ch, &r->points)) != 1) {
+            if (rc == 0)
+                r->preserved += unpredicted;
+            return rc;
         }
     }
 }
@@ -579,6 +613,110 @@ static int chunk_write(struct run *r, struct influx *ix, size_t from, size_t n, 
 static int ml_exit_code(enum ml_result res)
 {
     return res == ML_OK ? 0 : res == ML_DENIED ? EX_CONFIG : EX_UNAVAILABLE;
+}
+
+/* The level changes (level.h): recorded with its reason, and said. */
+static void level_change(struct run *r, enum level to, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void level_change(struct run *r, enum level to, const char *fmt, ...)
+{
+    char reason[512], err[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    r->level = to;
+    log_msg(to == LEVEL_PRESERVE ? LOG_WARNING : LOG_INFO, "%s the preserve level: %s",
+            to == LEVEL_PRESERVE ? "Entering" : "Leaving", reason);
+    if (r->store && store_level_set(r->store, now_wall_ms(), level_name(to), reason, err, sizeof err) != 0)
+        log_warn("%s", err);
+}
+
+/* What the level decision needs: the streak of failing runs, this one's
+ * failure included. */
+static struct level_input level_input_of(struct run *r, enum level recorded)
+{
+    struct level_input in = { recorded, now_wall_ms(), r->cfg->preserve_after_seconds * 1000, LEVEL_NO_STREAK };
+    char err[512];
+
+    if (r->store && store_ml_failing_since(r->store, &in.failing_since_ms, err, sizeof err) != 0)
+        log_warn("%s", err);
+    if (in.failing_since_ms == INT64_MIN)
+        in.failing_since_ms = r->ml && strcmp(r->ml, "failed") == 0 ? r->started_ms : LEVEL_NO_STREAK;
+    return in;
+}
+
+/* The level a run starts in, from the state and the runs' record. */
+static void level_start(struct run *r)
+{
+    char name[32] = "normal", err[512];
+    int64_t since = INT64_MIN;
+    enum level recorded = LEVEL_NORMAL;
+
+    if (r->store && store_level_get(r->store, name, sizeof name, &since, err, sizeof err) != 0)
+        log_warn("%s", err);
+    if (level_parse(name, &recorded) != 0)
+        recorded = LEVEL_NORMAL;
+    struct level_input in = level_input_of(r, recorded);
+    r->level = recorded;
+    enum level start = level_at_start(&in);
+    if (start == LEVEL_NORMAL && recorded == LEVEL_PRESERVE)
+        level_change(r, LEVEL_NORMAL, "preserve_after_seconds is 0: points are written only with predictions");
+    else if (start == LEVEL_PRESERVE && recorded == LEVEL_NORMAL)
+        level_change(r, LEVEL_PRESERVE, "the ML service has failed for %" PRId64 " s, preserve_after_seconds (%" PRId64
+                     ") or more: points are written without stress_level and backfilled when it answers",
+                     (in.now_ms - in.failing_since_ms) / 1000, r->cfg->preserve_after_seconds);
+    else if (start == LEVEL_PRESERVE)
+        log_info("In the preserve level (the ML service failing): asking it once before writing");
+}
+
+/* Predict entries[from..from+n) as the level says. In the preserve level the
+ * service is asked once a run: an answer leaves the level, a failure leaves
+ * the chunk to be written without predictions. In the normal level a
+ * failure fails the run -- unless the streak of failing runs has lasted
+ * preserve_after_seconds: then the run enters the preserve level. Returns 0
+ * or a sysexits code. */
+static int predict_chunk(struct run *r, struct ml_client *ml, size_t from, size_t n)
+{
+    struct agg_entry *entries = &r->agg.entries[from];
+    enum ml_result res;
+
+    if (r->level == LEVEL_PRESERVE) {
+        size_t first = 0;
+        while (first < n && entries[first].state != AGG_PENDING)
+            first++;
+        if (r->level_probed || first == n)
+            return 0;
+        r->level_probed = 1;
+        if ((res = ml_predict(ml, &entries[first], 1, &r->ml_requests, r->error, sizeof r->error)) == ML_DENIED)
+            return EX_CONFIG;
+        if (res != ML_OK) {
+            r->ml = "failed";
+            log_info("the ML service still fails (%s): writing without predictions", r->error);
+            r->error[0] = '\0';
+            return 0;
+        }
+        r->ml = "ok";
+        level_change(r, LEVEL_NORMAL, "the ML service answers again: points are written with predictions, and the"
+                     " pending ones backfilled");
+    }
+    res = ml_predict(ml, entries, n, &r->ml_requests, r->error, sizeof r->error);
+    if (res == ML_OK) {
+        r->ml = "ok";
+        return ml_refused_everything(r, from, n) ? EX_UNAVAILABLE : 0;
+    }
+    if (res == ML_DENIED)
+        return EX_CONFIG;
+    r->ml = "failed";
+    struct level_input in = level_input_of(r, LEVEL_NORMAL);
+    if (!level_preserve_due(&in))
+        return EX_UNAVAILABLE;
+    level_change(r, LEVEL_PRESERVE, "the ML service has failed for %" PRId64 " s, preserve_after_seconds (%" PRId64
+                 ") or more (%s): points are written without stress_level and backfilled when it answers",
+                 (in.now_ms - in.failing_since_ms) / 1000, r->cfg->preserve_after_seconds, r->error);
+    r->level_probed = 1;
+    r->error[0] = '\0';
+    return 0;
 }
 
 /* Predict and write the aggregates, points_per_write at a time, so a
@@ -609,13 +747,8 @@ static int predict_and_write(struct run *r)
         if (n > (size_t)cfg->influx_points_per_write)
             n = (size_t)cfg->influx_points_per_write;
         consumer_service(r->consumer);
-        if ((rc = ml_exit_code(ml_predict(ml, &r->agg.entries[from], n, &r->ml_requests, r->error,
-                                          sizeof r->error))) != 0)
+        if ((rc = predict_chunk(r, ml, from, n)) != 0)
             break;
-        if (ml_refused_everything(r, from, n)) {
-            rc = EX_UNAVAILABLE;
-            break;
-        }
         rc = chunk_write(r, ix, from, n, &ch);
         log_debug("wrote %" PRId64 " points so far", r->points);
     }
@@ -623,6 +756,147 @@ static int predict_and_write(struct run *r)
     influx_close(ix);
     ml_close(ml);
     return rc;
+}
+
+/* ---- the backfill (backfill.h) -------------------------------------------------------------- */
+
+/* A key for the quarantine row of a point the ML service refused while its
+ * prediction was backfilled: no offset is known, so a negative one made of
+ * the point's time and id (the same point, the same row). */
+static int64_t backfill_key(const struct agg_entry *e, int64_t time_ns)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)time_ns;
+
+    for (size_t i = 0; i < e->id_len; i++)
+        h = (h ^ (unsigned char)e->id[i]) * 1099511628211ULL;
+    return -1 - (int64_t)(h >> 2);
+}
+
+/* The overlays of b's entries [from, from+n): stress_level onto the predicted
+ * ones' points; for the refused ones a quarantine row (once) and count=0. */
+static int backfill_build(struct run *r, struct backfill *b, size_t from, size_t n, struct sink_chunk *ch)
+{
+    struct buf why = { 0 };
+    int rc = 0;
+
+    sink_chunk_reset(ch);
+    for (size_t i = from; i < from + n && rc == 0; i++) {
+        struct agg_entry *e = &b->agg.entries[i];
+        enum sink_append a = SINK_APPENDED;
+        if (e->state == AGG_QUARANTINED) {
+            e->first_offset = e->last_offset = backfill_key(e, b->time_ns[i]);
+            rc = quarantine_aggregate(r, e) != 0 ? EX_SOFTWARE : 0;
+        }
+        if (rc == 0 && (e->state == AGG_PREDICTED || e->state == AGG_KEPT))
+            a = sink_append_point(ch, r->cfg, e, i, b->time_ns[i],
+                                  e->state == AGG_PREDICTED ? SINK_POINT_PREDICTION : SINK_POINT_TOMBSTONE,
+                                  r->longest_field_key, &why);
+        if (a == SINK_NOMEM) {
+            snprintf(r->error, sizeof r->error, "out of memory");
+            rc = EX_SOFTWARE;
+        }
+    }
+    buf_free(&why);
+    return rc;
+}
+
+/* Find, predict and write b's points, chunk by chunk. Returns 0 or a sysexits code (r->error). */
+static int backfill_write(struct run *r, struct backfill *b, struct ml_client *ml, struct influx *ix)
+{
+    struct writing w = { r, ix, &b->agg };
+    struct sink_chunk ch = { 0 };
+    int64_t ignored = 0;
+    int rc = 0;
+
+    for (size_t from = 0; from < b->agg.count && rc == 0; from += (size_t)r->cfg->influx_points_per_write) {
+        size_t n = b->agg.count - from;
+        if (n > (size_t)r->cfg->influx_points_per_write)
+            n = (size_t)r->cfg->influx_points_per_write;
+        if ((rc = ml_exit_code(ml_predict(ml, &b->agg.entries[from], n, &r->ml_requests, r->error,
+                                          sizeof r->error))) != 0) {
+            if (r->level == LEVEL_PRESERVE)
+                r->ml = "failed";
+            break;
+        }
+        r->ml = "ok";
+        if (r->level == LEVEL_PRESERVE)
+            level_change(r, LEVEL_NORMAL, "the ML service answers again: the pending predictions are backfilled");
+        do {
+            if ((rc = backfill_build(r, b, from, n, &ch)) != 0 || ch.n == 0)
+                break;
+        } while ((rc = chunk_send(r, &w, &ch, &ignored)) == 1);
+        for (size_t i = from; rc == 0 && i < from + n; i++)
+            r->backfilled += b->agg.entries[i].state == AGG_PREDICTED;
+    }
+    sink_chunk_free(&ch);
+    return rc;
+}
+
+/* Backfill the predictions of the owned partitions' pending points, oldest
+ * first, at most backfill_per_run (a slice of event time found is done
+ * whole), and move each partition's pend past what was looked at. A failure
+ * is logged and changes nothing: the next run looks again. */
+static void backfill_pending(struct run *r)
+{
+    int32_t nparts = consumer_partitions(r->consumer);
+    unsigned char *want = calloc((size_t)nparts, 1);
+    int64_t *upto = calloc((size_t)nparts, sizeof *upto), from = INT64_MAX, last = INT64_MIN, at;
+    struct backfill b;
+    struct buf q = { 0 }, body = { 0 };
+    struct ml_client *ml = NULL;
+    struct influx *ix = NULL;
+    char err[1024];
+    int rc = -1, slices = 0;
+
+    backfill_init(&b, r->cfg->nfields);
+    for (int32_t p = 0; want && upto && p < nparts; p++) {
+        int64_t f;
+        if (!(want[p] = (unsigned char)consumer_pending(r->consumer, p, &f, &upto[p])))
+            continue;
+        from = f < from ? f : from;
+        last = upto[p] > last ? upto[p] : last;
+    }
+    if (from == INT64_MAX)
+        goto out;
+    r->backfill = &b;
+    for (at = from; at <= last && (int64_t)b.agg.count < r->cfg->backfill_per_run && slices < 48 && !drain_stop;
+         at += BACKFILL_SLICE_MS, slices++) {
+        buf_reset(&body);
+        if (backfill_query(r->cfg, at, at + BACKFILL_SLICE_MS, &q) != 0 ||
+            influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, &body, err, sizeof err) != 0 ||
+            backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, want, nparts, err, sizeof err) < 0)
+            goto failed;
+        consumer_service(r->consumer);
+    }
+    if (b.agg.count > 0) {
+        if ((ml = ml_open(r->cfg, err, sizeof err)) == NULL ||
+            (!r->opt->dry_run && (ix = influx_open(r->cfg, err, sizeof err)) == NULL))
+            goto failed;
+        ml_set_tick(ml, on_ml_tick, r);
+        if (backfill_write(r, &b, ml, ix) != 0) {
+            snprintf(err, sizeof err, "%s", r->error);
+            r->error[0] = '\0';
+            goto failed;
+        }
+    }
+    for (int32_t p = 0; p < nparts; p++)
+        if (want[p])
+            consumer_backfilled(r->consumer, p, at > upto[p] ? MARK_NO_TIME : at);
+    log_info("Backfilled %" PRId64 " predictions onto points written without them (windows from %" PRId64
+             " to %" PRId64 "%s)", r->backfilled, from, at, at > last ? ": none left" : "; more at the next run");
+    rc = 0;
+failed:
+    if (rc != 0)
+        log_msg(r->level == LEVEL_PRESERVE ? LOG_INFO : LOG_WARNING, "backfill: %s; the next run tries again", err);
+out:
+    r->backfill = NULL;
+    ml_close(ml);
+    influx_close(ix);
+    backfill_free(&b);
+    buf_free(&q);
+    buf_free(&body);
+    free(want);
+    free(upto);
 }
 
 static int64_t live_aggregates(const struct agg *a)
@@ -655,6 +929,10 @@ static void finish_run(struct run *r, int code, enum run_outcome outcome, int co
         .backlog = r->batch_limit || r->backlog ? r->backlog : -1,
         .error = r->error[0] ? r->error : NULL,
         .peak_rss_kib = peak_rss_kib(),
+        .ml = r->ml,
+        .level = level_name(r->level),
+        .preserved = r->preserved,
+        .backfilled = r->backfilled,
     };
     char err[512];
 
@@ -933,6 +1211,10 @@ static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *out
         return code;
     if ((code = predict_and_write(r)) != 0)
         return code;
+    /* in the preserve level, the backfill's first request is the one that
+     * asks whether the service answers again */
+    if (!(r->ml && strcmp(r->ml, "failed") == 0))
+        backfill_pending(r);
     log_info("Processed batch in %.2fs: %" PRId64 " aggregates, %" PRId64 " ML requests, %" PRId64 " writes",
              (double)(now_mono_ms() - t_consumed) / 1000.0, live_aggregates(&r->agg), r->ml_requests, r->requests);
     return commit_written(r, outcome, committed);
@@ -940,7 +1222,8 @@ static int run_batch(struct run *r, int64_t t0, int first, enum run_outcome *out
 
 int drain_run(const struct config *cfg, const struct drain_options *opt)
 {
-    struct run r = { .cfg = cfg, .opt = opt, .join_s = -1, .token = run_token(), .now_ms = now_wall_ms() };
+    struct run r = { .cfg = cfg, .opt = opt, .join_s = -1, .token = run_token(), .now_ms = now_wall_ms(),
+                     .started_ms = now_wall_ms() };
     struct consumer_hooks hooks = { .lost = on_partition_lost, .arg = &r };
     struct sigaction sa = { .sa_handler = on_signal };
     enum run_outcome outcome = RUN_FAILED;
@@ -976,6 +1259,7 @@ int drain_run(const struct config *cfg, const struct drain_options *opt)
     }
     if (r.store)
         settle_quarantine(&r);
+    level_start(&r);
     code = run_batch(&r, t0, 1, &outcome, &committed);
     consumer_stats(r.consumer, &st);
     if (st.assigned)

@@ -244,25 +244,21 @@ int influx_parse_last_time(const char *body, size_t len, int64_t *last_ms, int *
     return rc;
 }
 
-int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz)
+int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, struct buf *body,
+                  char *err, size_t errsz)
 {
-    struct buf q = { 0 }, url = { 0 }, body = { 0 };
+    struct buf url = { 0 };
     struct curl_slist *headers = NULL;
     char *eq = NULL, *db = NULL;
     long status = 0;
     CURLcode rc;
-    CURL *h = influx_handle(cfg, &body, &headers, err, errsz);
+    CURL *h = influx_handle(cfg, body, &headers, err, errsz);
     int ret = -1;
 
-    *found = 0;
     if (h == NULL)
         return -1;
-    if (buf_printf(&q, "SELECT last(") || append_ident(&q, cfg->latency_field) || buf_printf(&q, ") FROM ") ||
-        append_ident(&q, cfg->latency_measurement) ||
-        buf_printf(&q, " WHERE time > now() - %llds", (long long)cfg->lookback_seconds) ||
-        (cfg->latency_where[0] && buf_printf(&q, " AND (%s)", cfg->latency_where)) ||
-        (eq = curl_easy_escape(h, q.data, 0)) == NULL || (db = curl_easy_escape(h, cfg->influx_database, 0)) == NULL ||
-        http_url(&url, cfg->influx_url, "/query?db=") || buf_printf(&url, "%s&epoch=ms&q=%s", db, eq)) {
+    if ((eq = curl_easy_escape(h, influxql, 0)) == NULL || (db = curl_easy_escape(h, cfg->influx_database, 0)) == NULL ||
+        http_url(&url, cfg->influx_url, "/query?db=") || buf_printf(&url, "%s&epoch=%s&q=%s", db, epoch, eq)) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }
@@ -277,17 +273,41 @@ int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms,
     if (rc != CURLE_OK)
         http_describe(err, errsz, "InfluxDB", cfg->influx_url, rc, 0);
     else if (status != 200)
-        snprintf(err, errsz, "InfluxDB answered %ld: %.*s", status, (int)strcspn(body.data ? body.data : "", "\n"),
-                 body.data ? body.data : "");
+        snprintf(err, errsz, "InfluxDB answered %ld: %.*s", status, (int)strcspn(body->data ? body->data : "", "\n"),
+                 body->data ? body->data : "");
     else
-        ret = influx_parse_last_time(body.data ? body.data : "", body.len, last_ms, found, err, errsz);
+        ret = 0;
 out:
     curl_free(eq);
     curl_free(db);
-    buf_free(&q);
     buf_free(&url);
-    buf_free(&body);
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
     return ret;
+}
+
+int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz)
+{
+    struct buf q = { 0 }, body = { 0 };
+    int ret = -1;
+
+    *found = 0;
+    if (buf_printf(&q, "SELECT last(") || append_ident(&q, cfg->latency_field) || buf_printf(&q, ") FROM ") ||
+        append_ident(&q, cfg->latency_measurement) ||
+        buf_printf(&q, " WHERE time > now() - %llds", (long long)cfg->lookback_seconds) ||
+        (cfg->latency_where[0] && buf_printf(&q, " AND (%s)", cfg->latency_where))) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    if (influx_select(cfg, q.data, "ms", timeout_s, &body, err, errsz) == 0)
+        ret = influx_parse_last_time(body.data ? body.data : "", body.len, last_ms, found, err, errsz);
+out:
+    buf_free(&q);
+    buf_free(&body);
+    return ret;
+}
+
+int influx_append_ident(struct buf *q, const char *name)
+{
+    return append_ident(q, name);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "util.h"
 
 enum influx_result {
     INFLUX_OK = 0,
@@ -48,7 +49,18 @@ size_t influx_split_point(const char *body, size_t len);
  * HTTP error, or an InfluxQL error InfluxDB answered with 200). */
 int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz);
 
-/* The same from a /query answer (body, len bytes): pure, for the tests. */
+/* Run an InfluxQL SELECT against [influxdb] database on a handle of its own,
+ * times as epoch (ns, ms, ...); the answer into body (the caller frees it).
+ * Returns 0, or -1 with err (unreachable, an HTTP error). An InfluxQL error
+ * comes with 200, inside the answer: its reader checks. */
+int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, struct buf *body,
+                  char *err, size_t errsz);
+
+/* Append name to q as an InfluxQL identifier (double-quoted, escaped).
+ * Returns 0, or -1 (memory). */
+int influx_append_ident(struct buf *q, const char *name);
+
+/* The latency probe's answer (body, len bytes) read: pure, for the tests. */
 int influx_parse_last_time(const char *body, size_t len, int64_t *last_ms, int *found, char *err, size_t errsz);
 
 #endif

@@ -69,6 +69,8 @@ void ledger_part_begin(struct ledger_part *kp, const struct ledger_start *s, con
         .redone = s->redone,
         .retry = s->retry,
         .latest_ms = MARK_NO_TIME,
+        .unpredicted_ms = MARK_NO_TIME,
+        .pend_after = s->mark.pend,
         .write_after_ms = s->retry ? now_ms + settle_ms : 0,
     };
     ledger_seen(kp, own->committed, &own->mark);
@@ -195,9 +197,24 @@ int ledger_done_mark(const struct ledger_part *kp, uint32_t token, int64_t *offs
      * those messages again beside the points the unfinished one left. */
     if (kp->state != LEDGER_OWNED || kp->done_at == pos || kp->must_reach > pos)
         return 0;
-    *m = mark_finished(&kp->mark, kp->latest_ms, token);
+    int64_t pend = kp->pend_after;
+    if (kp->unpredicted_ms != MARK_NO_TIME && (pend == MARK_NO_TIME || kp->unpredicted_ms < pend))
+        pend = kp->unpredicted_ms;
+    *m = mark_finished(&kp->mark, kp->latest_ms, token, pend);
     *offset = pos;
     return 1;
+}
+
+void ledger_note_unpredicted(struct ledger_part *kp, int64_t window_ms)
+{
+    if (kp->unpredicted_ms == MARK_NO_TIME || window_ms < kp->unpredicted_ms)
+        kp->unpredicted_ms = window_ms;
+}
+
+void ledger_backfilled(struct ledger_part *kp, int64_t until_ms)
+{
+    if (kp->pend_after != MARK_NO_TIME && (until_ms == MARK_NO_TIME || until_ms > kp->pend_after))
+        kp->pend_after = until_ms;
 }
 
 void ledger_committed(struct ledger_part *kp, int64_t offset, const struct mark *m, int done)

@@ -81,6 +81,8 @@ struct ledger_part {
     int64_t must_reach, stop_at, redone;
     int retry;
     int64_t latest_ms;   /* latest event time noted in this batch, MARK_NO_TIME none */
+    int64_t unpredicted_ms; /* oldest window this batch wrote without its prediction, MARK_NO_TIME none */
+    int64_t pend_after;     /* the mark's pend once this run's backfill is done (initially the mark's) */
     /* what this run last saw the group hold on the partition: what it
      * decided on, then what it committed (start, end or done mark); a
      * partition handed back is ours only if this is still there */
@@ -149,9 +151,19 @@ int64_t ledger_lose(struct ledger_part *kp);
 int ledger_end_mark(const struct ledger_part *kp, int64_t *offset, struct mark *m);
 
 /* The done mark: for an owned partition whose position this run has not
- * committed yet, and that owes nothing. Returns 1 with *offset (the
- * position) and *m set, 0 when none may be committed. */
+ * committed yet, and that owes nothing. Its pend is the older of what the
+ * backfill left and what this batch wrote without predictions. Returns 1
+ * with *offset (the position) and *m set, 0 when none may be committed. */
 int ledger_done_mark(const struct ledger_part *kp, uint32_t token, int64_t *offset, struct mark *m);
+
+/* The batch wrote the point of a window starting at window_ms without its
+ * prediction (the preserve level): the done mark's pend covers it. */
+void ledger_note_unpredicted(struct ledger_part *kp, int64_t window_ms);
+
+/* This run's backfill examined the partition's points up to (not
+ * including) until_ms, or through its latest event time (until_ms =
+ * MARK_NO_TIME): nothing before that awaits a prediction any more. */
+void ledger_backfilled(struct ledger_part *kp, int64_t until_ms);
 
 /* Record a commit Kafka accepted for the partition (start, end or done). */
 void ledger_committed(struct ledger_part *kp, int64_t offset, const struct mark *m, int done);

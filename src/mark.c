@@ -10,7 +10,7 @@
 #define MARK_WRITING_TAG "spillway:writing"
 #define MARK_DONE_TAG "spillway:done"
 
-static const struct mark mark_unknown = { MARK_DONE, 0, -1, MARK_NO_TIME, MARK_NO_TIME, 0, { 0 } };
+static const struct mark mark_unknown = { MARK_DONE, 0, -1, MARK_NO_TIME, MARK_NO_TIME, MARK_NO_TIME, 0, { 0 } };
 
 /* The number at s (n bytes, base 10 or 16) into *v. Returns 0, or -1 when
  * it is not one number. */
@@ -63,6 +63,7 @@ static int mark_word(const char *s, size_t n, struct mark *m)
         { "end", offsetof(struct mark, end), 0, MARK_OFFSET_MAX },
         { "hw", offsetof(struct mark, hw), -MARK_TIME_ABS_MAX, MARK_TIME_ABS_MAX },
         { "hwb", offsetof(struct mark, hwb), -MARK_TIME_ABS_MAX, MARK_TIME_ABS_MAX },
+        { "pend", offsetof(struct mark, pend), -MARK_TIME_ABS_MAX, MARK_TIME_ABS_MAX },
     };
     const char *eq = memchr(s, '=', n);
     size_t klen = eq ? (size_t)(eq - s) : n, vlen = eq ? n - klen - 1 : 0;
@@ -134,6 +135,8 @@ size_t mark_format(const struct mark *m, char *out, size_t outsz)
         n += snprintf(out + n, outsz - (size_t)n, " hw=%" PRId64, m->hw);
     if (m->hwb != MARK_NO_TIME)
         n += snprintf(out + n, outsz - (size_t)n, " hwb=%" PRId64, m->hwb);
+    if (m->pend != MARK_NO_TIME)
+        n += snprintf(out + n, outsz - (size_t)n, " pend=%" PRId64, m->pend);
     for (int i = 0; i < m->nfin && i < MARK_FIN_MAX; i++)
         n += snprintf(out + n, outsz - (size_t)n, "%s%08" PRIx32, i == 0 ? " fin=" : ",", m->fin[i]);
     return (size_t)n;
@@ -158,12 +161,13 @@ struct mark mark_next_batch(const struct mark *committed)
     return m;
 }
 
-struct mark mark_finished(const struct mark *writing, int64_t latest_event_ms, uint32_t token)
+struct mark mark_finished(const struct mark *writing, int64_t latest_event_ms, uint32_t token, int64_t pend)
 {
     struct mark m = *writing;
 
     m.kind = MARK_DONE;
     m.end = -1;
+    m.pend = pend;
     if (latest_event_ms != MARK_NO_TIME && (m.hw == MARK_NO_TIME || latest_event_ms > m.hw))
         m.hw = latest_event_ms;
     m.nfin = writing->nfin < MARK_FIN_MAX ? writing->nfin + 1 : MARK_FIN_MAX;

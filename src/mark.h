@@ -18,7 +18,10 @@
  * hw is the latest event time (epoch ms) of any message of the partition that
  * a finished batch read; hwb is what hw was when the sequence last entered a
  * new block of MARK_SEQ_BLOCK batches (see window_point_time_ns()). Both are
- * MARK_NO_TIME while unknown. fin lists the runs (their tokens, 8 hex
+ * MARK_NO_TIME while unknown. pend is the start (epoch ms) of the oldest window
+ * of the partition that has a point without its prediction (written in the
+ * preserve level, level.h) not yet backfilled; MARK_NO_TIME when none. fin
+ * lists the runs (their tokens, 8 hex
  * digits; 0 for a batch abandoned to retention) that finished the latest
  * batches, newest first: fin[0] finished
  * the latest finished batch (N for a done mark, N - 1 for a writing one),
@@ -55,6 +58,7 @@ struct mark {
     int64_t seq; /* the batch: under way (writing) or the last finished (done) */
     int64_t end; /* writing: where the batch's reading stopped; -1 before its writes began */
     int64_t hw, hwb;
+    int64_t pend;                 /* oldest window awaiting its prediction, MARK_NO_TIME none */
     int nfin;                     /* finishers known, newest first */
     uint32_t fin[MARK_FIN_MAX];   /* run tokens; 0: abandoned, nobody finished that batch */
 };
@@ -79,9 +83,10 @@ int mark_wrote(const struct mark *m);
 struct mark mark_next_batch(const struct mark *committed);
 
 /* The mark a finished batch leaves: done, its sequence number, hw raised to
- * the latest event time it read (MARK_NO_TIME: it read none), and token
- * (the finishing run's, not 0) first among the finishers. */
-struct mark mark_finished(const struct mark *writing, int64_t latest_event_ms, uint32_t token);
+ * the latest event time it read (MARK_NO_TIME: it read none), token (the
+ * finishing run's, not 0) first among the finishers, and pend as given
+ * (the batch's backfill and preserve level decide it). */
+struct mark mark_finished(const struct mark *writing, int64_t latest_event_ms, uint32_t token, int64_t pend);
 
 /* The latest finished batch a mark knows of: seq for a done mark, seq - 1 for
  * a writing one. */

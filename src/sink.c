@@ -44,15 +44,15 @@ static void chunk_truncate(struct sink_chunk *ch, size_t at)
 }
 
 enum sink_append sink_append_point(struct sink_chunk *ch, const struct config *cfg, const struct agg_entry *e,
-                                   size_t entry, int64_t time_ns, int with_prediction, int tombstone,
-                                   size_t longest_field_key, struct buf *why)
+                                   size_t entry, int64_t time_ns, enum sink_point kind, size_t longest_field_key,
+                                   struct buf *why)
 {
     size_t at = ch->lines.len;
     struct lp_point p;
-    int has;
+    int has, tombstone = kind == SINK_POINT_TOMBSTONE, means = kind == SINK_POINT || kind == SINK_POINT_UNPREDICTED;
 
     buf_reset(why);
-    for (size_t i = 0; !tombstone && i < cfg->nfields; i++) {
+    for (size_t i = 0; means && i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
         if (has && !isfinite(mean))
             return buf_printf(why, "the mean of field \"%s\" is not finite (its values' sum overflows a double)",
@@ -68,15 +68,18 @@ enum sink_append sink_append_point(struct sink_chunk *ch, const struct config *c
         return buf_printf(why, "its series key (measurement and tags) is %zu bytes: with a field key it is over"
                           " InfluxDB's %d", key_len, SINK_SERIES_KEY_MAX) == 0 ? SINK_UNWRITABLE : SINK_NOMEM;
     }
-    for (size_t i = 0; !tombstone && i < cfg->nfields; i++) {
+    for (size_t i = 0; means && i < cfg->nfields; i++) {
         double mean = agg_mean(e, i, &has);
         if (has && lp_field_float(&p, cfg->fields[i], mean) != 0)
             return SINK_NOMEM;
     }
-    if (!tombstone && with_prediction && lp_field_int(&p, "stress_level", e->prediction) != 0)
+    if ((kind == SINK_POINT || kind == SINK_POINT_PREDICTION) && lp_field_int(&p, "stress_level", e->prediction) != 0)
         return SINK_NOMEM;
-    if (lp_field_int(&p, "count", tombstone ? 0 : e->count) != 0 || lp_end(&p, time_ns) != 0 ||
-        chunk_add_line(ch, entry, e->partition, tombstone, at) != 0)
+    if (kind != SINK_POINT_PREDICTION && lp_field_int(&p, "count", tombstone ? 0 : e->count) != 0)
+        return SINK_NOMEM;
+    /* a prediction line is not a point either: written, it adds no message */
+    if (lp_end(&p, time_ns) != 0 || chunk_add_line(ch, entry, e->partition, kind == SINK_POINT_TOMBSTONE ||
+                                                   kind == SINK_POINT_PREDICTION, at) != 0)
         return SINK_NOMEM;
     return SINK_APPENDED;
 }
@@ -128,7 +131,7 @@ static int64_t points_in(const struct sink_chunk *ch, size_t lo, size_t hi)
     int64_t n = 0;
 
     for (size_t i = lo; i < hi; i++)
-        n += !ch->at[i].tombstone;
+        n += !ch->at[i].overlay;
     return n;
 }
 
@@ -197,13 +200,13 @@ static enum sink_result writer_judge(struct writer *w)
             continue;
         snprintf(w->why, w->whysz, "InfluxDB refused %s for a reason that is not about the point itself, so it is"
                  " failing rather than judging points (nothing quarantined): %s",
-                 ch->at[r->line].tombstone ? "a count-0 point over a stale one" : "a point", r->why);
+                 ch->at[r->line].overlay ? "a line over an existing point" : "a point", r->why);
         return SINK_FAILED;
     }
     for (size_t i = 0; i < w->nrefused; i++) {
         const struct refusal *r = &w->refused[i];
-        if (ch->at[r->line].tombstone)
-            continue; /* the point it covers is beyond retention too */
+        if (ch->at[r->line].overlay)
+            continue; /* the point it overlays is beyond retention too */
         if (w->ops->refused(w->ops->arg, ch, r->line, r->why) != 0)
             return SINK_LOCAL;
     }

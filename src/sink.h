@@ -24,10 +24,11 @@
  *     mends it: the run fails and nothing is quarantined, rather than a
  *     whole backlog being diverted into the quarantine (the exactness
  *     audit's #9).
- *   - Tombstones (a point of count 0 over one an unfinished attempt may have
- *     written, for an aggregate its retry quarantined) are written like
- *     points; one refused for retention is moot (the point it covers is
- *     beyond retention too).
+ *   - Overlays -- a count-0 tombstone over a point an unfinished attempt may
+ *     have written (its retry quarantined the aggregate), a backfilled
+ *     stress_level onto a point the preserve level wrote -- are written like
+ *     points but are not points; one refused for retention is moot (the
+ *     point it overlays is beyond retention too).
  *   - The ML service's refusals (400) follow the same idea where they can be
  *     judged: when it refuses every aggregate of a chunk of two or more that
  *     carried every parameter, with the same answer, it is failing
@@ -48,7 +49,7 @@
 struct sink_line {
     size_t entry;      /* the aggregate it comes from (the caller's index) */
     int32_t partition;
-    int tombstone;     /* a count-0 point over a stale one, not the aggregate's point */
+    int overlay;       /* a line over an existing point (a count-0 tombstone, a backfilled prediction): not a point */
     size_t off, len;   /* in lines */
 };
 struct sink_chunk {
@@ -69,12 +70,19 @@ enum sink_append {
     SINK_NOMEM,
 };
 
-/* Append e's point at time_ns: its means, stress_level (when with_prediction)
- * and count -- or, with tombstone, only count=0. longest_field_key: the
- * longest field key a point carries (for the series key limit). */
+/* Which fields a line carries. */
+enum sink_point {
+    SINK_POINT,            /* the means, stress_level and count */
+    SINK_POINT_UNPREDICTED, /* the means and count: the preserve level (level.h) */
+    SINK_POINT_PREDICTION,  /* stress_level alone, onto a point written unpredicted (backfill.h) */
+    SINK_POINT_TOMBSTONE,   /* count=0 alone, over a stale point */
+};
+
+/* Append e's line of that kind at time_ns. longest_field_key: the longest
+ * field key a point carries (for the series key limit). */
 enum sink_append sink_append_point(struct sink_chunk *ch, const struct config *cfg, const struct agg_entry *e,
-                                   size_t entry, int64_t time_ns, int with_prediction, int tombstone,
-                                   size_t longest_field_key, struct buf *why);
+                                   size_t entry, int64_t time_ns, enum sink_point kind, size_t longest_field_key,
+                                   struct buf *why);
 
 /* What one request came to. */
 enum sink_answer {
@@ -91,7 +99,7 @@ struct sink_ops {
      * of them is no longer ours, or was lost since the chunk was built
      * (rebuild), -1 failure (why set). */
     int (*fence)(void *arg, const struct sink_chunk *ch, size_t lo, size_t hi, char *why, size_t whysz);
-    /* Line i (not a tombstone) was refused on its own: quarantine its
+    /* Line i (not an overlay) was refused on its own: quarantine its
      * aggregate with why. 0, or -1 (why set) on a local failure. */
     int (*refused)(void *arg, const struct sink_chunk *ch, size_t i, const char *why);
     void *arg;
@@ -105,7 +113,7 @@ enum sink_result {
     SINK_LOCAL,    /* fence or refused() failed: why */
 };
 
-/* Write chunk ch. *written counts the points (not tombstones) accepted;
+/* Write chunk ch. *written counts the points (not overlays) accepted;
  * *requests the requests sent. */
 enum sink_result sink_write(const struct sink_ops *ops, const struct sink_chunk *ch, int64_t *written,
                             int64_t *requests, char *why, size_t whysz);

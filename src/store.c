@@ -101,7 +101,22 @@ static const char *const migrations[] = {
     "ALTER TABLE quarantine ADD COLUMN seq INTEGER;"
     "ALTER TABLE quarantine ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE quarantine ADD COLUMN state TEXT NOT NULL DEFAULT 'final';"
-    "CREATE INDEX quarantine_unsettled ON quarantine (state) WHERE state IN ('provisional', 'committing');",
+    "CREATE INDEX quarantine_unsettled ON quarantine (state) WHERE state IN ('provisional', 'committing');"
+    /* the second level (level.h): what a run's ML service did, the level it
+     * wrote in, points written without predictions and predictions
+     * backfilled; the level in the state, and its changes with reasons */
+    "ALTER TABLE runs ADD COLUMN ml TEXT;"            /* ok, failed; NULL: not asked */
+    "ALTER TABLE runs ADD COLUMN level TEXT;"
+    "ALTER TABLE runs ADD COLUMN preserved INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE state ADD COLUMN level TEXT NOT NULL DEFAULT 'normal';"
+    "ALTER TABLE state ADD COLUMN level_since TEXT;"
+    "CREATE TABLE levels ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  level TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ");",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -320,7 +335,7 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
                            "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, ended_by = ?,"
                            " messages = ?, quarantined = ?, aggregates = ?, points = ?, offsets = ?,"
                            " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ?, backlog = ?,"
-                           " redone = ? WHERE id = ?",
+                           " redone = ?, ml = ?, level = ?, preserved = ?, backfilled = ? WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
@@ -341,7 +356,11 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     if (sum->backlog >= 0)
         sqlite3_bind_int64(st, 15, sum->backlog);
     sqlite3_bind_int64(st, 16, sum->redone);
-    sqlite3_bind_int64(st, 17, run_id);
+    sqlite3_bind_text(st, 17, sum->ml, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, sum->level, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 19, sum->preserved);
+    sqlite3_bind_int64(st, 20, sum->backfilled);
+    sqlite3_bind_int64(st, 21, run_id);
     return store_done(s, st, "update run", err, errsz);
 }
 
@@ -614,6 +633,78 @@ static int store_exec(struct store *s, const char *sql, char *err, size_t errsz)
 int store_begin(struct store *s, char *err, size_t errsz) { return store_exec(s, "BEGIN IMMEDIATE", err, errsz); }
 int store_commit(struct store *s, char *err, size_t errsz) { return store_exec(s, "COMMIT", err, errsz); }
 void store_rollback(struct store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
+
+/* Epoch ms of an ISO time column, INT64_MIN for NULL. */
+#define STORE_EPOCH_MS(col) "CAST((julianday(" col ") - 2440587.5) * 86400000.0 AS INTEGER)"
+
+int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *since_ms = INT64_MIN;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " STORE_EPOCH_MS("min(started_at)") " FROM runs WHERE ml = 'failed'"
+                           " AND id > coalesce((SELECT max(id) FROM runs WHERE ml = 'ok'), 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *since_ms = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, err, errsz, "read the ML service's failures");
+    return 0;
+}
+
+int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since_ms, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT level, " STORE_EPOCH_MS("level_since") " FROM state", -1, &st, NULL) !=
+        SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(level, levelsz, "%s", (const char *)sqlite3_column_text(st, 0));
+        *since_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, err, errsz, "read the level");
+    return 0;
+}
+
+int store_level_set(struct store *s, int64_t at_ms, const char *level, const char *reason, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    char at[32];
+
+    fmt_iso_ms(at, sizeof at, at_ms);
+    if (store_exec(s, "BEGIN IMMEDIATE", err, errsz) != 0)
+        return -1;
+    if (sqlite3_prepare_v2(s->db, "UPDATE state SET level = ?1, level_since = ?2", -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
+    if (store_done(s, st, "set the level", err, errsz) != 0)
+        goto failed;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO levels (at, level, reason) VALUES (?1, ?2, ?3)", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    if (store_done(s, st, "record the level", err, errsz) != 0)
+        goto failed;
+    if (store_exec(s, "COMMIT", err, errsz) != 0)
+        goto failed;
+    return 0;
+fail:
+    store_fail(s, err, errsz, "prepare");
+failed:
+    store_rollback(s);
+    return -1;
+}
 
 int store_state_get(struct store *s, struct check_state *st, char *err, size_t errsz)
 {

@@ -72,6 +72,10 @@ struct run_summary {
     int64_t messages, quarantined, aggregates, points;
     int64_t skipped;          /* messages skipped at the start (the primary's, or retention's) */
     int64_t redone;           /* messages re-read, to rewrite an unfinished batch, that the primary had processed */
+    const char *ml;           /* "ok" (it answered), "failed", or NULL (not asked) */
+    const char *level;        /* the level the run ended in (level.h), or NULL */
+    int64_t preserved;        /* points written without their predictions (the preserve level) */
+    int64_t backfilled;       /* predictions written onto points the preserve level wrote */
     int lost_partitions;      /* partitions taken by a rebalance mid-run */
     double join_s;            /* seconds until partitions were assigned, < 0 never */
     int64_t backlog;          /* messages between its start and its partitions' ends, < 0 unknown */
@@ -149,6 +153,15 @@ int store_prune(struct store *s, int64_t now_ms, int64_t keep_days, int64_t max_
 int store_begin(struct store *s, char *err, size_t errsz);
 int store_commit(struct store *s, char *err, size_t errsz);
 void store_rollback(struct store *s);
+
+/* When the streak of runs whose ML service failed began (epoch ms), the
+ * streak broken by a run it answered; INT64_MIN when there is none. */
+int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t errsz);
+
+/* The runner's level (level.h) and since when (INT64_MIN: never changed). */
+int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since_ms, char *err, size_t errsz);
+/* Change it, with a row in levels saying why, in one transaction. */
+int store_level_set(struct store *s, int64_t at_ms, const char *level, const char *reason, char *err, size_t errsz);
 
 /* The checker's state row. */
 int store_state_get(struct store *s, struct check_state *st, char *err, size_t errsz);

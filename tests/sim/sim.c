@@ -591,8 +591,8 @@ static int chunk_points(struct run *r, size_t lo, size_t hi, struct point *out)
         const struct agg_entry *e = &r->agg.entries[l->entry];
         out[n++] = (struct point){ .id = atoi(e->id + 1),
                                    .time = window_point_time_ns(e->window_ms, e->partition, r->parts[e->partition].mark.seq),
-                                   .count = l->tombstone ? 0 : e->count,
-                                   .bits = l->tombstone ? 0 : r->bits[l->entry],
+                                   .count = l->overlay ? 0 : e->count,
+                                   .bits = l->overlay ? 0 : r->bits[l->entry],
                                    .p = e->partition };
     }
     return n;
@@ -793,13 +793,13 @@ static void chunk_build(struct run *r)
         struct agg_entry *e = &r->agg.entries[i];
         int64_t t = window_point_time_ns(e->window_ms, e->partition, r->parts[e->partition].mark.seq);
         if (e->state == AGG_PREDICTED) {
-            sink_append_point(&r->ch, &cfg, e, i, t, 1, 0, 12, &why);
+            sink_append_point(&r->ch, &cfg, e, i, t, SINK_POINT, 12, &why);
         } else if (e->state == AGG_QUARANTINED) {
             e->state = AGG_KEPT;
             store_put(r, 1, e->partition, e->first_offset, r->bits[i], r->systemic[i]);
         }
         if (e->state == AGG_KEPT && ledger_may_have_written(&r->parts[e->partition], e->first_offset))
-            sink_append_point(&r->ch, &cfg, e, i, t, 0, 1, 12, &why);
+            sink_append_point(&r->ch, &cfg, e, i, t, SINK_POINT_TOMBSTONE, 12, &why);
     }
     buf_free(&why);
     r->chunk_built = 1;

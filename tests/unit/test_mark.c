@@ -54,17 +54,17 @@ int main(void)
     struct mark first_of_block = mark_next_batch(&last);
     ok(first_of_block.seq == MARK_SEQ_BLOCK && first_of_block.hwb == 4000,
        "entering a new block records the latest event time so far as its horizon");
-    struct mark second = mark_finished(&first_of_block, 5000, 0xabc), after = mark_next_batch(&second);
+    struct mark second = mark_finished(&first_of_block, 5000, 0xabc, MARK_NO_TIME), after = mark_next_batch(&second);
     ok(after.seq == MARK_SEQ_BLOCK + 1 && after.hwb == 4000 && after.hw == 5000, "inside the block the horizon stays");
 
     /* a finished batch raises hw, never lowers it */
     struct mark w = parse("spillway:writing seq=3 end=10 hw=100");
-    struct mark f = mark_finished(&w, 250, 0x1234abcd);
+    struct mark f = mark_finished(&w, 250, 0x1234abcd, MARK_NO_TIME);
     ok(f.kind == MARK_DONE && f.seq == 3 && f.end == -1 && f.hw == 250, "finished: done, same batch, hw raised");
-    ok(mark_finished(&w, 50, 1).hw == 100 && mark_finished(&w, MARK_NO_TIME, 1).hw == 100,
+    ok(mark_finished(&w, 50, 1, MARK_NO_TIME).hw == 100 && mark_finished(&w, MARK_NO_TIME, 1, MARK_NO_TIME).hw == 100,
        "an older or no event time keeps hw");
     ok(mark_finished(&(struct mark){ .kind = MARK_WRITING, .seq = 1, .end = -1, .hw = MARK_NO_TIME, .hwb = MARK_NO_TIME },
-                     7, 1).hw == 7,
+                     7, 1, MARK_NO_TIME).hw == 7,
        "the first hw");
 
     /* the collision guard */
@@ -75,7 +75,7 @@ int main(void)
        "a later block whose horizon is unknown: no earlier batch read a message");
     char big[MARK_TEXT_MAX];
     struct mark extreme = { .kind = MARK_WRITING, .seq = MARK_SEQ_MAX, .end = MARK_OFFSET_MAX, .hw = -MARK_TIME_ABS_MAX,
-                            .hwb = MARK_TIME_ABS_MAX, .nfin = MARK_FIN_MAX };
+                            .hwb = MARK_TIME_ABS_MAX, .pend = -MARK_TIME_ABS_MAX, .nfin = MARK_FIN_MAX };
     for (int i = 0; i < MARK_FIN_MAX; i++)
         extreme.fin[i] = 0xffffffffu - (uint32_t)i;
     size_t n = mark_format(&extreme, big, sizeof big);
@@ -83,6 +83,7 @@ int main(void)
     struct mark back;
     mark_parse(big, n, &back);
     ok(back.seq == MARK_SEQ_MAX && back.end == MARK_OFFSET_MAX && back.nfin == MARK_FIN_MAX &&
+           back.pend == -MARK_TIME_ABS_MAX &&
            back.fin[MARK_FIN_MAX - 1] == 0xffffffffu - (MARK_FIN_MAX - 1),
        "and reads back whole");
 
@@ -100,6 +101,15 @@ int main(void)
     struct mark next_of_max = mark_next_batch(&m);
     ok(m.seq == MARK_SEQ_MAX && next_of_max.seq == MARK_SEQ_MAX + 1, "the largest seq still has a next one");
 
+    /* the oldest window awaiting its prediction: carried from batch to batch, set by the finisher */
+    m = parse("spillway:done seq=3 pend=1795000000000");
+    ok(m.pend == 1795000000000LL && mark_next_batch(&m).pend == 1795000000000LL, "pend is read and carried on");
+    ok(mark_finished(&m, MARK_NO_TIME, 1, MARK_NO_TIME).pend == MARK_NO_TIME, "a finisher that backfilled all clears it");
+    is_str(format(&(struct mark){ .kind = MARK_DONE, .seq = 4, .end = -1, .hw = MARK_NO_TIME, .hwb = MARK_NO_TIME,
+                                  .pend = 60000 }),
+           "spillway:done seq=4 pend=60000", "and written");
+    ok(parse("spillway:done seq=3").pend == MARK_NO_TIME, "none by default");
+
     /* whether a batch wrote: only a writing mark with an end */
     ok(!mark_wrote(&(struct mark){ .kind = MARK_WRITING, .seq = 4, .end = -1 }), "writing without end: nothing written");
     ok(mark_wrote(&(struct mark){ .kind = MARK_WRITING, .seq = 4, .end = 0 }), "writing with an end: it wrote");
@@ -113,14 +123,14 @@ int main(void)
        "finishers by batch, newest first; 0 abandoned or unknown");
     struct mark nb = mark_next_batch(&m);
     ok(mark_last_finished(&nb) == 9 && mark_finisher(&nb, 9) == 0xa, "a writing mark: the one before is the latest");
-    struct mark fb = mark_finished(&nb, MARK_NO_TIME, 0xd);
+    struct mark fb = mark_finished(&nb, MARK_NO_TIME, 0xd, MARK_NO_TIME);
     ok(fb.nfin == 5 && mark_finisher(&fb, 10) == 0xd && mark_finisher(&fb, 6) == 0xc, "finishing adds the token first");
     is_str(format(&fb), "spillway:done seq=10 fin=0000000d,0000000a,0000000b,00000000,0000000c", "written back");
     struct mark full = { .kind = MARK_WRITING, .seq = 40, .end = -1, .hw = MARK_NO_TIME, .hwb = MARK_NO_TIME,
                          .nfin = MARK_FIN_MAX };
     for (int i = 0; i < MARK_FIN_MAX; i++)
         full.fin[i] = (uint32_t)(100 + i);
-    struct mark full2 = mark_finished(&full, MARK_NO_TIME, 99);
+    struct mark full2 = mark_finished(&full, MARK_NO_TIME, 99, MARK_NO_TIME);
     ok(full2.nfin == MARK_FIN_MAX && full2.fin[0] == 99 && full2.fin[MARK_FIN_MAX - 1] == 100 + MARK_FIN_MAX - 2,
        "the list keeps the newest MARK_FIN_MAX");
     return tap_done();

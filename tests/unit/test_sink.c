@@ -82,7 +82,10 @@ static void chunk(struct sink_chunk *ch, int n, const char *tomb)
         double v = 2.0;
         e.id_len = (size_t)snprintf(id, sizeof id, "p%d", i);
         e.sum[0] = v, e.n[0] = 1;
-        sink_append_point(ch, &cfg, &e, (size_t)i, 1000000000LL + i, 1, tomb && tomb[i] == 't', 12, &why);
+        sink_append_point(ch, &cfg, &e, (size_t)i, 1000000000LL + i,
+                          tomb && tomb[i] == 't' ? SINK_POINT_TOMBSTONE
+                          : tomb && tomb[i] == 'u' ? SINK_POINT_UNPREDICTED
+                          : tomb && tomb[i] == 'p' ? SINK_POINT_PREDICTION : SINK_POINT, 12, &why);
     }
     buf_free(&why);
     config_free(&cfg);
@@ -102,6 +105,10 @@ int main(void)
     chunk(&ch, 2, "t.");
     is_str(ch.lines.data, "m,id=p0,source=s count=0i 1000000000\nm,id=p1,source=s X=2.0,stress_level=1i,count=3i 1000000001\n",
            "a tombstone carries only count=0 at the same series and time");
+    chunk(&ch, 2, "up");
+    is_str(ch.lines.data, "m,id=p0,source=s X=2.0,count=3i 1000000000\nm,id=p1,source=s stress_level=1i 1000000001\n",
+           "the preserve level's point has no stress_level; a backfill line has only that");
+    ok(ch.at[0].overlay == 0 && ch.at[1].overlay == 1, "only the first counts as a point written");
 
     struct model m = { 0 };
     struct sink_ops ops = { post, fence, refused, &m };

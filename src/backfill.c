@@ -1,0 +1,165 @@
+/* backfill.c -- the points awaiting their predictions, read from a /query answer. */
+#include "backfill.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "influx.h"
+#include "window.h"
+
+void backfill_init(struct backfill *b, size_t nfields)
+{
+    memset(b, 0, sizeof *b);
+    agg_init(&b->agg, nfields);
+}
+
+void backfill_free(struct backfill *b)
+{
+    agg_free(&b->agg);
+    free(b->time_ns);
+    memset(b, 0, sizeof *b);
+}
+
+/* A string literal for InfluxQL: single quotes, with ' and \ escaped. */
+static int append_literal(struct buf *q, const char *s)
+{
+    if (buf_append(q, "'", 1) != 0)
+        return -1;
+    for (; *s; s++)
+        if ((*s == '\'' || *s == '\\') ? buf_printf(q, "\\%c", *s) : buf_append(q, s, 1))
+            return -1;
+    return buf_append(q, "'", 1);
+}
+
+int backfill_query(const struct config *cfg, int64_t from_ms, int64_t to_ms, struct buf *q)
+{
+    buf_reset(q);
+    if (buf_printf(q, "SELECT \"count\", \"stress_level\"") != 0)
+        return -1;
+    for (size_t i = 0; i < cfg->nfields; i++)
+        if (buf_append(q, ", ", 2) != 0 || influx_append_ident(q, cfg->fields[i]) != 0)
+            return -1;
+    if (buf_printf(q, " FROM ") != 0 || influx_append_ident(q, cfg->influx_measurement) != 0 ||
+        buf_printf(q, " WHERE \"source\" = ") != 0 || append_literal(q, cfg->influx_source_tag) != 0 ||
+        buf_printf(q, " AND time >= %" PRId64 "ms AND time < %" PRId64 "ms GROUP BY \"id\"", from_ms, to_ms) != 0)
+        return -1;
+    return 0;
+}
+
+int32_t backfill_partition_of(int64_t time_ns)
+{
+    int64_t in_second = time_ns % 1000000000;
+
+    if (in_second < 0)
+        in_second += 1000000000;
+    return (int32_t)(in_second % WINDOW_MAX_PARTITIONS);
+}
+
+/* The column index of name in cols, or -1. */
+static int column(json_t *cols, const char *name)
+{
+    size_t i;
+    json_t *c;
+
+    json_array_foreach(cols, i, c)
+        if (json_is_string(c) && strcmp(json_string_value(c), name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* One row of a series: a pending point joins b. Returns 1 added, 0 not
+ * pending (or not ours), -1 memory. */
+static int backfill_row(struct backfill *b, const struct config *cfg, const char *id, json_t *row, const int *col,
+                        const unsigned char *want, int32_t nparts)
+{
+    json_t *t = json_array_get(row, 0), *count = json_array_get(row, (size_t)col[0]);
+    json_t *level = json_array_get(row, (size_t)col[1]);
+    double values[AGG_MAX_FIELDS];
+    unsigned char present[AGG_MAX_FIELDS];
+
+    if (!json_is_integer(t) || !json_is_integer(count) || json_integer_value(count) <= 0 || !json_is_null(level))
+        return 0;
+    int64_t time_ns = json_integer_value(t);
+    int32_t p = backfill_partition_of(time_ns);
+    if (p >= nparts || !want[p])
+        return 0;
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        json_t *v = col[2 + i] >= 0 ? json_array_get(row, (size_t)col[2 + i]) : NULL;
+        present[i] = json_is_number(v);
+        values[i] = present[i] ? json_number_value(v) : 0.0;
+    }
+    /* one entry a point (two points of one window, from two batches, stay
+     * two); the window starts at the point's whole second (window starts
+     * are whole seconds: window_seconds is an integer) */
+    struct agg *a = &b->agg;
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 256;
+        struct agg_entry *entries = realloc(a->entries, cap * sizeof *entries);
+        int64_t *tn = realloc(b->time_ns, cap * sizeof *tn);
+        if (entries)
+            a->entries = entries;
+        if (tn)
+            b->time_ns = tn;
+        if (entries == NULL || tn == NULL)
+            return -1;
+        a->cap = b->cap = cap;
+    }
+    struct agg_entry *e = &a->entries[a->count];
+    memset(e, 0, sizeof *e);
+    if ((e->id = strdup(id)) == NULL)
+        return -1;
+    e->id_len = strlen(id);
+    e->window_ms = (time_ns / 1000000000 - (time_ns % 1000000000 < 0)) * 1000;
+    e->partition = p;
+    e->count = json_integer_value(count);
+    for (size_t i = 0; i < cfg->nfields; i++) {
+        e->sum[i] = values[i];
+        e->n[i] = present[i];
+    }
+    a->count++;
+    a->live++;
+    b->time_ns[a->count - 1] = time_ns;
+    return 1;
+}
+
+int backfill_parse(struct backfill *b, const struct config *cfg, const char *body, size_t len,
+                   const unsigned char *want, int32_t nparts, char *err, size_t errsz)
+{
+    json_t *root = json_loadb(body, len, 0, NULL), *res = json_array_get(json_object_get(root, "results"), 0);
+    json_t *series, *s;
+    int col[2 + AGG_MAX_FIELDS], added = 0, rc;
+    size_t i, j;
+
+    if (res == NULL) {
+        snprintf(err, errsz, "InfluxDB query: unexpected answer: %.*s", (int)(len < 200 ? len : 200), body);
+        json_decref(root);
+        return -1;
+    }
+    if (json_is_string(json_object_get(res, "error"))) {
+        snprintf(err, errsz, "InfluxDB query: %s", json_string_value(json_object_get(res, "error")));
+        json_decref(root);
+        return -1;
+    }
+    series = json_object_get(res, "series");
+    json_array_foreach(series, i, s) {
+        json_t *cols = json_object_get(s, "columns"), *row;
+        json_t *id = json_object_get(json_object_get(s, "tags"), "id");
+        if (!json_is_string(id) || (col[0] = column(cols, "count")) < 0 || (col[1] = column(cols, "stress_level")) < 0)
+            continue;
+        for (size_t f = 0; f < cfg->nfields; f++)
+            col[2 + f] = column(cols, cfg->fields[f]);
+        json_array_foreach(json_object_get(s, "values"), j, row) {
+            if ((rc = backfill_row(b, cfg, json_string_value(id), row, col, want, nparts)) < 0) {
+                snprintf(err, errsz, "out of memory");
+                json_decref(root);
+                return -1;
+            }
+            added += rc;
+        }
+    }
+    json_decref(root);
+    return added;
+}
