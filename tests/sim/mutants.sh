@@ -17,9 +17,10 @@ MK
 libs=$(pkg-config --libs rdkafka avro-c libcurl inih sqlite3 jansson)
 missed=0 count=0
 
-# mutant NAME FILE FROM TO: FILE (under the repository) with the text FROM replaced by TO
+# mutant NAME FILE FROM TO [SCHEDULES]: FILE (under the repository) with the text FROM replaced by
+# TO, run for SCHEDULES (a rare interleaving needs more than the default)
 mutant() {
-    local name=$1 file=$2 dir out
+    local name=$1 file=$2 dir out n=${5:-$schedules}
     dir=$work/m$(( ++count ))
     mkdir -p "$dir"
     cp -r src tests "$dir/"
@@ -33,7 +34,7 @@ open(path, "w").write(text.replace(old, new))
 PY
     # shellcheck disable=SC2086 # flags are words
     cc $cflags -Wno-error -Wno-unused-parameter -I"$dir/src" -o "$dir/sim" "$dir/tests/sim/sim.c" $(ls "$dir"/src/*.c | grep -v '/main\.c$') $libs -lm
-    out=$("$dir/sim" --schedules "$schedules" --max-violations 1 | tail -n 1) || true
+    out=$("$dir/sim" --schedules "$n" --max-violations 1 | tail -n 1) || true
     if [[ $out =~ ^sim:\ ([0-9]+)\ schedules.*\ 1\ violations ]]; then
         printf '%-58s caught after %s schedules\n' "$name" "${BASH_REMATCH[1]}"
     else
@@ -64,7 +65,8 @@ mutant "#4 no fence: a lost partition is written" src/ledger.c \
     "return kp->state == LEDGER_OWNED && !rebalancing && now_ms >= kp->write_after_ms;" "return 1;"
 mutant "#4 a chunk built before a partition was lost is sent" tests/sim/sim.c \
     " ||
-            r->agg.entries[ch->at[i].entry].state == AGG_DROPPED) /* lost since the chunk was built */" ")"
+            r->agg.entries[ch->at[i].entry].state == AGG_DROPPED) /* lost since the chunk was built */" ")" \
+    $(( schedules * 10 ))
 mutant "#6 a run's quarantine rows are final at once" src/ledger.c \
     "        return LEDGER_ROW_DROP; /* its run never sent the commit */" "        return LEDGER_ROW_FINAL;"
 mutant "#6 unsettled rows are never dropped" src/ledger.c \
