@@ -45,6 +45,7 @@ struct consumer {
     int64_t remark_at_ms; /* when to try the refused start marks again (LEDGER_UNMARKED), 0 none */
     int remarks;          /* how often they were tried again */
     int fatal_config;     /* the fatal error is the configuration's (or the broker's) */
+    uint64_t incarnations; /* partitions begun so far (ledger_part.incarnation) */
     char fatal[512];
 };
 
@@ -151,6 +152,7 @@ static int consumer_decide_starts(struct consumer *c, rd_kafka_topic_partition_l
         int64_t end = s.stop_at >= 0 && s.stop_at < own[i].high ? s.stop_at : own[i].high;
         consumer_log_start(c, ids[i], &s, &own[i], &prim[i]);
         ledger_part_begin(kp, &s, &own[i], c->consuming, now_mono_ms(), c->cfg->influx_timeout_seconds * 1000);
+        kp->incarnation = ++c->incarnations;
         if (c->mode == CONSUMER_READ_ONLY)
             kp->state = LEDGER_OWNED; /* nothing is committed: nothing to wait for */
         l->elems[i].offset = s.d.offset;
@@ -1039,12 +1041,13 @@ int consumer_may_have_written(const struct consumer *c, int32_t p, int64_t first
     return ledger_may_have_written(&c->parts[p], first_offset);
 }
 
-int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms)
+int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms, uint64_t *incarnation)
 {
     const struct ledger_part *kp = &c->parts[p];
 
     if (kp->state != LEDGER_OWNED || kp->pend_after == MARK_NO_TIME)
         return 0;
+    *incarnation = kp->incarnation;
     *from_ms = kp->pend_after;
     *upto_ms = kp->latest_ms != MARK_NO_TIME && kp->latest_ms > kp->mark.hw ? kp->latest_ms : kp->mark.hw;
     if (*upto_ms == MARK_NO_TIME)
@@ -1052,9 +1055,10 @@ int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int6
     return 1;
 }
 
-void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms)
+void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms, uint64_t incarnation)
 {
-    ledger_backfilled(&c->parts[p], until_ms);
+    if (c->parts[p].state == LEDGER_OWNED && c->parts[p].incarnation == incarnation)
+        ledger_backfilled(&c->parts[p], until_ms);
 }
 
 void consumer_note_unpredicted(struct consumer *c, int32_t p, int64_t window_ms)

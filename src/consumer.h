@@ -133,13 +133,16 @@ int consumer_may_have_written(const struct consumer *c, int32_t p, int64_t first
 
 /* Points of partition p awaiting their predictions (backfill.h): *from_ms,
  * the oldest window (the mark's pend), and *upto_ms, the latest event time
- * the partition's batches have read (past it nothing was written). Returns
- * 1 when there are some and p is owned, 0 otherwise. */
-int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms);
+ * the partition's batches have read (past it nothing was written);
+ * *incarnation says which ownership of p this is. Returns 1 when there are
+ * some and p is owned, 0 otherwise. */
+int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int64_t *upto_ms, uint64_t *incarnation);
 
 /* This run's backfill looked at partition p's points up to until_ms, or
- * through all of them (MARK_NO_TIME); ledger_backfilled(). */
-void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms);
+ * through all of them (MARK_NO_TIME); ledger_backfilled() -- only if p is
+ * still owned in the same incarnation (lost and handed back meanwhile, its
+ * points were not all seen). */
+void consumer_backfilled(struct consumer *c, int32_t p, int64_t until_ms, uint64_t incarnation);
 
 /* The batch wrote the point of partition p's window at window_ms without its
  * prediction; ledger_note_unpredicted(). */

@@ -194,15 +194,17 @@ static char *aggregate_json(const struct config *cfg, const struct agg_entry *e)
     return text;
 }
 
-/* Store e's quarantine row (e->reason says why); e becomes AGG_KEPT. */
-static int quarantine_aggregate(struct run *r, struct agg_entry *e)
+/* Store e's quarantine row (e->reason says why), holding `held` of its
+ * messages (e->count, or 0 when they stay counted in a point); e becomes
+ * AGG_KEPT. */
+static int quarantine_held(struct run *r, struct agg_entry *e, int64_t held)
 {
     char *json;
     int rc;
 
     r->quarantined++;
-    log_warn("quarantined the aggregate of %.*s at %" PRId64 " (%" PRId64 " messages): %s", (int)e->id_len, e->id,
-             e->window_ms, e->count, e->reason);
+    log_warn("quarantined the aggregate of %.*s at %" PRId64 " (%" PRId64 " messages%s): %s", (int)e->id_len, e->id,
+             e->window_ms, e->count, held ? "" : ", still counted in its point", e->reason);
     e->state = AGG_KEPT;
     if (r->store == NULL)
         return 0;
@@ -213,12 +215,17 @@ static int quarantine_aggregate(struct run *r, struct agg_entry *e)
     struct quarantine_item q = {
         .run_id = r->run_id, .at_ms = now_wall_ms(), .kind = "aggregate", .topic = r->cfg->topic,
         .partition = e->partition, .offset = e->first_offset, .seq = consumer_batch_seq(r->consumer, e->partition),
-        .count = e->count, .key = e->id, .key_len = e->id_len, .payload = json, .payload_len = strlen(json),
+        .count = held, .key = e->id, .key_len = e->id_len, .payload = json, .payload_len = strlen(json),
         .error = e->reason,
     };
     rc = keep(r, &q);
     free(json);
     return rc;
+}
+
+static int quarantine_aggregate(struct run *r, struct agg_entry *e)
+{
+    return quarantine_held(r, e, e->count);
 }
 
 /* Quarantine e with a reason of our own. Returns 0 or -1 (r->error). */
@@ -773,7 +780,12 @@ static int64_t backfill_key(const struct agg_entry *e, int64_t time_ns)
 }
 
 /* The overlays of b's entries [from, from+n): stress_level onto the predicted
- * ones' points; for the refused ones a quarantine row (once) and count=0. */
+ * ones' points. A refused one keeps its point (its messages stay counted
+ * there, without a stress level: none is invented), and is recorded in the
+ * quarantine with the answer and a count of 0 -- so that it is where refused
+ * aggregates are, and the backfill moves past it. (Moving its messages to
+ * the quarantine would need its point zeroed, and a run that zeroed it and
+ * died before its commit would leave those messages nowhere.) */
 static int backfill_build(struct run *r, struct backfill *b, size_t from, size_t n, struct sink_chunk *ch)
 {
     struct buf why = { 0 };
@@ -785,12 +797,10 @@ static int backfill_build(struct run *r, struct backfill *b, size_t from, size_t
         enum sink_append a = SINK_APPENDED;
         if (e->state == AGG_QUARANTINED) {
             e->first_offset = e->last_offset = backfill_key(e, b->time_ns[i]);
-            rc = quarantine_aggregate(r, e) != 0 ? EX_SOFTWARE : 0;
+            rc = quarantine_held(r, e, 0) != 0 ? EX_SOFTWARE : 0;
         }
-        if (rc == 0 && (e->state == AGG_PREDICTED || e->state == AGG_KEPT))
-            a = sink_append_point(ch, r->cfg, e, i, b->time_ns[i],
-                                  e->state == AGG_PREDICTED ? SINK_POINT_PREDICTION : SINK_POINT_TOMBSTONE,
-                                  r->longest_field_key, &why);
+        if (rc == 0 && e->state == AGG_PREDICTED)
+            a = sink_append_point(ch, r->cfg, e, i, b->time_ns[i], SINK_POINT_PREDICTION, r->longest_field_key, &why);
         if (a == SINK_NOMEM) {
             snprintf(r->error, sizeof r->error, "out of memory");
             rc = EX_SOFTWARE;
@@ -841,6 +851,7 @@ static void backfill_pending(struct run *r)
     int32_t nparts = consumer_partitions(r->consumer);
     unsigned char *want = calloc((size_t)nparts, 1);
     int64_t *upto = calloc((size_t)nparts, sizeof *upto), from = INT64_MAX, last = INT64_MIN, at;
+    uint64_t *incarnation = calloc((size_t)nparts, sizeof *incarnation);
     struct backfill b;
     struct buf q = { 0 }, body = { 0 };
     struct ml_client *ml = NULL;
@@ -849,9 +860,9 @@ static void backfill_pending(struct run *r)
     int rc = -1, slices = 0;
 
     backfill_init(&b, r->cfg->nfields);
-    for (int32_t p = 0; want && upto && p < nparts; p++) {
+    for (int32_t p = 0; want && upto && incarnation && p < nparts; p++) {
         int64_t f;
-        if (!(want[p] = (unsigned char)consumer_pending(r->consumer, p, &f, &upto[p])))
+        if (!(want[p] = (unsigned char)consumer_pending(r->consumer, p, &f, &upto[p], &incarnation[p])))
             continue;
         from = f < from ? f : from;
         last = upto[p] > last ? upto[p] : last;
@@ -881,7 +892,7 @@ static void backfill_pending(struct run *r)
     }
     for (int32_t p = 0; p < nparts; p++)
         if (want[p])
-            consumer_backfilled(r->consumer, p, at > upto[p] ? MARK_NO_TIME : at);
+            consumer_backfilled(r->consumer, p, at > upto[p] ? MARK_NO_TIME : at, incarnation[p]);
     log_info("Backfilled %" PRId64 " predictions onto points written without them (windows from %" PRId64
              " to %" PRId64 "%s)", r->backfilled, from, at, at > last ? ": none left" : "; more at the next run");
     rc = 0;
@@ -897,6 +908,7 @@ out:
     buf_free(&body);
     free(want);
     free(upto);
+    free(incarnation);
 }
 
 static int64_t live_aggregates(const struct agg *a)

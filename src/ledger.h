@@ -89,6 +89,7 @@ struct ledger_part {
     int64_t my_offset;
     char my_mark[MARK_TEXT_MAX];
     int64_t write_after_ms; /* a retry's first write waits until then (see ledger_may_write()) */
+    uint64_t incarnation;   /* which beginning of the partition in this run (the caller numbers them) */
 };
 
 /* A partition newly assigned (or lost before): its batch from the start

@@ -156,6 +156,8 @@ static void print_table(const struct config *cfg, json_t *all)
            strcmp(str(state, "forced"), "auto") ? "; `spillway force auto` to release)" : "");
     printf("counters:    violations %lld/%lld, recoveries %lld/%lld\n", num(state, "violations"),
            (long long)cfg->consecutive_violations, num(state, "recoveries"), (long long)cfg->consecutive_recoveries);
+    if (strcmp(str(state, "level"), "preserve") == 0)
+        printf("level:       preserve since %s: %s\n", str(state, "level_since"), text(state, "level_reason", buf, sizeof buf));
     printf("quarantine:  %lld (%lld messages, %lld aggregates holding %lld), latest %s", num(q, "total"),
            num(q, "messages"), num(q, "aggregates"), num(q, "counted") - num(q, "messages"), str(q, "latest"));
     if (num(q, "pending"))

@@ -822,7 +822,8 @@ int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum
 static const struct {
     const char *key, *sql;
 } store_status_queries[] = {
-    { "state", "SELECT mode, forced, since, violations, recoveries FROM state" },
+    { "state", "SELECT mode, forced, since, violations, recoveries, level, level_since,"
+               " (SELECT reason FROM levels ORDER BY id DESC LIMIT 1) AS level_reason FROM state" },
     { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
                 " error FROM checks ORDER BY id DESC LIMIT 10" },
     { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"

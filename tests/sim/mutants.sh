@@ -81,6 +81,15 @@ mutant "#9 the ML service refusing everything is believed" src/sink.c \
 mutant "#10 the quarantine is not durable before the commit" tests/sim/sim.c \
     "        if (w->used) {
             w->durable = 1;" "        if (0) {"
+mutant "#18 the preserve level's points leave no pend in the mark" src/ledger.c \
+    "    if (kp->unpredicted_ms == MARK_NO_TIME || window_ms < kp->unpredicted_ms)
+        kp->unpredicted_ms = window_ms;" "    (void)kp, (void)window_ms;"
+mutant "#18 a backfill moves pend for a partition handed back meanwhile" tests/sim/sim.c \
+    "if ((want >> p & 1) && r->parts[p].incarnation == r->bf_incarnation[p])" "if (want >> p & 1)"
+mutant "#18 a point the preserve level rewrites loses its count" src/sink.c \
+    "    if (kind != SINK_POINT_PREDICTION && lp_field_int(&p, \"count\", tombstone ? 0 : e->count) != 0)" \
+    "    if (kind != SINK_POINT_PREDICTION && kind != SINK_POINT_UNPREDICTED &&
+        lp_field_int(&p, \"count\", tombstone ? 0 : e->count) != 0)"
 mutant "commit guard: a retry short of its end is committed done" src/ledger.c \
     "if (kp->state != LEDGER_OWNED || kp->done_at == pos || kp->must_reach > pos)" \
     "if (kp->state != LEDGER_OWNED || kp->done_at == pos)"
