@@ -75,7 +75,7 @@ unit: $(UNITS)
 # end-to-end tests mostly wait (the mock cluster holds every group join for
 # 3-5 s at the shipped session timeout), so four run at once on two cores,
 # the longest first.
-SLOW_TESTS := tests/t/64-faults.t tests/t/62-scaleout.t tests/t/63-crash.t tests/t/61-group.t tests/t/78-day.t tests/t/41-quarantine-exact.t tests/t/65-exact.t tests/t/92-systemd-boot.t tests/t/45-hostile.t tests/t/46-flood.t
+SLOW_TESTS := tests/t/64-faults.t tests/t/62-scaleout.t tests/t/63-crash.t tests/t/61-group.t tests/t/78-day.t tests/t/41-quarantine-exact.t tests/t/65-exact.t tests/t/66-preserve.t tests/t/92-systemd-boot.t tests/t/45-hostile.t tests/t/46-flood.t
 test: deps $(BIN) $(UNITS) $(FIXTURES)/.stamp $(BUILD)/tests/mockcluster $(BUILD)/sim
 	SPILLWAY=$(abspath $(BIN)) SPILLWAY_FIXTURES=$(FIXTURES) MOCKCLUSTER=$(abspath $(BUILD)/tests/mockcluster) \
 	  SPILLWAY_SIM=$(abspath $(BUILD)/sim) \
