@@ -27,6 +27,8 @@ struct ml_client {
     void (*tick)(void *);
     void *tick_arg;
     int64_t retry_after_ms; /* the longest Retry-After of this round, 0 none */
+    size_t answered;        /* answers of this round that settled their entry */
+    size_t failed;          /* transient failures of this round */
     int denied;             /* a 4xx other than 400/408/429: configuration */
     char denied_why[1024];
 };
@@ -204,6 +206,7 @@ static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, stru
 
     if (e->state == AGG_DROPPED) /* its partition was lost while in flight */
         return;
+    ml->failed++; /* undone below by an answer that settles the entry */
     /* these texts are logged and stored: never with a credential */
     url_redact(url, sizeof url, s->url.data, s->url.len);
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -212,6 +215,7 @@ static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, stru
     } else if (status >= 200 && status < 300) {
         if (ml_parse_prediction(body, s->body.len, ml->cfg->ml_response_field, &e->prediction, why, sizeof why) == 0) {
             e->state = AGG_PREDICTED;
+            ml->failed--, ml->answered++;
             return;
         }
         snprintf(last_err, errsz, "ML service answered %ld for %s: %s", status, url, why);
@@ -221,6 +225,7 @@ static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, stru
             free(e->reason);
             e->reason = r.data;
             e->state = AGG_QUARANTINED;
+            ml->failed--, ml->answered++;
         }
     } else if (status == 408 || status == 429) {
         curl_off_t after = -1;
@@ -239,13 +244,20 @@ static void ml_finish(struct ml_client *ml, struct ml_slot *s, CURLcode rc, stru
     }
 }
 
-/* One pass over every pending entry, max_parallel at a time. */
+/* One pass over every pending entry, max_parallel at a time. A service
+ * whose first max_parallel answers of the round all failed (transiently)
+ * is taken as down: no more requests start in this round, so that a
+ * service that times out costs a chunk a few timeouts, not one for each of
+ * its aggregates. */
 static int ml_round(struct ml_client *ml, struct agg_entry *entries, size_t n, int64_t *requests,
                     char *last_err, size_t errsz)
 {
     size_t next = 0, busy = 0;
 
+    ml->answered = ml->failed = 0;
     for (;;) {
+        if (ml->answered == 0 && ml->failed >= ml->nslots)
+            next = n; /* down: what is in flight finishes, nothing more starts */
         /* fill idle slots with pending entries */
         for (size_t i = 0; i < ml->nslots; i++) {
             if (ml->slots[i].busy)

@@ -7,7 +7,9 @@
  * (after Retry-After, at most 30 s), a 5xx, a timeout, a transport error or
  * a 2xx whose body has no integer prediction is transient: retried up to
  * retry_attempts more times, then the call fails and the caller must not
- * commit. Any other 4xx (401, 403, 404, ...) is the configuration's fault:
+ * commit. A round whose first max_parallel answers all failed that way
+ * starts no more requests (the service is down: a chunk then costs a few
+ * timeouts, not one an aggregate). Any other 4xx (401, 403, 404, ...) is the configuration's fault:
  * the call fails at once. No stress level is ever invented. */
 #ifndef SPILLWAY_ML_H
 #define SPILLWAY_ML_H
