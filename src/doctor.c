@@ -64,7 +64,11 @@ int doctor_run(const struct config *cfg)
     char err[1024], why[512], lock_path[4096];
     int config_bad = 0, unreachable = 0;
 
-    doctor_line(1, "config", "%s", cfg->path);
+    /* the commands it names run only from a file others cannot change */
+    if (config_check_writable(cfg->path, err, sizeof err) != 0)
+        config_bad = !doctor_line(0, "config", "%s", err);
+    else
+        doctor_line(1, "config", "%s", cfg->path);
 
     struct decoder *dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields,
                                        err, sizeof err);
