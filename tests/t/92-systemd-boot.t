@@ -155,7 +155,9 @@ is "$(in_ct getent passwd spillway | cut -d: -f6,7)" "/var/lib/spillway:/usr/sbi
     "it created the spillway user (sysusers.d/spillway.conf)"
 
 # The sandbox's services; the checker's thresholds scaled down by ten for a checker run every
-# 3 s (300/150/600 s -> 30/15/60 s), three violations in a row as shipped. [kafka] keeps
+# 3 s (300/150/600 s -> 30/15/60 s), three violations in a row as shipped; the hysteresis
+# scaled with the cadence, by twenty (600/90 s -> 30/5 s: fallback mode lasts at least ten
+# checks, a resume waits for the third recovery in a row, as shipped). [kafka] keeps
 # spillway's defaults but for the broker (group dask-fallback-consumer, primary group
 # flink-consumer, lag probe on); [avro] and [state] keep /etc/spillway and /var/lib/spillway.
 cat >"$ROOT/etc/spillway/spillway.ini" <<INI
@@ -166,6 +168,8 @@ latency_threshold_seconds = 30
 resume_threshold_seconds = 15
 lookback_seconds = 60
 consecutive_violations = 3
+min_fallback_seconds = 30
+resume_hold_seconds = 5
 flink_url = $FLINK_URL
 runner_command = touch /var/lib/spillway/drain.request
 [ml]
@@ -236,7 +240,7 @@ flink_control ''
 primary_reset
 primary_point 1
 ok "the primary recovers: a check resumes primary mode (a warning in the journal)" \
-    poll 30 warned -x "RESUMING PRIMARY PROCESSING MODE"
+    poll 45 warned -x "RESUMING PRIMARY PROCESSING MODE"
 ok "systemctl stop spillway-check.timer spillway-drain.path" in_ct systemctl stop spillway-check.timer spillway-drain.path
 # a oneshot that runs is "activating"; both must be back to "inactive" (or "failed")
 settled() { ! in_ct systemctl show -p ActiveState --value spillway-check.service spillway-drain.service |
