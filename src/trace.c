@@ -200,6 +200,7 @@ int trace_read_csv(const char *path, int (*fn)(const struct trace_step *step, vo
             continue;
         if (trace_parse_csv_line(line, &st, why, sizeof why) != 0) {
             snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
+            rc = -1;
             goto out;
         }
         if ((rc = fn(&st, arg)) != 0)

@@ -6,6 +6,13 @@
 #include "tap.h"
 #include "trace.h"
 
+static int count_line(const struct trace_step *st, void *arg)
+{
+    (void)st;
+    ++*(int *)arg;
+    return 0;
+}
+
 int main(void)
 {
     static const struct {
@@ -85,6 +92,15 @@ int main(void)
     ok(trace_is_sqlite(path, err, sizeof err) == 0, "a CSV is not a database");
     ok(trace_read_csv(path, NULL, NULL, err, sizeof err) != 0 && strstr(err, ":1: expected the header time,"),
        "a wrong header is refused on line 1: %s", err);
+    fp = fopen(path, "w");
+    if (fp) {
+        fputs(TRACE_CSV_HEADER "\n1795255200,20,0,0,RUNNING\n\n1795255320,x,0,0,RUNNING\n", fp);
+        fclose(fp);
+    }
+    int lines = 0;
+    ok(trace_read_csv(path, count_line, &lines, err, sizeof err) != 0 && lines == 1 &&
+           strstr(err, ":4: latency_seconds: not a number") != NULL,
+       "a bad line after a good one stops the reading, naming it: %s", err);
     remove(path);
     ok(trace_is_sqlite("/nonexistent/trace", err, sizeof err) < 0, "a missing file: %s", err);
     return tap_done();
