@@ -223,10 +223,11 @@ static int notify_wait(pid_t pid, int fd, int64_t deadline, struct buf *out, int
     }
 }
 
-static void notify_describe(int exited, int status, int64_t timeout_ms, const struct buf *out, char *err,
+static void notify_describe(int exited, int status, int64_t timeout_ms, struct buf *out, char *err,
                             size_t errsz)
 {
-    char what[64], said[NOTIFY_OUTPUT_MAX * 4 + 8] = "";
+    char what[64];
+    size_t n = out->len;
 
     if (!exited)
         snprintf(what, sizeof what, "timed out after %lld ms (its process group killed)", (long long)timeout_ms);
@@ -234,9 +235,14 @@ static void notify_describe(int exited, int status, int64_t timeout_ms, const st
         snprintf(what, sizeof what, "exit %d", WEXITSTATUS(status));
     else
         snprintf(what, sizeof what, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    if (out->len > 0)
-        log_escape(said, sizeof said, out->data, out->len, out->len >= NOTIFY_OUTPUT_MAX);
-    snprintf(err, errsz, "%s%s%s", what, said[0] ? ": " : "", said);
+    while (n > 0 && (out->data[n - 1] == '\n' || out->data[n - 1] == '\r' || out->data[n - 1] == ' '))
+        n--;
+    /* the output as it came (a NUL as a space): whoever shows it escapes it */
+    for (size_t i = 0; i < n; i++)
+        if (out->data[i] == '\0')
+            out->data[i] = ' ';
+    snprintf(err, errsz, "%s%s%.*s%s", what, n ? ": " : "", (int)n, n ? out->data : "",
+             out->len >= NOTIFY_OUTPUT_MAX ? "..." : "");
 }
 
 int notify_run(char *const *argv, char *const *env, int64_t timeout_ms, char *err, size_t errsz)

@@ -40,10 +40,11 @@ struct notify_event {
 char **notify_env(const struct notify_event *ev, char *const *base);
 
 /* Run argv with env, waiting at most timeout_ms. Returns 0 when it exited
- * 0; else -1 with why in err, escaped, its output's start quoted:
- * "exit 3: <output>", "killed by signal 9", "timed out after 10000 ms (its
- * process group killed)", "cannot run /x: No such file or directory".
- * The child is always waited for. */
+ * 0; else -1 with why in err, the start of its output quoted as it came
+ * (outside bytes: escape them before showing them, as log lines and status
+ * do): "exit 3: <output>", "killed by signal 9", "timed out after 10000 ms
+ * (its process group killed)", "exit 127: cannot run /x: No such file or
+ * directory". The child is always waited for. */
 int notify_run(char *const *argv, char *const *env, int64_t timeout_ms, char *err, size_t errsz);
 
 #endif

@@ -148,13 +148,13 @@ static void print_detection(const struct config *cfg, json_t *all)
 static void print_notifications(const struct config *cfg, json_t *all)
 {
     json_t *n = json_object_get(all, "notifications");
-    char buf[LOG_MSG_MAX];
+    char buf[LOG_MSG_MAX], next[64] = "";
 
     if (!cfg->notify_command[0] && num(n, "pending") + num(n, "dead") + num(n, "delivered") == 0)
         return;
-    printf("notify:      %lld pending%s%s, %lld dead, %lld delivered%s%s\n", num(n, "pending"),
-           json_is_string(json_object_get(n, "next_attempt")) ? " (next attempt " : "",
-           json_is_string(json_object_get(n, "next_attempt")) ? str(n, "next_attempt") : "", num(n, "dead"),
+    if (json_is_string(json_object_get(n, "next_attempt")))
+        snprintf(next, sizeof next, " (next attempt %s)", str(n, "next_attempt"));
+    printf("notify:      %lld pending%s, %lld dead, %lld delivered%s%s\n", num(n, "pending"), next, num(n, "dead"),
            num(n, "delivered"), json_is_string(json_object_get(n, "last_error")) ? "; last error: " : "",
            json_is_string(json_object_get(n, "last_error")) ? text(n, "last_error", buf, sizeof buf) : "");
 }
