@@ -44,6 +44,13 @@ class Trace:
             since = self.rng.uniform(0, 60) if checkpoint is None else self.t % checkpoint
             self.check(self.rng.uniform(5, 45), since + self.rng.uniform(1, 5))
 
+    def catch_up(self, behind, per_minute):
+        """The primary catches up from BEHIND seconds, PER_MINUTE seconds a
+        minute, checkpointing as usual."""
+        while behind > 0:
+            behind = max(0.0, behind - per_minute)
+            self.check(behind + self.rng.uniform(5, 45), behind + self.rng.uniform(1, 65))
+
     def write(self, out):
         with open(os.path.join(out, self.name + ".csv"), "w") as f:
             f.write("time,latency_seconds,lag_messages,lag_seconds,flink\n")
@@ -108,9 +115,7 @@ def slow_ramp():
         behind += 15
         saw = tr.rng.uniform(1, 65)
         tr.check(behind + tr.rng.uniform(5, 45), behind + saw)
-    while behind > 0:
-        behind = max(0.0, behind - 30)
-        tr.check(behind + tr.rng.uniform(5, 45), behind + tr.rng.uniform(1, 65))
+    tr.catch_up(behind, 30)
     tr.healthy(60)
     return tr
 
@@ -125,9 +130,7 @@ def hard_stall():
     for _ in range(45):
         behind += 60
         tr.check(behind + 20, behind + 30)
-    while behind > 0:
-        behind = max(0.0, behind - 120)
-        tr.check(behind + tr.rng.uniform(5, 45), behind + tr.rng.uniform(1, 65))
+    tr.catch_up(behind, 120)
     tr.healthy(90)
     return tr
 
@@ -155,9 +158,7 @@ def restarting_loop():
     for i in range(40):
         behind += 60
         tr.check(behind + 20, behind + 30, flink="RESTARTING" if i % 2 == 0 else "RUNNING")
-    while behind > 0:
-        behind = max(0.0, behind - 120)
-        tr.check(behind + tr.rng.uniform(5, 45), behind + tr.rng.uniform(1, 65))
+    tr.catch_up(behind, 120)
     tr.healthy(90)
     return tr
 
