@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 start_flinkstub
 start_mock "$TOPIC:2"
-gen a --nurses 4 --per-nurse 100 --seed 1
+gen a --nurses 6 --per-nurse 100 --seed 1   # both partitions get 100 or more
 produce a
 "$PY" "$HELPERS/kafkatool.py" commit --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group flink-consumer \
     --offsets "$(high_watermarks | tr ' ' ',')" >/dev/null
@@ -49,8 +49,10 @@ echo "| spillway check | runs | wall median ms | wall p90 ms | wall max ms | CPU
 echo "|---|---:|---:|---:|---:|---:|---:|"
 bench lag-on on
 # the primary 100 messages behind on each partition, their times read
+behind=$(high_watermarks | tr ' ' '\n' | awk -F: '$2 < 100 {exit 1} {printf "%s%s:%d", sep, $1, $2 - 100; sep = ","}') ||
+    _fail "a partition holds fewer than 100 messages: $(high_watermarks)"
 "$PY" "$HELPERS/kafkatool.py" commit --bootstrap "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group flink-consumer \
-    --offsets "$(high_watermarks | tr ' ' '\n' | awk -F: '{printf "%s%s:%d", sep, $1, $2 - 100; sep = ","}')" >/dev/null
+    --offsets "$behind" >/dev/null
 bench behind on
 [[ $(STATE_DB=$SANDBOX/behind.db sql "select count(*) from checks where time_lag_s > 0 and lag = 200") -eq $(( runs + 1 )) ]] ||
     _fail "the behind checks did not read a time lag on both partitions"

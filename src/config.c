@@ -536,6 +536,23 @@ static int is_http_url(const char *u)
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
+/* [notify] command is split into words here, not by a shell: an
+ * unbalanced quote is the file's error, not a failed notification later. */
+static int check_notify_command(struct parse_ctx *ctx)
+{
+    char why[128];
+    char **argv;
+
+    if (ctx->cfg->notify_command[0] == '\0')
+        return 0;
+    if ((argv = notify_argv(ctx->cfg->notify_command, why, sizeof why)) == NULL) {
+        key_fail(ctx, "notify", "command", "%s (it is split into words without a shell)", why);
+        return -1;
+    }
+    notify_argv_free(argv);
+    return 0;
+}
+
 static void cross_check(struct parse_ctx *ctx)
 {
     struct config *cfg = ctx->cfg;
@@ -584,15 +601,8 @@ static void cross_check(struct parse_ctx *ctx)
         key_fail(ctx, "influxdb", "token", "set either token (2.x) or username/password (1.x), not both");
         return;
     }
-    if (cfg->notify_command[0]) {
-        char why_argv[128];
-        char **argv = notify_argv(cfg->notify_command, why_argv, sizeof why_argv);
-        if (argv == NULL) {
-            key_fail(ctx, "notify", "command", "%s (it is split into words without a shell)", why_argv);
-            return;
-        }
-        notify_argv_free(argv);
-    }
+    if (check_notify_command(ctx) != 0)
+        return;
     if (cfg->influx_password[0] || cfg->influx_token[0])
         cfg->holds_secret = 1;
     /* a credential written into a URL is as secret as one in its own key;

@@ -65,18 +65,18 @@ static int lagprobe_take(const rd_kafka_message_t *m, struct partition_lag *p, i
     return 1;
 }
 
-/* Read the first message the group has not committed on every partition
- * that is behind (lag > 0), for its time. */
-static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct kafka_offsets *offs, struct partition_lag *p,
-                          int32_t n, int64_t now_ms, int64_t deadline, char *err, size_t errsz)
+/* Assign rk every partition that is behind and has a commit, at the first
+ * message the group has not committed; the others' time lag is settled
+ * here. Returns how many are assigned, or -1 with err. */
+static int lagprobe_assign(rd_kafka_t *rk, const char *topic, const struct kafka_offsets *offs, struct partition_lag *p,
+                           int32_t n, char *err, size_t errsz)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
-    char *done = calloc((size_t)n, 1);
-    int pending = 0, rc = -1;
+    int pending = 0;
 
-    if (l == NULL || done == NULL) {
+    if (l == NULL) {
         snprintf(err, errsz, "out of memory");
-        goto out;
+        return -1;
     }
     for (int32_t i = 0; i < n; i++) {
         p[i].time_known = p[i].lag == 0;
@@ -87,8 +87,22 @@ static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct kafka_
     }
     if (pending > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errsz, "kafka: cannot assign the partitions to read their first uncommitted message");
-        goto out;
+        pending = -1;
     }
+    rd_kafka_topic_partition_list_destroy(l);
+    return pending;
+}
+
+/* Read the first message the group has not committed on every partition
+ * that is behind, for its time, until deadline (monotonic ms). */
+static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct kafka_offsets *offs, struct partition_lag *p,
+                          int32_t n, int64_t now_ms, int64_t deadline, char *err, size_t errsz)
+{
+    char *done = calloc((size_t)n, 1);
+    int pending = done ? lagprobe_assign(rk, topic, offs, p, n, err, errsz) : -1;
+
+    if (done == NULL)
+        snprintf(err, errsz, "out of memory");
     while (pending > 0) {
         int64_t left = deadline - now_mono_ms();
         rd_kafka_message_t *m = left > 0 ? rd_kafka_consumer_poll(rk, (int)left) : NULL;
@@ -96,19 +110,15 @@ static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct kafka_
         if (m)
             rd_kafka_message_destroy(m);
         if (took < 0)
-            goto out;
+            break;
         pending -= took;
         if (left <= 0) {
             snprintf(err, errsz, "kafka: no message at the primary's committed offset within the probe timeout");
-            goto out;
+            break;
         }
     }
-    rc = 0;
-out:
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
     free(done);
-    return rc;
+    return pending == 0 ? 0 : -1;
 }
 
 static int lagprobe_offsets(rd_kafka_t *rk, const struct config *cfg, int timeout_ms, struct kafka_offsets **offs,
