@@ -130,7 +130,7 @@ install: $(BIN)
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := decode time lineproto config ml_answer flink influx_answer
+FUZZ_TARGETS := decode time lineproto config ml_answer flink influx_answer trace
 FUZZ_CFLAGS  ?= -O1 -g
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)

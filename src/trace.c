@@ -118,10 +118,11 @@ static int split_fields(char *line, char **f)
 static int fill_lags(char **f, struct trace_step *st, char *err, size_t errsz)
 {
     struct observation *o = &st->obs;
-    double lag, lag_s;
+    double lag = 0, lag_s = 0;
     int known_lag, known_s;
 
-    if (parse_number(f[2], &known_lag, &lag) != 0 || (known_lag && lag != floor(lag))) {
+    /* whole, and within int64 (9.2e18): no undefined conversion below */
+    if (parse_number(f[2], &known_lag, &lag) != 0 || lag != floor(lag) || lag > 9e18) {
         snprintf(err, errsz, "lag_messages: not a whole number >= 0: \"%s\"", f[2]);
         return -1;
     }

@@ -73,6 +73,7 @@ int main(void)
         { "1795255200,fast,10,5,RUNNING", "latency_seconds: not a number >= 0: \"fast\"" },
         { "1795255200,-1,10,5,RUNNING", "latency_seconds: not a number >= 0: \"-1\"" },
         { "1795255200,20,1.5,5,RUNNING", "lag_messages: not a whole number >= 0: \"1.5\"" },
+        { "1795255200,20,1e30,5,RUNNING", "lag_messages: not a whole number >= 0: \"1e30\"" },
         { "1795255200,20,10,nan,RUNNING", "lag_seconds: not a number >= 0: \"nan\"" },
         { "1795255200,20,10,5,running", "flink: not RUNNING, RESTARTING, FAILED, CANCELED, none, unknown or empty: \"running\"" },
     };
