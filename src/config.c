@@ -703,9 +703,12 @@ static const char *desc_text(const struct config *cfg, const struct cdesc *d, ch
     return "";
 }
 
+/* [notify] command too: a webhook's URL often carries its token in the
+ * path, where url_redact() cannot tell it from a path. */
 static int is_secret_desc(const struct cdesc *d)
 {
-    return strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0);
+    return (strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0)) ||
+           (strcmp(d->section, "notify") == 0 && strcmp(d->key, "command") == 0);
 }
 
 int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg)

@@ -105,7 +105,9 @@ static const char *const migrations[] = {
     "ALTER TABLE state ADD COLUMN shadow_violations INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE transitions ADD COLUMN kind TEXT NOT NULL DEFAULT 'auto';" /* auto | force */
     "UPDATE transitions SET kind = 'force' WHERE reason LIKE 'force %';"
-    "CREATE INDEX transitions_at ON transitions (at);",
+    "CREATE INDEX transitions_at ON transitions (at);"
+    /* the per-partition detail goes before the check (store_prune_partitions) */
+    "CREATE INDEX checks_partitions_at ON checks (at) WHERE partitions IS NOT NULL;",
     /* 7: notifications: events written with the transition that raised
      * them, delivered at least once by the checker */
     "CREATE TABLE outbox ("
@@ -984,6 +986,25 @@ int store_outbox_attempt(struct store *s, int64_t id, int64_t now_ms, enum outbo
         bind_ms(q, 4, next_at_ms);
     sqlite3_bind_int64(q, 5, id);
     return store_done(s, q, "update the outbox", err, errsz);
+}
+
+int store_prune_partitions(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz)
+{
+    char before[32];
+    sqlite3_stmt *q;
+
+    *n = 0;
+    fmt_iso_ms(before, sizeof before, before_ms);
+    /* the partial index holds only the checks that still have it: one or
+     * two rows to visit per check, however long keep_days is */
+    if (sqlite3_prepare_v2(s->db, "UPDATE checks SET partitions = NULL WHERE at < ? AND partitions IS NOT NULL", -1,
+                           &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, before, -1, SQLITE_TRANSIENT);
+    if (store_done(s, q, "prune partitions", err, errsz) != 0)
+        return -1;
+    *n = sqlite3_changes(s->db);
+    return 0;
 }
 
 int store_outbox_prune(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz)

@@ -199,6 +199,12 @@ enum outbox_result { OUTBOX_DELIVERED, OUTBOX_RETRY, OUTBOX_DEAD };
 int store_outbox_attempt(struct store *s, int64_t id, int64_t now_ms, enum outbox_result result, int64_t next_at_ms,
                          const char *error, char *err, size_t errsz);
 
+/* Drop the per-partition detail of the checks before before_ms (the
+ * largest time lag and its partition stay with the check); *n receives how
+ * many checks lost it. */
+#define STORE_PARTITIONS_DAYS 7
+int store_prune_partitions(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz);
+
 /* Forget events delivered or dead before before_ms; *n receives how many. */
 int store_outbox_prune(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz);
 

@@ -162,10 +162,10 @@ static void test_dead_and_budget(void)
     ok(rep.retried == 1 && rep.delivered == 0, "a failed attempt stops the delivery: the resume waits");
     outbox_deliver(&cfg, s, T0 + MIN_MS, &rep, err, sizeof err);
     ok(rep.dead == 1 && rep.delivered == 1, "at max_attempts it is dead, and the next goes on");
-    is_str(json_string_value(json_object_get(json_array_get(store_query_json(s, "SELECT last_error FROM outbox"
-                                                                              " WHERE event = 'trip'", err, sizeof err),
-                                                            0), "last_error")),
-           "exit 1", "the dead event keeps its last error");
+    json_t *rows = store_query_json(s, "SELECT last_error FROM outbox WHERE event = 'trip'", err, sizeof err);
+    is_str(json_string_value(json_object_get(json_array_get(rows, 0), "last_error")), "exit 1",
+           "the dead event keeps its last error");
+    json_decref(rows);
     store_close(s);
     config_free(&cfg);
 

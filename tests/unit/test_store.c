@@ -266,7 +266,18 @@ static void test_history(void)
     is_int(scalar(s, "SELECT count(*) FROM checks WHERE partitions LIKE '[{\"partition\":1,%' AND cause = 'none'"
                      " AND predicted = 'steady' AND slope = 0.5 AND projection_s = 170 AND time_lag_partition = 1"),
            3, "each recorded with its partitions, cause and prediction");
+    json_t *plan = store_query_json(s, "EXPLAIN QUERY PLAN UPDATE checks SET partitions = NULL WHERE at < 'x'"
+                                       " AND partitions IS NOT NULL", err, sizeof err);
+    const char *detail = json_string_value(json_object_get(json_array_get(plan, 0), "detail"));
+    ok(detail && strstr(detail, "checks_partitions_at"), "pruning the detail reads the partial index, not every check");
+    json_decref(plan);
 
+    int64_t cleared = -1;
+    ok(store_prune_partitions(s, now - 3 * 60000, &cleared, err, sizeof err) == 0 && cleared == 2 &&
+           scalar(s, "SELECT count(*) FROM checks WHERE partitions IS NULL AND time_lag_s IS NOT NULL") == 1 &&
+           scalar(s, "SELECT count(*) FROM checks") == 4,
+       "the per-partition detail of older checks goes, the checks and their largest time lag stay");
+    ok(store_prune_partitions(s, now - 3 * 60000, &cleared, err, sizeof err) == 0 && cleared == 0, "once");
     store_transition_insert(s, now - 90 * 60000, MODE_PRIMARY, MODE_FALLBACK, FORCED_AUTO, "old", err, sizeof err);
     store_transition_insert(s, now - 30 * 60000, MODE_FALLBACK, MODE_PRIMARY, FORCED_AUTO, "r", err, sizeof err);
     store_force_insert(s, now - 3 * 60000 + 1, MODE_PRIMARY, MODE_FALLBACK, FORCED_FALLBACK, "force fallback by x", err,
