@@ -10,8 +10,9 @@
  * twice as long after each further one (at most an hour), up to
  * max_attempts, then marked dead; an event is never delivered before an
  * older one that is still pending. A slow or failing command never delays
- * or changes a decision: it costs at most [notify] timeout_seconds of the
- * check's time after the decision. SPILLWAY_ID lets a receiver drop a
+ * or changes a decision: no delivery starts once [notify] timeout_seconds
+ * have passed, so it costs the check at most twice that, after the
+ * decision. SPILLWAY_ID lets a receiver drop a
  * repeat (a command that did its work but failed to say so is run again).
  * With [notify] command empty, nothing is raised. */
 #ifndef SPILLWAY_OUTBOX_H
