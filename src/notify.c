@@ -174,8 +174,7 @@ static void notify_child(char *const *argv, char *const *env, int out)
 {
     int null = open("/dev/null", O_RDONLY);
 
-    setpgid(0, 0);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    if (setpgid(0, 0) != 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         _exit(127);
     signal(SIGPIPE, SIG_DFL);
     execvpe(argv[0], argv, env);
@@ -265,8 +264,11 @@ int notify_run(char *const *argv, char *const *env, int64_t timeout_ms, char *er
     if (pid == 0)
         notify_child(argv, env, fds[1]);
     close(fds[1]);
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    setpgid(pid, pid); /* as the child does: whichever runs first */
+    /* as the child does, whichever runs first (it fails once the child has
+     * exec'd, which then made its own group) */
+    (void)setpgid(pid, pid);
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
+        deadline = 0; /* a pipe that would block the checker: stop it at once */
     if (!(exited = notify_wait(pid, fds[0], deadline, &out, &status))) {
         kill(-pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
