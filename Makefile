@@ -7,6 +7,7 @@ SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DOCDIR     ?= $(PREFIX)/share/doc/spillway
+LIBDIR     ?= $(PREFIX)/lib
 UNITS_SYSTEMD := $(wildcard systemd/*.service systemd/*.timer systemd/*.path)
 DESTDIR    ?=
 
@@ -114,6 +115,10 @@ install: $(BIN)
 	install -D -m 0644 systemd/spillway.sysusers $(DESTDIR)$(SYSUSERSDIR)/spillway.conf
 	install -D -m 0644 grafana/spillway.json $(DESTDIR)$(DOCDIR)/grafana/spillway.json
 	install -D -m 0644 grafana/README.md $(DESTDIR)$(DOCDIR)/grafana/README.md
+	install -D -m 0644 contrib/prometheus/spillway.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/spillway.rules.yml
+	install -D -m 0644 contrib/prometheus/spillway.rules.test.yml $(DESTDIR)$(DOCDIR)/prometheus/spillway.rules.test.yml
+	install -D -m 0755 contrib/notify/webhook $(DESTDIR)$(LIBDIR)/spillway/notify/webhook
+	install -D -m 0755 contrib/notify/alertmanager $(DESTDIR)$(LIBDIR)/spillway/notify/alertmanager
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini"; \
 	else install -D -m 0640 etc/spillway.ini $(DESTDIR)$(SYSCONFDIR)/spillway/spillway.ini; fi
@@ -126,7 +131,7 @@ install: $(BIN)
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := decode time lineproto config ml_answer flink influx_answer
+FUZZ_TARGETS := decode time lineproto config ml_answer flink influx_answer trace
 FUZZ_CFLAGS  ?= -O1 -g
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)

@@ -29,7 +29,9 @@ say "producing a backlog: 6 nurses x 1000 sensor events (python-avro, confluent-
 gen demo --nurses 6 --per-nurse 1000 --rate 10 --seed 7
 produce demo
 echo "$(valid_count "$SANDBOX/demo.manifest") messages on $TOPIC; offsets: $(high_watermarks)"
-BATCH_SIZE=100000 write_config "$SANDBOX/spillway.ini" "$(printf '[check]\nflink_url = %s' "$FLINK_URL")"
+# checks seconds apart, not a minute: no hysteresis, so the recovery resumes at once
+BATCH_SIZE=100000 write_config "$SANDBOX/spillway.ini" \
+    "$(printf '[check]\nflink_url = %s\nmin_fallback_seconds = 0\nresume_hold_seconds = 0' "$FLINK_URL")"
 echo "config: $SANDBOX/spillway.ini"
 
 say "the primary is healthy: its newest point is 4 s old"

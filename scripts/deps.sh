@@ -42,6 +42,8 @@ dpkg-dev                 dpkg-buildpackage   package: builds the .deb (tests/t/0
 debhelper                dh                  package: debian/rules (dh_installsystemd, dh_installsysusers)
 lintian                  lintian             package: checks the .deb
 git                      git                 package: tests/t/08-deb.t copies the tree git would check out
+prometheus               promtool            tests: promtool test rules over contrib/prometheus/ (tests/t/72-alert-rules.t)
+prometheus-alertmanager  prometheus-alertmanager  tests: a real Alertmanager for contrib/notify/alertmanager (tests/t/73-notify-alertmanager.t)
 "
 
 packages=$(printf '%s\n' "$TABLE" | awk 'NF {print $1}')

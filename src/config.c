@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <libgen.h>
 #include <librdkafka/rdkafka.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,10 @@
 
 #include "lineproto.h"
 #include "log.h"
+#include "notify.h"
 #include "util.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_START_FROM, C_TIME_ZONE };
+enum ctype { C_STR, C_INT, C_BOOL, C_START_FROM, C_TIME_ZONE, C_PREDICT };
 
 struct cdesc {
     const char *section, *key;
@@ -49,6 +51,14 @@ static const struct cdesc descs[] = {
     { "check", "max_primary_lag_messages", C_INT, F(max_primary_lag_messages), "0", 0, INT64_MAX, 0 },
     { "check", "probe_timeout_seconds", C_INT, F(probe_timeout_seconds), "5", 1, 3600, 0 },
     { "check", "runner_command", C_STR, F(runner_command), "", 0, 0, 0 },
+    { "check", "min_fallback_seconds", C_INT, F(min_fallback_seconds), "600", 0, 86400, 0 },
+    { "check", "resume_hold_seconds", C_INT, F(resume_hold_seconds), "90", 0, 86400, 0 },
+    { "check", "flap_changes", C_INT, F(flap_changes), "6", 0, 1000, 0 },
+    { "check", "flap_window_seconds", C_INT, F(flap_window_seconds), "3600", 1, 604800, 0 },
+    { "check", "flap_pin", C_BOOL, F(flap_pin), "on", 0, 0, 0 },
+    { "check", "predict", C_PREDICT, F(predict), "shadow", 0, 0, 0 },
+    { "check", "predict_checks", C_INT, F(predict_checks), "10", 4, 60, 0 },
+    { "check", "predict_horizon_seconds", C_INT, F(predict_horizon_seconds), "300", 1, 86400, 0 },
     { "drain", "batch_size", C_INT, F(batch_size), "1000", 1, BIG, 0 },
     { "drain", "max_batch_size", C_INT, F(max_batch_size), "3000000", 1, BIG, 0 },
     { "drain", "batch_timeout_seconds", C_INT, F(batch_timeout_seconds), "30", 1, 86400, 0 },
@@ -80,6 +90,12 @@ static const struct cdesc descs[] = {
     { "state", "keep_days", C_INT, F(state_keep_days), "90", 1, 36500, 0 },
     { "state", "quarantine_max_mb", C_INT, F(state_quarantine_max_mb), "256", 1, 1048576, 0 },
     { "metrics", "textfile", C_STR, F(metrics_textfile), "", 0, 0, 0 },
+    { "notify", "command", C_STR, F(notify_command), "", 0, 0, 0 },
+    { "notify", "timeout_seconds", C_INT, F(notify_timeout_seconds), "10", 1, 300, 0 },
+    { "notify", "max_attempts", C_INT, F(notify_max_attempts), "20", 1, 1000, 0 },
+    { "notify", "retry_seconds", C_INT, F(notify_retry_seconds), "60", 1, 86400, 0 },
+    { "notify", "runs_failing", C_INT, F(notify_runs_failing), "3", 0, 1000000, 0 },
+    { "notify", "episode_long_seconds", C_INT, F(notify_episode_long_seconds), "3600", 0, BIG, 0 },
 };
 #define NDESC (sizeof descs / sizeof descs[0])
 
@@ -252,6 +268,12 @@ static int set_value(struct parse_ctx *ctx, const struct cdesc *d, const char *v
         }
         return 1;
     }
+    case C_PREDICT:
+        if (predict_mode_parse(value, (enum predict_mode *)(base + d->off)) != 0) {
+            ctx_fail(ctx, line, d->section, d->key, "must be off, shadow or on, not \"%s\"", value);
+            return 0;
+        }
+        return 1;
     case C_TIME_ZONE: {
         int *local = (int *)(base + d->off);
         if (strcmp(value, "UTC") == 0)
@@ -517,6 +539,23 @@ static int is_http_url(const char *u)
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
+/* [notify] command is split into words here, not by a shell: an
+ * unbalanced quote is the file's error, not a failed notification later. */
+static int check_notify_command(struct parse_ctx *ctx)
+{
+    char why[128];
+    char **argv;
+
+    if (ctx->cfg->notify_command[0] == '\0')
+        return 0;
+    if ((argv = notify_argv(ctx->cfg->notify_command, why, sizeof why)) == NULL) {
+        key_fail(ctx, "notify", "command", "%s (it is split into words without a shell)", why);
+        return -1;
+    }
+    notify_argv_free(argv);
+    return 0;
+}
+
 static void cross_check(struct parse_ctx *ctx)
 {
     struct config *cfg = ctx->cfg;
@@ -565,12 +604,14 @@ static void cross_check(struct parse_ctx *ctx)
         key_fail(ctx, "influxdb", "token", "set either token (2.x) or username/password (1.x), not both");
         return;
     }
+    if (check_notify_command(ctx) != 0)
+        return;
     if (cfg->influx_password[0] || cfg->influx_token[0])
         cfg->holds_secret = 1;
     /* a credential written into a URL is as secret as one in its own key;
      * runner_command may hold one too (a curl command line) */
     if (url_has_secret(cfg->influx_url) || url_has_secret(cfg->ml_endpoint) || url_has_secret(cfg->flink_url) ||
-        url_has_secret(cfg->runner_command))
+        url_has_secret(cfg->runner_command) || url_has_secret(cfg->notify_command))
         cfg->holds_secret = 1;
 
     /* librdkafka defaults that are the reference's values */
@@ -660,13 +701,17 @@ static const char *desc_text(const struct config *cfg, const struct cdesc *d, ch
         return f == START_EARLIEST ? "earliest" : f == START_LATEST ? "latest" : "primary";
     }
     case C_TIME_ZONE: return *(const int *)(base + d->off) ? "local" : "UTC";
+    case C_PREDICT: return predict_mode_name(*(const enum predict_mode *)(base + d->off));
     }
     return "";
 }
 
+/* [notify] command too: a webhook's URL often carries its token in the
+ * path, where url_redact() cannot tell it from a path. */
 static int is_secret_desc(const struct cdesc *d)
 {
-    return strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0);
+    return (strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0)) ||
+           (strcmp(d->section, "notify") == 0 && strcmp(d->key, "command") == 0);
 }
 
 int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg)
@@ -690,6 +735,54 @@ int config_each(const struct config *cfg, int (*fn)(const struct config_setting 
             return rc;
     }
     return 0;
+}
+
+/* Writable by someone who is neither the owner nor root: group-writable
+ * with a group other than root's, or world-writable (a sticky directory
+ * excepted: others cannot replace a file they do not own in it). */
+static int writable_by_others(const struct stat *st)
+{
+    if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+        return 0;
+    return (st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0);
+}
+
+/* what is the file (dir NULL) or a directory of it. */
+static int refuse_writable(const char *what, const char *file, int dir, char *err, size_t errsz)
+{
+    struct stat st;
+
+    if (stat(what, &st) != 0) {
+        snprintf(err, errsz, "%s: cannot check who may change it: %s: %s", file, what, strerror(errno));
+        return -1;
+    }
+    if (!writable_by_others(&st))
+        return 0;
+    if (dir)
+        snprintf(err, errsz, "%s: its directory %s is writable by others (mode %04o): refusing to run the"
+                 " commands the file names; chmod go-w %s", file, what, (unsigned)(st.st_mode & 07777), what);
+    else
+        snprintf(err, errsz, "%s is writable by others (mode %04o): refusing to run the commands it names;"
+                 " chmod go-w %s", file, (unsigned)(st.st_mode & 07777), file);
+    return -1;
+}
+
+int config_check_writable(const char *path, char *err, size_t errsz)
+{
+    char *named = strdup(path), *real = realpath(path, NULL), *real_dir = real ? strdup(real) : NULL;
+    int rc = -1;
+
+    if (real == NULL)
+        snprintf(err, errsz, "%s: cannot check who may change it: %s", path, strerror(errno));
+    else if (named == NULL || real_dir == NULL)
+        snprintf(err, errsz, "%s: out of memory", path);
+    else if (refuse_writable(real, path, 0, err, errsz) == 0 && refuse_writable(dirname(real_dir), path, 1, err, errsz) == 0 &&
+             refuse_writable(dirname(named), path, 1, err, errsz) == 0)
+        rc = 0;
+    free(named);
+    free(real);
+    free(real_dir);
+    return rc;
 }
 
 const char *config_kafka_prop(const struct config *cfg, const char *key)

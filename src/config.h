@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agg.h"
+#include "decide.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/spillway/spillway.ini"
 
@@ -46,6 +47,11 @@ struct config {
     int lag_probe; /* probe the primary group's Kafka lag (idle detection, max_primary_lag_messages) */
     int64_t max_primary_lag_messages, probe_timeout_seconds;
     char *runner_command;
+    int64_t min_fallback_seconds, resume_hold_seconds; /* hysteresis (decide.h) */
+    int64_t flap_changes, flap_window_seconds;         /* flapping: changes within the window; 0 = off */
+    int flap_pin;
+    enum predict_mode predict;
+    int64_t predict_checks, predict_horizon_seconds;
     /* [drain] */
     int64_t batch_size, batch_timeout_seconds, window_seconds;
     int64_t max_batch_size; /* the adaptive batch: between batch_size and this, from the backlog */
@@ -69,6 +75,10 @@ struct config {
     int64_t state_keep_days, state_quarantine_max_mb; /* retention */
     /* [metrics] */
     char *metrics_textfile;
+    /* [notify] */
+    char *notify_command; /* empty = off */
+    int64_t notify_timeout_seconds, notify_max_attempts, notify_retry_seconds;
+    int64_t notify_runs_failing, notify_episode_long_seconds; /* 0 = off */
 
     int holds_secret; /* a password, token, private key or client secret is set, in its own key or in a URL */
     int *lines;       /* per known key (config_each() order): the line that set it, 0 = default */
@@ -97,6 +107,15 @@ struct config_setting {
  * every [kafka] property passed through to librdkafka. Stops when fn
  * returns non-zero and returns that. */
 int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg);
+
+/* Refuse a configuration that others can change: the file at path, or its
+ * directory (the one it names and the one it is in, after symbolic
+ * links), writable by anyone but its owner and root -- group- or
+ * world-writable (a group of root aside; a sticky directory's other users
+ * cannot replace a file they do not own). It names commands to run, as
+ * logrotate and OpenSSH's StrictModes reason. Returns 0, or -1 with
+ * "FILE is writable by others (mode 0666): ..." in err. */
+int config_check_writable(const char *path, char *err, size_t errsz);
 
 /* The value of a passthrough [kafka] property, or NULL. */
 const char *config_kafka_prop(const struct config *cfg, const char *key);

@@ -62,9 +62,13 @@ static int doctor_ml(const struct config *cfg)
 int doctor_run(const struct config *cfg)
 {
     char err[1024], why[512], lock_path[4096];
-    int config_bad = 0, unreachable = 0;
+    int config_bad = 0, unreachable = 0, refused = 0;
 
-    doctor_line(1, "config", "%s", cfg->path);
+    /* the commands it names run only from a file others cannot change */
+    if (config_check_writable(cfg->path, err, sizeof err) != 0)
+        refused = config_bad = !doctor_line(0, "config", "%s", err);
+    else
+        doctor_line(1, "config", "%s", cfg->path);
 
     struct decoder *dec = decoder_open(cfg->schema, cfg->id_field, cfg->time_field, cfg->fields, cfg->nfields,
                                        err, sizeof err);
@@ -122,5 +126,6 @@ int doctor_run(const struct config *cfg)
     } else {
         doctor_line(1, "flink", "no flink_url: health not probed");
     }
-    return unreachable ? EX_UNAVAILABLE : config_bad ? EX_CONFIG : 0;
+    /* a refused config is refused by every other command, whatever answers */
+    return refused ? EX_CONFIG : unreachable ? EX_UNAVAILABLE : config_bad ? EX_CONFIG : 0;
 }

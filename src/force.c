@@ -1,4 +1,4 @@
-/* force.c -- `spillway force`: override the checker's mode, on the record. */
+/* force.c -- `spillway force`: override the checker's mode, on the record (and notified). */
 #include "force.h"
 
 #include <pwd.h>
@@ -8,6 +8,7 @@
 
 #include "decide.h"
 #include "log.h"
+#include "outbox.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,15 +31,15 @@ int force_run(const struct config *cfg, const char *what, const char *reason)
     }
     if (store_begin(s, err, sizeof err) != 0 || store_state_get(s, &st, err, sizeof err) != 0)
         goto fail;
-    next = st;
-    next.forced = f;
-    next.violations = next.recoveries = 0;
-    if (f != FORCED_AUTO)
-        next.mode = f == FORCED_FALLBACK ? MODE_FALLBACK : MODE_PRIMARY;
+    next = decide_force(&st, f, now);
     snprintf(why, sizeof why, "force %s by %s: %s", what, pw ? pw->pw_name : "?",
              reason && reason[0] ? reason : "no reason given");
-    if (store_transition_insert(s, now, st.mode, next.mode, f, why, err, sizeof err) != 0 ||
-        store_state_put(s, &next, now, err, sizeof err) != 0 || store_commit(s, err, sizeof err) != 0)
+    /* the event is delivered by the next check, as the service user: the
+     * operator running force (root, often) never runs the command */
+    if (store_force_insert(s, now, st.mode, next.mode, f, why, err, sizeof err) != 0 ||
+        store_state_put(s, &next, now, err, sizeof err) != 0 ||
+        outbox_raise_force(cfg, s, st.mode, next.mode, why, now, err, sizeof err) != 0 ||
+        store_commit(s, err, sizeof err) != 0)
         goto fail;
     store_close(s);
     log_info("%s (mode %s -> %s)", why, mode_name(st.mode), mode_name(next.mode));

@@ -99,11 +99,15 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
 rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz)
 {
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, group, err, errsz);
+
+    return conf ? kafka_reader_new_conf(conf, err, errsz) : NULL;
+}
+
+rd_kafka_t *kafka_reader_new_conf(rd_kafka_conf_t *conf, char *err, size_t errsz)
+{
     rd_kafka_t *rk;
     char errstr[512];
 
-    if (conf == NULL)
-        return NULL;
     rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
     /* librdkafka may leave text in errstr on success too: use our own */
     if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {

@@ -30,6 +30,9 @@ int kafka_each_setting(int (*fn)(const char *key, const char *value, int fixed, 
  * Returns NULL with err. Free with kafka_reader_free(). */
 rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz);
 void kafka_reader_free(rd_kafka_t *rk);
+/* The same from a configuration made by kafka_conf_new() and set further
+ * by the caller; conf is consumed either way. */
+rd_kafka_t *kafka_reader_new_conf(rd_kafka_conf_t *conf, char *err, size_t errsz);
 
 /* The number of partitions of the configured topic, found in an all-topics
  * metadata request (asking by name makes brokers with auto-creation, and the

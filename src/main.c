@@ -16,6 +16,7 @@
 #include "drain.h"
 #include "force.h"
 #include "log.h"
+#include "replay.h"
 #include "settings.h"
 #include "status.h"
 #include "store.h"
@@ -46,22 +47,23 @@ static int run_status(const struct invocation *in) { return status_run(in->cfg, 
 static int run_force(const struct invocation *in) { return force_run(in->cfg, in->arg, in->reason); }
 static int run_doctor(const struct invocation *in) { return doctor_run(in->cfg); }
 static int run_config(const struct invocation *in) { return settings_run(in->cfg, (in->options & OPT_JSON) != 0); }
+static int run_replay(const struct invocation *in) { return replay_run(in->cfg, in->arg, (in->options & OPT_JSON) != 0); }
 
 static const struct command {
     const char *name;
     int (*run)(const struct invocation *in);
-    int args;          /* words after the command */
+    const char *args;  /* what the one word after the command is; NULL: none */
     unsigned options;  /* OPT_* it accepts */
     const char *synopsis, *summary;
     const char *help;  /* its own --help, after the synopsis */
 } commands[] = {
-    { "check", run_check, 0, 0, "check", "the checker: probe, record, decide, launch the runner",
+    { "check", run_check, NULL, 0, "check", "the checker: probe, record, decide, launch the runner",
       "Probe the primary (Flink's health, the age of its newest point in InfluxDB, its\n"
       "consumer group's lag), record the check, decide (trip fallback mode after\n"
       "consecutive_violations, resume after consecutive_recoveries) and, in fallback\n"
       "mode, launch the runner unless one holds its lock. Run it every minute.\n"
       "exit: 0 ok, 69 a probe could not be made or the runner could not be launched\n" },
-    { "drain", run_drain, 0, OPT_DRY_RUN, "drain [--dry-run]",
+    { "drain", run_drain, NULL, OPT_DRY_RUN, "drain [--dry-run]",
       "drain one batch: consume, aggregate, predict, write, commit",
       "Read the backlog (between batch_size and max_batch_size messages, at most\n"
       "batch_timeout_seconds of reading), aggregate per id and window, ask the ML\n"
@@ -71,26 +73,36 @@ static const struct command {
       "exit: 0 ok, 69 Kafka, InfluxDB or the ML service unavailable,\n"
       "      75 another runner holds the lock, or the group gave it no partitions\n"
       "      (or took them all), 78 configuration\n" },
-    { "status", run_status, 0, OPT_JSON, "status [--json]",
+    { "status", run_status, NULL, OPT_JSON, "status [--json]",
       "mode, counters, checks, runs, backlog and episodes",
       "The mode and since when, the counters, the last checks, runs, transitions and\n"
       "episodes, the quarantine, and the fallback's backlog per partition in Kafka\n"
       "with the time to catch up at the recent drain rate.\n"
       "  --json      all of it as one JSON object on stdout\n" },
-    { "force", run_force, 1, OPT_REASON, "force fallback|primary|auto [--reason TEXT]",
+    { "force", run_force, "one of fallback, primary or auto", OPT_REASON, "force fallback|primary|auto [--reason TEXT]",
       "override the checker's decision, until force auto",
       "Force fallback or primary mode, or give the decision back to the checker\n"
       "(auto). Recorded as a transition, with who ran it and why.\n"
       "  --reason TEXT   why, for the record\n" },
-    { "doctor", run_doctor, 0, 0, "doctor", "check config, schema, state, Kafka, InfluxDB, ML, Flink",
+    { "doctor", run_doctor, NULL, 0, "doctor", "check config, schema, state, Kafka, InfluxDB, ML, Flink",
       "One line per dependency: the configuration, the Avro schema, the state file,\n"
       "Kafka (the topic, both groups' lag), InfluxDB, the ML service and Flink.\n"
       "exit: 0 when everything answers, 69 when something does not, 78 configuration\n" },
-    { "config", run_config, 0, OPT_JSON, "config [--json]", "the effective configuration and where each value came from",
+    { "config", run_config, NULL, OPT_JSON, "config [--json]", "the effective configuration and where each value came from",
       "Every key spillway knows with its value and its origin (default, or\n"
       "FILE:LINE), the [kafka] properties passed to librdkafka, and the librdkafka\n"
       "properties spillway sets itself. Secrets are masked.\n"
       "  --json      as a JSON array of {section, key, value, origin}\n" },
+    { "replay", run_replay, "a trace file", OPT_JSON, "replay FILE [--json]",
+      "the checker's decisions over a recorded trace",
+      "Run the checker's own decision, with this configuration, over FILE: a state\n"
+      "database (its recorded checks; its force overrides applied) or a CSV with the\n"
+      "header time,latency_seconds,lag_messages,lag_seconds,flink. One line per check\n"
+      "(time, verdict, mode, action, what prediction said, reason), then\n"
+      "  replay: C checks, T trips, R resumes, first trip at TIME\n"
+      "Nothing is probed, written or launched.\n"
+      "  --json      as one JSON object {checks, summary}\n"
+      "exit: 0 ok, 65 FILE is not a trace (the line named), 66 FILE cannot be read\n" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -171,8 +183,8 @@ static const struct command *parse_command(int argc, char **argv, unsigned given
         usage_error("unknown command \"%s\"", argv[optind]);
         return NULL;
     }
-    if (argc - optind - 1 != cmd->args) {
-        usage_error("%s takes %s", cmd->name, cmd->args ? "one of fallback, primary or auto" : "no arguments");
+    if (argc - optind - 1 != (cmd->args != NULL)) {
+        usage_error("%s takes %s", cmd->name, cmd->args ? cmd->args : "no arguments");
         return NULL;
     }
     for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++) {
@@ -230,6 +242,13 @@ int main(int argc, char **argv)
         return EX_SOFTWARE;
     }
     if (config_load(&cfg, in.config_path, err, sizeof err) != 0) {
+        log_err("%s", err);
+        config_free(&cfg);
+        curl_global_cleanup();
+        return EX_CONFIG;
+    }
+    /* before any command it names can run; doctor reports it itself */
+    if (cmd->run != run_doctor && config_check_writable(in.config_path, err, sizeof err) != 0) {
         log_err("%s", err);
         config_free(&cfg);
         curl_global_cleanup();

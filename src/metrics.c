@@ -13,10 +13,11 @@ static int metric(struct buf *b, json_t *row, const char *col, const char *name,
     json_t *v = json_object_get(row, col);
     char num[40];
 
-    if (!json_is_number(v))
-        return 0; /* unknown: leave the metric out rather than invent a value */
+    /* unknown: declared, but no sample rather than an invented value */
+    if (buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) != 0 || !json_is_number(v))
+        return json_is_number(v) ? -1 : 0;
     fmt_double(num, sizeof num, json_number_value(v));
-    return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, type, name, num);
+    return buf_printf(b, "%s %s\n", name, num);
 }
 
 /* spillway_runs_total{outcome=...} for every outcome a finished run can
@@ -33,6 +34,38 @@ static int metrics_runs(struct buf *b, const char *by_outcome_json)
                         (long long)json_integer_value(json_object_get(counts, name)));
     }
     json_decref(counts);
+    return rc;
+}
+
+/* spillway_partition_lag_messages and _time_lag_seconds{partition=...}
+ * from the last check's partitions (declared without samples when it has
+ * none). */
+static int metrics_partitions(struct buf *b, const char *partitions_json)
+{
+    json_t *parts = json_loads(partitions_json ? partitions_json : "[]", 0, NULL), *p;
+    size_t i;
+    int rc = 0;
+    char num[40];
+
+    rc = buf_printf(b, "# HELP spillway_partition_lag_messages The primary group's lag per partition.\n"
+                       "# TYPE spillway_partition_lag_messages gauge\n");
+    json_array_foreach(parts, i, p) {
+        rc = rc ? rc : buf_printf(b, "spillway_partition_lag_messages{partition=\"%lld\"} %lld\n",
+                                  (long long)json_integer_value(json_object_get(p, "partition")),
+                                  (long long)json_integer_value(json_object_get(p, "lag")));
+    }
+    if (rc == 0)
+        rc = buf_printf(b, "# HELP spillway_partition_time_lag_seconds The age of the first message the primary"
+                           " has not committed, per partition.\n# TYPE spillway_partition_time_lag_seconds gauge\n");
+    json_array_foreach(parts, i, p) {
+        json_t *v = json_object_get(p, "time_lag_s");
+        if (rc || !json_is_number(v))
+            continue;
+        fmt_double(num, sizeof num, json_number_value(v));
+        rc = buf_printf(b, "spillway_partition_time_lag_seconds{partition=\"%lld\"} %s\n",
+                        (long long)json_integer_value(json_object_get(p, "partition")), num);
+    }
+    json_decref(parts);
     return rc;
 }
 
@@ -60,6 +93,17 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
         { "run_at", "spillway_last_run_timestamp_seconds", "gauge", "When the last run ended." },
         { "run_seconds", "spillway_last_run_duration_seconds", "gauge", "How long it took." },
         { "quarantine", "spillway_quarantine_total", "counter", "Quarantined messages and aggregates." },
+        { "time_lag_s", "spillway_primary_time_lag_seconds", "gauge",
+          "The largest time lag over partitions in Kafka at the last check." },
+        { "predicted_crossing", "spillway_prediction_crossing", "gauge",
+          "1 when the last check's time lag trend crosses the threshold within the horizon." },
+        { "projection_s", "spillway_prediction_projection_seconds", "gauge",
+          "The time lag the trend projects at the horizon, at the last check." },
+        { "flapping", "spillway_flapping", "gauge", "1 while mode changes are flapping." },
+        { "runs_failing", "spillway_runs_failed_in_a_row", "gauge", "The latest runs that failed, in a row." },
+        { "notify_pending", "spillway_notifications_pending", "gauge", "Events not delivered yet." },
+        { "notify_dead", "spillway_notifications_dead", "gauge", "Events given up on after max_attempts." },
+        { "notify_delivered", "spillway_notifications_delivered", "gauge", "Events delivered (kept keep_days)." },
     };
     json_t *all = store_metrics(s, err, errsz);
     json_t *row = json_array_get(all, 0);
@@ -85,6 +129,7 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
         if (metric(&b, row, rows[i].col, rows[i].name, rows[i].type, rows[i].help) != 0)
             goto oom;
     if (metrics_runs(&b, json_string_value(json_object_get(row, "runs_by_outcome"))) != 0 ||
+        metrics_partitions(&b, json_string_value(json_object_get(row, "partitions"))) != 0 ||
         buf_printf(&tmp, "%s.tmp.%d", path, (int)getpid()))
         goto oom;
     if ((fp = fopen(tmp.data, "w")) == NULL || fwrite(b.data, 1, b.len, fp) != b.len) {

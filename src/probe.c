@@ -8,7 +8,7 @@
 
 #include "http.h"
 #include "influx.h"
-#include "kafka.h"
+#include "lagprobe.h"
 #include "util.h"
 
 /* GET base + path into body; 0 on 200, else -1 with *timed_out set when the
@@ -157,11 +157,22 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
         add_err(errs, errsz, err);
 
     if (cfg->lag_probe || cfg->max_primary_lag_messages > 0) {
+        struct partition_lag *parts;
+        int32_t n;
         obs->lag_probed = 1;
-        if (kafka_group_lag(cfg, cfg->primary_group, (int)cfg->probe_timeout_seconds * 1000, &obs->lag, err,
-                            sizeof err) == 0)
+        if (lagprobe_read(cfg, now_ms, (int)cfg->probe_timeout_seconds * 1000, &parts, &n, err, sizeof err) == 0) {
             obs->lag_known = 1;
-        else
+            lagprobe_summarize(parts, n, obs);
+            obs->partitions_json = lagprobe_json(parts, n); /* NULL (no memory): not recorded */
+            free(parts);
+        } else {
             add_err(errs, errsz, err);
+        }
     }
+}
+
+void probe_release(struct observation *obs)
+{
+    free((char *)obs->partitions_json);
+    obs->partitions_json = NULL;
 }

@@ -1,6 +1,7 @@
 /* probe.h -- what one check observes: the primary's health (Flink's REST
  * API), its latency (the newest point it wrote to InfluxDB) and, optionally,
- * its consumer group's lag (Kafka). Each probe has its own timeout, so a
+ * its consumer group's lag per partition in messages and seconds (Kafka,
+ * lagprobe.h). Each probe has its own timeout, so a
  * check always ends well inside its interval; a probe that cannot be made
  * leaves its part of the observation unknown, with the reason in err. */
 #ifndef SPILLWAY_PROBE_H
@@ -13,10 +14,14 @@
 #include "decide.h"
 
 /* Fill obs from every configured probe, with now_ms as "now" (the clock is
- * read once per check). errs receives the reasons of the probes that failed,
- * "; "-separated (empty when none). why holds obs->why_unhealthy. */
+ * read once per check): health, latency, and the lag per partition in
+ * messages and seconds (lagprobe.h). errs receives the reasons of the
+ * probes that failed, "; "-separated (empty when none). why holds
+ * obs->why_unhealthy. Release obs with probe_release(). */
 void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs, char *why, size_t whysz,
                char *errs, size_t errsz);
+/* Free what probe_all() allocated in obs (its partitions_json). */
+void probe_release(struct observation *obs);
 
 /* The primary's latency: now_ms minus the time of its newest point in the
  * lookback window (0 for a point from the future), or the lookback itself

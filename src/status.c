@@ -1,4 +1,4 @@
-/* status.c -- `spillway status`: the mode, counters, checks, runs, backlog and episodes (table or JSON). */
+/* status.c -- `spillway status`: mode, counters, detection, notifications, checks, runs, backlog, episodes. */
 #include "status.h"
 
 #include <jansson.h>
@@ -143,6 +143,67 @@ static int status_redact(json_t *v)
     return 0;
 }
 
+static double dbl(json_t *row, const char *key) { return json_number_value(json_object_get(row, key)); }
+
+/* Hysteresis, flapping and what the prediction said at the last check. */
+static void print_detection(const struct config *cfg, json_t *all)
+{
+    json_t *det = json_object_get(all, "detection");
+    const char *pred = str(det, "predicted");
+
+    if (json_is_string(json_object_get(det, "flapping_since")))
+        printf("flapping:    since %s (%lld mode changes in %llds)%s\n", str(det, "flapping_since"),
+               (long long)cfg->flap_changes, (long long)cfg->flap_window_seconds,
+               cfg->flap_pin ? "; pinned to fallback until the primary holds for flap_window_seconds" : "");
+    if (json_is_string(json_object_get(det, "recovering_since")))
+        printf("recovering:  since %s (resume_hold_seconds %lld, min_fallback_seconds %lld)\n",
+               str(det, "recovering_since"), (long long)cfg->resume_hold_seconds,
+               (long long)cfg->min_fallback_seconds);
+    printf("prediction:  %s", predict_mode_name(cfg->predict));
+    if (cfg->predict != PREDICT_OFF && json_is_number(json_object_get(det, "slope")))
+        printf(", last check %s: time lag %.2fs, slope %.3fs/s, %.0fs in %llds (threshold %llds)", pred,
+               dbl(det, "time_lag_s"), dbl(det, "slope"), dbl(det, "projection_s"),
+               (long long)cfg->predict_horizon_seconds, (long long)cfg->latency_threshold_seconds);
+    else if (cfg->predict != PREDICT_OFF)
+        printf(", last check %s", strcmp(pred, "-") ? pred : "off (no time lag: lag_probe off or failed)");
+    if (cfg->predict == PREDICT_SHADOW)
+        printf("; would have tripped %lld times in the recorded checks", num(det, "would_trips"));
+    printf("\n");
+}
+
+static void print_notifications(const struct config *cfg, json_t *all)
+{
+    json_t *n = json_object_get(all, "notifications");
+    char buf[LOG_MSG_MAX], next[64] = "";
+
+    if (!cfg->notify_command[0] && num(n, "pending") + num(n, "dead") + num(n, "delivered") == 0)
+        return;
+    if (json_is_string(json_object_get(n, "next_attempt")))
+        snprintf(next, sizeof next, " (next attempt %s)", str(n, "next_attempt"));
+    printf("notify:      %lld pending%s, %lld dead, %lld delivered%s%s\n", num(n, "pending"), next, num(n, "dead"),
+           num(n, "delivered"), json_is_string(json_object_get(n, "last_error")) ? "; last error: " : "",
+           json_is_string(json_object_get(n, "last_error")) ? text(n, "last_error", buf, sizeof buf) : "");
+}
+
+/* The lag of each partition at the last check, in messages and seconds. */
+static void print_partitions(json_t *all)
+{
+    json_t *det = json_object_get(all, "detection");
+    json_t *parts = json_object_get(det, "partitions"), *row;
+    size_t i;
+
+    if (json_array_size(parts) == 0)
+        return;
+    printf("\nprimary lag per partition (check at %s):\n  %-9s %12s %12s\n", str(det, "at"), "partition",
+           "messages", "time lag");
+    json_array_foreach(parts, i, row) {
+        char t[32] = "unknown";
+        if (json_is_number(json_object_get(row, "time_lag_s")))
+            snprintf(t, sizeof t, "%.2fs", dbl(row, "time_lag_s"));
+        printf("  %-9lld %12lld %12s\n", num(row, "partition"), num(row, "lag"), t);
+    }
+}
+
 static void print_table(const struct config *cfg, json_t *all)
 {
     json_t *state = json_array_get(json_object_get(all, "state"), 0);
@@ -165,15 +226,21 @@ static void print_table(const struct config *cfg, json_t *all)
     if (num(q, "unverified"))
         printf("; %lld of them unverified (their run died around its commit)", num(q, "unverified"));
     printf("\n");
-    printf("\nlast checks:\n  %-24s %-13s %10s %-9s %-8s %s\n", "at", "verdict", "latency", "mode", "counts", "action");
+    print_detection(cfg, all);
+    print_notifications(cfg, all);
+    printf("\nlast checks:\n  %-24s %-13s %10s %10s %-9s %-8s %-13s %-10s %s\n", "at", "verdict", "latency",
+           "time lag", "mode", "counts", "action", "signal", "predicted");
     json_array_foreach(json_object_get(all, "checks"), i, row) {
-        json_t *lat = json_object_get(row, "latency_s");
-        char latency[32] = "unknown", counts[32];
+        json_t *lat = json_object_get(row, "latency_s"), *tl = json_object_get(row, "time_lag_s");
+        char latency[32] = "unknown", time_lag[32] = "-", counts[32];
         if (json_is_number(lat))
             snprintf(latency, sizeof latency, "%.2fs", json_number_value(lat));
+        if (json_is_number(tl))
+            snprintf(time_lag, sizeof time_lag, "%.2fs", json_number_value(tl));
         snprintf(counts, sizeof counts, "%lld/%lld", num(row, "violations"), num(row, "recoveries"));
-        printf("  %-24s %-13s %10s %-9s %-8s %s\n", str(row, "at"), str(row, "verdict"), latency, str(row, "mode"),
-               counts, str(row, "action"));
+        printf("  %-24s %-13s %10s %10s %-9s %-8s %-13s %-10s %s\n", str(row, "at"), str(row, "verdict"), latency,
+               time_lag, str(row, "mode"), counts, str(row, "action"),
+               strcmp(str(row, "cause"), "none") ? str(row, "cause") : "-", str(row, "predicted"));
     }
     printf("\nlast runs:\n  %-4s %-24s %-13s %-14s %9s %7s %6s %8s %7s %5s %s\n", "id", "started", "outcome",
            "ended by", "messages", "points", "quar.", "skipped", "redone", "lost", "error");
@@ -204,6 +271,7 @@ static void print_table(const struct config *cfg, json_t *all)
             printf("\n");
         }
     }
+    print_partitions(all);
     printf("\nlast episodes (fallback mode):\n  %-24s %-24s %5s %10s %10s\n", "began", "ended", "runs", "drained",
            "skipped");
     json_array_foreach(json_object_get(all, "episodes"), i, row)
@@ -214,6 +282,20 @@ static void print_table(const struct config *cfg, json_t *all)
         printf("  %-24s %s -> %s: %s\n", str(row, "at"), str(row, "from_mode"), str(row, "to_mode"),
                text(row, "reason", buf, sizeof buf));
     }
+}
+
+/* The one-row detection and notifications as objects, the partitions as
+ * an array (they are stored as JSON text). */
+static int status_unwrap(json_t *all)
+{
+    json_t *det = json_array_get(json_object_get(all, "detection"), 0);
+    json_t *parts = json_loads(str(det, "partitions"), 0, NULL);
+
+    if (det == NULL)
+        return -1;
+    json_object_set(all, "detection", det);
+    json_object_set(all, "notifications", json_array_get(json_object_get(all, "notifications"), 0));
+    return json_object_set_new(det, "partitions", parts ? parts : json_array());
 }
 
 int status_run(const struct config *cfg, int json)
@@ -234,7 +316,7 @@ int status_run(const struct config *cfg, int json)
         goto out;
     }
     status_backlog(cfg, all);
-    if (status_redact(all) != 0) {
+    if (status_unwrap(all) != 0 || status_redact(all) != 0) {
         log_err("status: out of memory");
         code = EX_SOFTWARE;
         goto out;

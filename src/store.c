@@ -90,7 +90,46 @@ static const char *const migrations[] = {
     "CREATE INDEX quarantine_at ON quarantine (at);",
     /* 5: the backlog a run found (the messages its batches were sized from) */
     "ALTER TABLE runs ADD COLUMN backlog INTEGER;",
-    /* 6: exactness at the quarantine's boundary. A run's token (its done
+    /* 6: detection: the time lag per partition and which signal made a
+     * violation, the prediction's record, hysteresis and flapping in the
+     * state, and force overrides told from automatic changes (replay) */
+    "ALTER TABLE checks ADD COLUMN cause TEXT;"               /* cause_name() */
+    "ALTER TABLE checks ADD COLUMN time_lag_s REAL;"          /* the largest over partitions; NULL: not read */
+    "ALTER TABLE checks ADD COLUMN time_lag_partition INTEGER;"
+    "ALTER TABLE checks ADD COLUMN partitions TEXT;"          /* JSON: [{partition, lag, time_lag_s}] */
+    "ALTER TABLE checks ADD COLUMN predicted TEXT;"           /* predicted_name(); NULL: off */
+    "ALTER TABLE checks ADD COLUMN slope REAL;"               /* time lag seconds per second */
+    "ALTER TABLE checks ADD COLUMN projection_s REAL;"
+    "ALTER TABLE state ADD COLUMN recovering_since TEXT;"
+    "ALTER TABLE state ADD COLUMN flapping_since TEXT;"
+    "ALTER TABLE state ADD COLUMN shadow_violations INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE transitions ADD COLUMN kind TEXT NOT NULL DEFAULT 'auto';" /* auto | force */
+    "UPDATE transitions SET kind = 'force' WHERE reason LIKE 'force %';"
+    "CREATE INDEX transitions_at ON transitions (at);"
+    /* the per-partition detail goes before the check (store_prune_partitions) */
+    "CREATE INDEX checks_partitions_at ON checks (at) WHERE partitions IS NOT NULL;",
+    /* 7: notifications: events written with the transition that raised
+     * them, delivered at least once by the checker */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  uid TEXT NOT NULL UNIQUE,"        /* SPILLWAY_ID */
+    "  event TEXT NOT NULL,"             /* trip, resume, force, runs_failing, episode_long, flapping */
+    "  at TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  previous_mode TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  latency_s REAL,"
+    "  lag INTEGER,"
+    "  lag_s REAL,"
+    "  ref TEXT,"                        /* what it is about, for an event raised once (a run id, an episode) */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at TEXT NOT NULL,"           /* not tried again before */
+    "  delivered_at TEXT,"
+    "  dead_at TEXT,"
+    "  last_error TEXT"
+    ");"
+    "CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;",
+    /* 8: exactness at the quarantine's boundary. A run's token (its done
      * marks carry it), and what it re-read that the primary had processed.
      * A quarantine row belongs to a batch (seq on its partition), holds count
      * messages, and is provisional until its run's commit lands (ledger.h):
@@ -634,8 +673,9 @@ int store_begin(struct store *s, char *err, size_t errsz) { return store_exec(s,
 int store_commit(struct store *s, char *err, size_t errsz) { return store_exec(s, "COMMIT", err, errsz); }
 void store_rollback(struct store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
 
-/* Epoch ms of an ISO time column, INT64_MIN for NULL. */
-#define STORE_EPOCH_MS(col) "CAST((julianday(" col ") - 2440587.5) * 86400000.0 AS INTEGER)"
+/* A stored ISO 8601 time as epoch milliseconds, in SQL (NULL stays NULL). */
+#define SQL_MS(col) "CAST(round((julianday(" col ") - 2440587.5) * 86400000.0) AS INTEGER)"
+
 
 int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t errsz)
 {
@@ -644,7 +684,7 @@ int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t
 
     *since_ms = INT64_MIN;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT " STORE_EPOCH_MS("min(started_at)") " FROM runs WHERE ml = 'failed'"
+                           "SELECT " SQL_MS("min(started_at)") " FROM runs WHERE ml = 'failed'"
                            " AND id > coalesce((SELECT max(id) FROM runs WHERE ml = 'ok'), 0)",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
@@ -661,7 +701,7 @@ int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since
     sqlite3_stmt *st;
     int rc;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT level, " STORE_EPOCH_MS("level_since") " FROM state", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(s->db, "SELECT level, " SQL_MS("level_since") " FROM state", -1, &st, NULL) !=
         SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -711,19 +751,36 @@ int store_state_get(struct store *s, struct check_state *st, char *err, size_t e
     sqlite3_stmt *q;
     int rc = -1;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT mode, forced, violations, recoveries FROM state WHERE id = 1", -1,
-                           &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT mode, forced, violations, recoveries, " SQL_MS("since") ", "
+                           SQL_MS("recovering_since") ", " SQL_MS("flapping_since") ", shadow_violations"
+                           " FROM state WHERE id = 1", -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     if (sqlite3_step(q) == SQLITE_ROW && mode_parse((const char *)sqlite3_column_text(q, 0), &st->mode) == 0 &&
         forced_parse((const char *)sqlite3_column_text(q, 1), &st->forced) == 0) {
         st->violations = sqlite3_column_int64(q, 2);
         st->recoveries = sqlite3_column_int64(q, 3);
+        st->since_ms = sqlite3_column_int64(q, 4);
+        st->recovering_since_ms = sqlite3_column_int64(q, 5); /* NULL reads as 0: none */
+        st->flapping_since_ms = sqlite3_column_int64(q, 6);
+        st->shadow_violations = sqlite3_column_int64(q, 7);
         rc = 0;
     } else {
         snprintf(err, errsz, "state database: the state row is missing or damaged");
     }
     sqlite3_finalize(q);
     return rc;
+}
+
+/* Bind epoch milliseconds as ISO 8601 text, or NULL for 0. */
+static void bind_ms(sqlite3_stmt *q, int i, int64_t ms)
+{
+    char at[32];
+
+    if (ms == 0)
+        return; /* unbound: NULL */
+    fmt_iso_ms(at, sizeof at, ms);
+    sqlite3_bind_text(q, i, at, -1, SQLITE_TRANSIENT);
 }
 
 int store_state_put(struct store *s, const struct check_state *st, int64_t since_ms, char *err, size_t errsz)
@@ -734,7 +791,8 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
     fmt_iso_ms(at, sizeof at, since_ms);
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE state SET mode = ?, forced = ?, violations = ?, recoveries = ?,"
-                           " since = CASE WHEN mode = ? THEN since ELSE ? END WHERE id = 1",
+                           " since = CASE WHEN mode = ? THEN since ELSE ? END, recovering_since = ?,"
+                           " flapping_since = ?, shadow_violations = ? WHERE id = 1",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     /* (the CASE reads the row as it was: since moves only with the mode) */
@@ -744,7 +802,30 @@ int store_state_put(struct store *s, const struct check_state *st, int64_t since
     sqlite3_bind_int64(q, 4, st->recoveries);
     sqlite3_bind_text(q, 5, mode_name(st->mode), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 6, at, -1, SQLITE_TRANSIENT);
+    bind_ms(q, 7, st->recovering_since_ms);
+    bind_ms(q, 8, st->flapping_since_ms);
+    sqlite3_bind_int64(q, 9, st->shadow_violations);
     return store_done(s, q, "update state", err, errsz);
+}
+
+/* The detection columns of a check, from parameter i on: cause, time lag
+ * and its partition, the partitions, what the prediction said. */
+static void store_bind_detection(sqlite3_stmt *q, int i, const struct observation *o, const struct decision *d)
+{
+    sqlite3_bind_text(q, i, cause_name(d->cause), -1, SQLITE_STATIC);
+    if (o->lag_probed && o->time_lag_known) {
+        sqlite3_bind_double(q, i + 1, o->time_lag_s);
+        if (o->time_lag_partition >= 0)
+            sqlite3_bind_int(q, i + 2, o->time_lag_partition);
+    }
+    if (o->partitions_json)
+        sqlite3_bind_text(q, i + 3, o->partitions_json, -1, SQLITE_STATIC);
+    if (d->predicted != PREDICTED_OFF)
+        sqlite3_bind_text(q, i + 4, predicted_name(d->predicted), -1, SQLITE_STATIC);
+    if (d->trend.made) {
+        sqlite3_bind_double(q, i + 5, d->trend.slope);
+        sqlite3_bind_double(q, i + 6, d->trend.projection);
+    }
 }
 
 int store_check_insert(struct store *s, int64_t at_ms, const struct observation *o, const struct decision *d,
@@ -756,7 +837,9 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
     fmt_iso_ms(at, sizeof at, at_ms);
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO checks (at, latency_s, lag, healthy, verdict, violations, recoveries, mode,"
-                           " forced, action, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           " forced, action, reason, error, cause, time_lag_s, time_lag_partition, partitions,"
+                           " predicted, slope, projection_s)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(q, 1, at, -1, SQLITE_TRANSIENT);
@@ -775,6 +858,7 @@ int store_check_insert(struct store *s, int64_t at_ms, const struct observation 
     sqlite3_bind_text(q, 11, d->reason, -1, SQLITE_STATIC);
     if (error && error[0])
         sqlite3_bind_text(q, 12, error, -1, SQLITE_STATIC);
+    store_bind_detection(q, 13, o, d);
     if (store_done(s, q, "insert check", err, errsz) != 0)
         return -1;
     *check_id = sqlite3_last_insert_rowid(s->db);
@@ -799,15 +883,16 @@ int store_check_action(struct store *s, int64_t check_id, enum check_action acti
     return store_done(s, q, "update check", err, errsz);
 }
 
-int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
-                            const char *reason, char *err, size_t errsz)
+static int store_transition_kind(struct store *s, const char *kind, int64_t at_ms, enum mode from, enum mode to,
+                                 enum forced forced, const char *reason, char *err, size_t errsz)
 {
     char at[32];
     sqlite3_stmt *q;
 
     fmt_iso_ms(at, sizeof at, at_ms);
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO transitions (at, from_mode, to_mode, forced, reason) VALUES (?, ?, ?, ?, ?)",
+                           "INSERT INTO transitions (at, from_mode, to_mode, forced, reason, kind)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(q, 1, at, -1, SQLITE_TRANSIENT);
@@ -815,7 +900,20 @@ int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum
     sqlite3_bind_text(q, 3, mode_name(to), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, forced_name(forced), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, kind, -1, SQLITE_STATIC);
     return store_done(s, q, "insert transition", err, errsz);
+}
+
+int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
+                            const char *reason, char *err, size_t errsz)
+{
+    return store_transition_kind(s, "auto", at_ms, from, to, forced, reason, err, errsz);
+}
+
+int store_force_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
+                       const char *reason, char *err, size_t errsz)
+{
+    return store_transition_kind(s, "force", at_ms, from, to, forced, reason, err, errsz);
 }
 
 /* What `spillway status` shows, key by key. */
@@ -825,7 +923,7 @@ static const struct {
     { "state", "SELECT mode, forced, since, violations, recoveries, level, level_since,"
                " (SELECT reason FROM levels ORDER BY id DESC LIMIT 1) AS level_reason FROM state" },
     { "checks", "SELECT at, verdict, latency_s, lag, healthy, violations, recoveries, mode, forced, action, reason,"
-                " error FROM checks ORDER BY id DESC LIMIT 10" },
+                " error, cause, time_lag_s, predicted FROM checks ORDER BY id DESC LIMIT 10" },
     { "runs", "SELECT id, started_at, ended_at, outcome, exit_code, ended_by, messages, quarantined, aggregates,"
               " points, skipped, redone, lost_partitions, join_s, backlog, offsets, error FROM runs"
               " ORDER BY id DESC LIMIT 5" },
@@ -859,6 +957,21 @@ static const struct {
               "   / nullif((julianday('now') - julianday(min(started_at))) * 86400.0, 0), 0) AS messages_per_minute"
               " FROM runs WHERE started_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')"
               " AND outcome != 'running'" },
+    /* the last check's detection: per partition, the prediction; the
+     * hysteresis and flapping state */
+    { "detection", "SELECT c.at, c.cause, c.time_lag_s, c.time_lag_partition, c.partitions, c.predicted, c.slope,"
+                   " c.projection_s, s.since, s.recovering_since, s.flapping_since, s.shadow_violations,"
+                   " (SELECT count(*) FROM checks WHERE predicted = 'would_trip') AS would_trips,"
+                   " (SELECT count(*) FROM checks WHERE cause = 'predicted') AS predicted_violations"
+                   " FROM state s LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c" },
+    { "notifications", "SELECT coalesce(sum(delivered_at IS NULL AND dead_at IS NULL), 0) AS pending,"
+                       " coalesce(sum(dead_at IS NOT NULL), 0) AS dead,"
+                       " coalesce(sum(delivered_at IS NOT NULL), 0) AS delivered,"
+                       " min(CASE WHEN delivered_at IS NULL AND dead_at IS NULL THEN next_at END) AS next_attempt,"
+                       " (SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1)"
+                       "   AS last_error FROM outbox" },
+    { "events", "SELECT id, uid, event, at, mode, previous_mode, attempts, next_at, delivered_at, dead_at, last_error,"
+                " reason FROM outbox ORDER BY id DESC LIMIT 5" },
 };
 
 int store_status(struct store *s, json_t *out, char *err, size_t errsz)
@@ -886,7 +999,14 @@ static const char store_metrics_sql[] =
     "  r.messages, r.points, r.quarantined, r.exit_code, r.backlog,"
     "  (julianday(r.ended_at) - 2440587.5) * 86400.0 AS run_at,"
     "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0 AS run_seconds,"
-    "  (SELECT count(*) FROM quarantine WHERE state IN ('final', 'unverified')) AS quarantine"
+    "  (SELECT count(*) FROM quarantine WHERE state IN ('final', 'unverified')) AS quarantine,"
+    "  c.time_lag_s, c.partitions, c.predicted IN ('crossing', 'would_trip') AS predicted_crossing, c.projection_s,"
+    "  s.flapping_since IS NOT NULL AS flapping,"
+    "  (SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL) AS notify_pending,"
+    "  (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS notify_dead,"
+    "  (SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL) AS notify_delivered,"
+    "  (SELECT count(*) FROM runs WHERE outcome IN ('failed', 'abandoned') AND id > (SELECT coalesce(max(id), 0)"
+    "     FROM runs WHERE outcome NOT IN ('failed', 'abandoned', 'running'))) AS runs_failing"
     " FROM state s"
     " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
     " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";
@@ -928,4 +1048,342 @@ json_t *store_query_json(struct store *s, const char *sql, char *err, size_t err
         return NULL;
     }
     return rows;
+}
+
+/* ---- the checker's history, the outbox of notifications, replay's reading ---- */
+
+int store_recent_checks(struct store *s, size_t n, struct recent_check *out, size_t *got, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    size_t k = 0;
+    int rc = SQLITE_DONE;
+
+    *got = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT " SQL_MS("at") ", time_lag_s FROM checks ORDER BY id DESC LIMIT ?", -1, &q,
+                           NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    while (k < n && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        /* newest first from SQLite: filled from the end */
+        struct recent_check *r = &out[n - 1 - k++];
+        r->at_ms = sqlite3_column_int64(q, 0);
+        r->time_lag_known = sqlite3_column_type(q, 1) != SQLITE_NULL;
+        r->time_lag_s = sqlite3_column_double(q, 1);
+    }
+    sqlite3_finalize(q);
+    if (k < n && rc != SQLITE_DONE)
+        return store_fail(s, err, errsz, "read recent checks");
+    memmove(out, out + (n - k), k * sizeof *out);
+    *got = k;
+    return 0;
+}
+
+int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t max, size_t *got, char *err,
+                       size_t errsz)
+{
+    sqlite3_stmt *q;
+    char after[32];
+    int rc;
+
+    *got = 0;
+    fmt_iso_ms(after, sizeof after, after_ms);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " SQL_MS("at") " FROM (SELECT at, id FROM transitions WHERE kind = 'auto'"
+                           " AND from_mode != to_mode AND at > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, after, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)max);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && *got < max)
+        out[(*got)++] = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return store_fail(s, err, errsz, "read mode changes");
+    return 0;
+}
+
+int store_runs_failing(struct store *s, int64_t *count, int64_t *first_id, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    *count = *first_id = 0;
+    /* after the last run that did not fail; a run still going neither
+     * breaks nor extends the streak */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), coalesce(min(id), 0) FROM runs WHERE outcome IN ('failed', 'abandoned')"
+                           " AND id > (SELECT coalesce(max(id), 0) FROM runs"
+                           "           WHERE outcome NOT IN ('failed', 'abandoned', 'running'))",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(q, 0);
+        *first_id = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : store_fail(s, err, errsz, "read failing runs");
+}
+
+int store_outbox_add(struct store *s, const struct outbox_event *e, char *err, size_t errsz)
+{
+    const struct observation *o = e->obs;
+    sqlite3_stmt *q;
+    char at[32];
+
+    fmt_iso_ms(at, sizeof at, e->at_ms);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO outbox (uid, event, at, mode, previous_mode, reason, latency_s, lag, lag_s,"
+                           " ref, next_at) VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?2)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, e->event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, mode_name(e->mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, mode_name(e->previous_mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, e->reason, -1, SQLITE_STATIC);
+    if (o && o->latency_known)
+        sqlite3_bind_double(q, 6, o->latency_s);
+    if (o && o->lag_probed && o->lag_known)
+        sqlite3_bind_int64(q, 7, o->lag);
+    if (o && o->lag_probed && o->time_lag_known)
+        sqlite3_bind_double(q, 8, o->time_lag_s);
+    if (e->ref)
+        sqlite3_bind_text(q, 9, e->ref, -1, SQLITE_STATIC);
+    return store_done(s, q, "add to the outbox", err, errsz);
+}
+
+int store_outbox_has(struct store *s, const char *event, const char *ref, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM outbox WHERE event = ? AND ref = ? LIMIT 1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, ref, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, err, errsz, "read the outbox");
+    return rc == SQLITE_ROW;
+}
+
+static void copy_col(sqlite3_stmt *q, int i, char *out, size_t outsz)
+{
+    const char *v = (const char *)sqlite3_column_text(q, i);
+
+    snprintf(out, outsz, "%s", v ? v : "");
+}
+
+int store_outbox_head(struct store *s, struct outbox_row *r, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, uid, event, at, mode, previous_mode, reason, latency_s, lag, lag_s, attempts, "
+                           SQL_MS("next_at") " FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL"
+                           " ORDER BY id LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(q, 0);
+        copy_col(q, 1, r->uid, sizeof r->uid);
+        copy_col(q, 2, r->event, sizeof r->event);
+        copy_col(q, 3, r->at, sizeof r->at);
+        copy_col(q, 4, r->mode, sizeof r->mode);
+        copy_col(q, 5, r->previous_mode, sizeof r->previous_mode);
+        r->reason = strdup(sqlite3_column_text(q, 6) ? (const char *)sqlite3_column_text(q, 6) : "");
+        r->latency_known = sqlite3_column_type(q, 7) != SQLITE_NULL;
+        r->latency_s = sqlite3_column_double(q, 7);
+        r->lag_known = sqlite3_column_type(q, 8) != SQLITE_NULL;
+        r->lag = sqlite3_column_int64(q, 8);
+        r->lag_s_known = sqlite3_column_type(q, 9) != SQLITE_NULL;
+        r->lag_s = sqlite3_column_double(q, 9);
+        r->attempts = sqlite3_column_int64(q, 10);
+        r->next_at_ms = sqlite3_column_int64(q, 11);
+    }
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW && r->reason == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, err, errsz, "read the outbox");
+    return rc == SQLITE_ROW;
+}
+
+int store_outbox_attempt(struct store *s, int64_t id, int64_t now_ms, enum outbox_result result, int64_t next_at_ms,
+                         const char *error, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+                           " delivered_at = CASE WHEN ?2 = 0 THEN ?3 END, dead_at = CASE WHEN ?2 = 2 THEN ?3 END,"
+                           " next_at = coalesce(?4, next_at) WHERE id = ?5",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if (error && error[0])
+        sqlite3_bind_text(q, 1, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, (int)result);
+    bind_ms(q, 3, now_ms);
+    if (result == OUTBOX_RETRY)
+        bind_ms(q, 4, next_at_ms);
+    sqlite3_bind_int64(q, 5, id);
+    return store_done(s, q, "update the outbox", err, errsz);
+}
+
+int store_prune_partitions(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz)
+{
+    char before[32];
+    sqlite3_stmt *q;
+
+    *n = 0;
+    fmt_iso_ms(before, sizeof before, before_ms);
+    /* the partial index holds only the checks that still have it: one or
+     * two rows to visit per check, however long keep_days is */
+    if (sqlite3_prepare_v2(s->db, "UPDATE checks SET partitions = NULL WHERE at < ? AND partitions IS NOT NULL", -1,
+                           &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    sqlite3_bind_text(q, 1, before, -1, SQLITE_TRANSIENT);
+    if (store_done(s, q, "prune partitions", err, errsz) != 0)
+        return -1;
+    *n = sqlite3_changes(s->db);
+    return 0;
+}
+
+int store_outbox_prune(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz)
+{
+    char before[32];
+
+    *n = 0;
+    fmt_iso_ms(before, sizeof before, before_ms);
+    return store_delete(s, "DELETE FROM outbox WHERE coalesce(delivered_at, dead_at) < ?", before, n, err, errsz);
+}
+
+/* ---- replay: a state database's checks and force overrides, read only ---- */
+
+/* 1 when table has column, 0 when not (an older schema), -1 on error. */
+static int store_has_column(sqlite3 *db, const char *table, const char *column)
+{
+    char sql[128];
+    sqlite3_stmt *q;
+    int found = 0, rc;
+
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?", table);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, column, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    found = rc == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+/* A recorded check as the observation it was: NULL columns were not
+ * probed, and a check recorded unknown is unknown again. */
+static void store_trace_check(sqlite3_stmt *q, struct trace_step *st)
+{
+    struct observation *o = &st->obs;
+
+    o->latency_known = sqlite3_column_type(q, 1) != SQLITE_NULL;
+    o->latency_s = sqlite3_column_double(q, 1);
+    o->lag_probed = o->lag_known = sqlite3_column_type(q, 2) != SQLITE_NULL;
+    o->lag = sqlite3_column_int64(q, 2);
+    o->health_probed = o->health_known = sqlite3_column_type(q, 3) != SQLITE_NULL;
+    o->healthy = sqlite3_column_int(q, 3);
+    o->time_lag_known = o->lag_probed && sqlite3_column_type(q, 4) != SQLITE_NULL;
+    o->time_lag_s = sqlite3_column_double(q, 4);
+    o->time_lag_partition = sqlite3_column_type(q, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 5);
+    if (sqlite3_column_text(q, 6) && strcmp((const char *)sqlite3_column_text(q, 6), "unknown") == 0)
+        o->latency_known = 0;
+    snprintf(st->why, sizeof st->why, "recorded unhealthy");
+    o->why_unhealthy = st->why;
+}
+
+/* The checks in the order they were decided (id: concurrent checks may
+ * have read the clock in the other order), and the force overrides in
+ * time order; a file older than the detection columns has no time lag and
+ * tells its force overrides by their reason. */
+static int store_trace_queries(sqlite3 *db, sqlite3_stmt **checks, sqlite3_stmt **forces)
+{
+    char sql[512];
+    int detect = store_has_column(db, "transitions", "kind");
+
+    if (detect < 0)
+        return -1;
+    snprintf(sql, sizeof sql,
+             "SELECT " SQL_MS("at") ", latency_s, lag, healthy, %s, %s, verdict FROM checks ORDER BY id",
+             detect ? "time_lag_s" : "NULL", detect ? "time_lag_partition" : "NULL");
+    if (sqlite3_prepare_v2(db, sql, -1, checks, NULL) != SQLITE_OK)
+        return -1;
+    snprintf(sql, sizeof sql, "SELECT " SQL_MS("at") ", forced FROM transitions WHERE %s ORDER BY at, id",
+             detect ? "kind = 'force'" : "reason LIKE 'force %'");
+    return sqlite3_prepare_v2(db, sql, -1, forces, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The next force override into *st: 1, or 0 when there is none left (or it
+ * names no forced mode), -1 on error. */
+static int store_trace_force(sqlite3_stmt *q, struct trace_step *st)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(st, 0, sizeof *st);
+        st->is_force = 1;
+        st->at_ms = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_text(q, 1) && forced_parse((const char *)sqlite3_column_text(q, 1), &st->force) == 0)
+            return 1;
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Each check, each force override before the first check (in decision
+ * order) that came after it, then the overrides after the last check. */
+static int store_trace_merge(sqlite3_stmt *checks, sqlite3_stmt *forces,
+                             int (*fn)(const struct trace_step *step, void *arg), void *arg)
+{
+    struct trace_step force, check;
+    int have_force = store_trace_force(forces, &force), step, rc;
+
+    while ((step = sqlite3_step(checks)) == SQLITE_ROW) {
+        memset(&check, 0, sizeof check);
+        check.at_ms = sqlite3_column_int64(checks, 0);
+        store_trace_check(checks, &check);
+        for (; have_force == 1 && force.at_ms <= check.at_ms; have_force = store_trace_force(forces, &force))
+            if ((rc = fn(&force, arg)) != 0)
+                return rc;
+        if (have_force < 0 || (rc = fn(&check, arg)) != 0)
+            return have_force < 0 ? -1 : rc;
+    }
+    for (; have_force == 1; have_force = store_trace_force(forces, &force))
+        if ((rc = fn(&force, arg)) != 0)
+            return rc;
+    return step == SQLITE_DONE && have_force == 0 ? 0 : -1;
+}
+
+int store_trace_read(const char *path, int (*fn)(const struct trace_step *step, void *arg), void *arg, char *err,
+                     size_t errsz)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *checks = NULL, *forces = NULL;
+    int rc = -1;
+
+    err[0] = '\0';
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, STORE_BUSY_MS) != SQLITE_OK || store_trace_queries(db, &checks, &forces) != 0) {
+        snprintf(err, errsz, "%s: cannot read the recorded checks: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    if ((rc = store_trace_merge(checks, forces, fn, arg)) == -1 && sqlite3_errcode(db) != SQLITE_OK &&
+        sqlite3_errcode(db) != SQLITE_ROW && sqlite3_errcode(db) != SQLITE_DONE)
+        snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(checks);
+    sqlite3_finalize(forces);
+    sqlite3_close(db);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "trace.h"
 
 struct store;
 
@@ -188,6 +189,86 @@ int store_check_action(struct store *s, int64_t check_id, enum check_action acti
 /* One row per mode change or forced override, with its reason. */
 int store_transition_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
                             const char *reason, char *err, size_t errsz);
+
+/* The same for `spillway force`: a transition of kind "force", which
+ * replay applies as an override rather than decides again. */
+int store_force_insert(struct store *s, int64_t at_ms, enum mode from, enum mode to, enum forced forced,
+                       const char *reason, char *err, size_t errsz);
+
+/* ---- what the checker's decision needs from before (decide.h's history) ---- */
+
+/* The last n checks, oldest first, into out[0..*got): their time and time
+ * lag (unknown ones too). Returns 0, or -1 with err. */
+int store_recent_checks(struct store *s, size_t n, struct recent_check *out, size_t *got, char *err, size_t errsz);
+
+/* The times of the automatic mode changes after after_ms (not force
+ * overrides), the last max of them, oldest first, into out[0..*got). */
+int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t max, size_t *got, char *err,
+                       size_t errsz);
+
+/* Runs that failed (failed or abandoned) in a row, the latest runs, and the
+ * id of the first of them (0 when none). A run still going is not counted
+ * and does not end the streak. */
+int store_runs_failing(struct store *s, int64_t *count, int64_t *first_id, char *err, size_t errsz);
+
+/* ---- the outbox of notifications (outbox.h delivers them) ---- */
+
+struct outbox_event {
+    const char *event;              /* trip, resume, force, runs_failing, episode_long, flapping */
+    int64_t at_ms;
+    enum mode mode, previous_mode;
+    const char *reason;
+    const struct observation *obs;  /* the latency and lags at the time, or NULL */
+    const char *ref;                /* what it is about (store_outbox_has()), or NULL */
+};
+
+/* Add an event, due at once; its SPILLWAY_ID is 32 random hex digits.
+ * Call inside the transaction that records what raised it. */
+int store_outbox_add(struct store *s, const struct outbox_event *e, char *err, size_t errsz);
+
+/* 1 when an event of this kind about ref was ever added (and not pruned),
+ * 0 when not, -1 with err. */
+int store_outbox_has(struct store *s, const char *event, const char *ref, char *err, size_t errsz);
+
+/* The oldest event neither delivered nor dead. */
+struct outbox_row {
+    int64_t id;
+    char uid[40], event[32], at[32], mode[16], previous_mode[16];
+    char *reason; /* owned: free() it */
+    int latency_known, lag_known, lag_s_known;
+    double latency_s, lag_s;
+    int64_t lag;
+    int64_t attempts;   /* made so far */
+    int64_t next_at_ms; /* not tried before */
+};
+/* Returns 1 with *row filled, 0 when nothing is pending, -1 with err. */
+int store_outbox_head(struct store *s, struct outbox_row *row, char *err, size_t errsz);
+
+enum outbox_result { OUTBOX_DELIVERED, OUTBOX_RETRY, OUTBOX_DEAD };
+/* Record an attempt at now_ms: delivered, to be retried from next_at_ms,
+ * or dead (given up); error says why it failed (NULL when it did not). */
+int store_outbox_attempt(struct store *s, int64_t id, int64_t now_ms, enum outbox_result result, int64_t next_at_ms,
+                         const char *error, char *err, size_t errsz);
+
+/* Drop the per-partition detail of the checks before before_ms (the
+ * largest time lag and its partition stay with the check); *n receives how
+ * many checks lost it. */
+#define STORE_PARTITIONS_DAYS 7
+int store_prune_partitions(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz);
+
+/* Forget events delivered or dead before before_ms; *n receives how many. */
+int store_outbox_prune(struct store *s, int64_t before_ms, int64_t *n, char *err, size_t errsz);
+
+/* ---- replay ---- */
+
+/* Read the state database at path, read only (never migrated, never
+ * written; a file of any older schema): its recorded checks as
+ * observations, and its force overrides, in time order, one fn call each;
+ * stops at, and returns, fn's first non-zero answer. A recorded check with
+ * a NULL column had that probe off; one recorded unknown is unknown.
+ * Returns 0, or -1 with err. */
+int store_trace_read(const char *path, int (*fn)(const struct trace_step *step, void *arg), void *arg, char *err,
+                     size_t errsz);
 
 /* What `spillway status` shows, as arrays of rows under out's keys: state,
  * checks (10 last), runs (5 last), transitions (5 last), quarantine

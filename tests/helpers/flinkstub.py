@@ -11,6 +11,7 @@ GET /jobs/overview {"jobs": [{"jid", "name", "state", ...}]}
                             FAILED, CANCELED, FINISHED, ...)
   {"status": 500}           answer every request with that status
   {"delay_ms": 2000}        answer late (for probe timeouts)
+  {"name": "..."}           the job's name (any text: hostile names for the logs)
 Binds 127.0.0.1 on a free port and writes it to --port-file.
 """
 import argparse
@@ -39,7 +40,8 @@ class Handler(JsonHandler):
                                     "jobs-cancelled": int(state == "CANCELED"), "jobs-failed": int(state == "FAILED"),
                                     "flink-version": "1.17.1", "flink-commit": "2750d5c"})
         if self.path == "/jobs/overview":
-            return self.reply(200, {"jobs": [{"jid": "a1b2c3", "name": "Nurse Stress Prediction", "state": state,
+            return self.reply(200, {"jobs": [{"jid": "a1b2c3", "name": c.get("name", "Nurse Stress Prediction"),
+                                              "state": state,
                                               "start-time": now - 60000, "end-time": -1, "duration": 60000,
                                               "last-modification": now}]})
         self.reply(404, {"errors": ["Not found: " + self.path]})

@@ -7,6 +7,7 @@ import json
 import random
 import struct
 import sys
+import time
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
@@ -187,6 +188,8 @@ def cmd_produce(a):
             obj["value_hex"] = value.hex()
             key = obj.get("key")
             kw = {"partition": a.partition} if a.partition is not None else {}
+            if a.age:
+                kw["timestamp"] = int((time.time() - a.age) * 1000)
             cb = lambda err, msg, obj=obj: delivered(err, msg, obj)
             while True:
                 try:
@@ -427,6 +430,8 @@ def main():
     s.add_argument("--in", dest="input", required=True)
     s.add_argument("--manifest", required=True)
     s.add_argument("--partition", type=int)
+    s.add_argument("--age", type=float, default=0.0, metavar="SECONDS",
+                   help="give the messages a timestamp this long ago (their CreateTime; the time lag reads it)")
     s.set_defaults(fn=cmd_produce)
 
     s = sub.add_parser("fill", help="produce COUNT copies of one event to one partition (no manifest)")

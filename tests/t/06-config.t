@@ -42,12 +42,15 @@ username = u
 password = influx-s3cret
 [drain]
 batch_size = 250
+[notify]
+command = /usr/lib/spillway/notify/webhook https://hooks.example.com/services/T0/B0/notify-s3cret
 EOF2
 chmod 600 "$SANDBOX/secret.ini"
 "$SPILLWAY" -c "$SANDBOX/secret.ini" config >"$SANDBOX/text" 2>&1
 is "$?" 0 "config on a file with secrets exits 0"
 ok "no secret appears" bash -c "! grep -q 's3cret' '$SANDBOX/text'"
 ok "the password is shown masked" grep -qE '^password = \*\*\* +; .*secret.ini:7$' "$SANDBOX/text"
+ok "so is the notify command (a webhook's token is in its path)" grep -qE '^command = \*\*\* +; .*secret.ini:11$' "$SANDBOX/text"
 ok "the URL keeps its user, not its password" grep -q '^endpoint = http://ml:\*\*\*@ml:5000/predict' "$SANDBOX/text"
 ok "a value from the file names its line" grep -qE "^batch_size = 250 +; $SANDBOX/secret.ini:9$" "$SANDBOX/text"
 ok "a value left out says default" grep -qE '^batch_timeout_seconds = 30 +; default$' "$SANDBOX/text"

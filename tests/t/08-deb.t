@@ -64,8 +64,12 @@ for f in usr/share/man/man1/spillway.1.gz usr/share/man/man5/spillway.ini.5.gz \
     lib/systemd/system/spillway-drain.service lib/systemd/system/spillway-drain.path \
     usr/lib/sysusers.d/spillway.conf etc/spillway/nurse_sensor_event.avsc \
     usr/share/doc/spillway/spillway.cron usr/share/doc/spillway/README.Debian usr/share/doc/spillway/copyright \
-    usr/share/doc/spillway/grafana/spillway.json; do
+    usr/share/doc/spillway/grafana/spillway.json usr/share/doc/spillway/prometheus/spillway.rules.yml \
+    usr/share/doc/spillway/prometheus/spillway.rules.test.yml; do
     ok "/$f" has "-rw-r--r-- root/root ./$f"
+done
+for f in usr/lib/spillway/notify/webhook usr/lib/spillway/notify/alertmanager; do
+    ok "/$f, 0755" has "-rwxr-xr-x root/root ./$f"
 done
 ok "/etc/spillway/spillway.ini, 0640 (it may hold secrets)" has "-rw-r----- root/root ./etc/spillway/spillway.ini"
 is "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)" \

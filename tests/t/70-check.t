@@ -11,9 +11,13 @@ start_influxd
 start_flinkstub
 # No Kafka here: these are the latency and health rules, so the lag probe
 # (on by default) is switched off; tests/t/75-lag.t and 76-idle.t run the
-# checker with it, at its default.
+# checker with it, at its default. The checks here come seconds apart, not a
+# minute: the hysteresis (10 minutes in fallback at least, recoveries held
+# 90 s) is off, so that a recovery resumes at once as the reference did;
+# 76-idle.t checks the shipped values hold a resume back, and the trace
+# replays (74-replay.t) and test_decide run them over hours.
 KAFKA_BOOTSTRAP=127.0.0.1:9 ML_URL=http://127.0.0.1:9 write_config "$SANDBOX/c.ini" \
-    "$(printf '[check]\nflink_url = %s\nrunner_command = echo launched >> %s/launches\nprobe_timeout_seconds = 1\nlag_probe = off' \
+    "$(printf '[check]\nflink_url = %s\nrunner_command = echo launched >> %s/launches\nprobe_timeout_seconds = 1\nlag_probe = off\nmin_fallback_seconds = 0\nresume_hold_seconds = 0' \
         "$FLINK_URL" "$SANDBOX")"
 launches() { if [[ -f $SANDBOX/launches ]]; then wc -l <"$SANDBOX/launches"; else echo 0; fi; }
 state() { sql "select mode, forced, violations, recoveries from state"; }
@@ -163,6 +167,18 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 is "$failed" 0 "ten commands opening a new state file at once all succeed"
 is "$(sqlite3 -cmd ".timeout 5000" "$SANDBOX/fresh.db" 'PRAGMA user_version; SELECT count(*) FROM state;' | tr '\n' ' ')" "$(sed -n 's/^state schema version: //p' <("$SPILLWAY" --version)) 1 " \
     "the schema is at this spillway's version with one state row"
+
+# replay: the same decisions again from what was recorded, force overrides
+# and unknown checks included (the runner_command's and the concurrent
+# checks' order aside, nothing differs)
+"$SPILLWAY" -c "$SANDBOX/c.ini" replay "$SANDBOX/state.db" >"$SANDBOX/replay.txt" 2>"$SANDBOX/replay.err" && rc=0 || rc=$?
+is "$rc" 0 "replay of the state database exits 0"
+is "$(awk 'NF > 3 && $1 != "replay:" {print $2, $3}' "$SANDBOX/replay.txt" | sed 's/\*$//')" \
+    "$(sql "select verdict || ' ' || mode from checks order by id")" \
+    "replayed, every check's verdict and mode are the recorded ones"
+is "$(tail -n 1 "$SANDBOX/replay.txt")" \
+    "replay: $(sql "select count(*) from checks") checks, 2 trips, 1 resumes, first trip at $(sql "select min(at) from transitions where to_mode = 'fallback' and kind = 'auto'")" \
+    "its last line counts them: two trips, one resume (the other changes were forced)"
 
 # a runner_command that fails: the check says so, records it, exits 69
 sed -i 's|^runner_command = .*|runner_command = exit 3|' "$SANDBOX/c.ini"

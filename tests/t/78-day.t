@@ -3,8 +3,11 @@
 # steady rate; a stand-in primary (tests/helpers/primary.py) consumes them as
 # flink-consumer, writes flink_events points and commits on checkpoints; the
 # checker runs every 1.5 s, as its timer would every minute, with its
-# thresholds scaled down (4 s latency, 2 s resume, 2 violations in a row),
-# and launches the runner itself, detached, as under cron. The primary
+# thresholds scaled down (4 s latency, 2 s resume, 2 violations in a row)
+# and its hysteresis with the cadence, by forty (fallback mode lasts 15 s,
+# ten checks; a resume waits for the third recovery in a row; flapping
+# counts the changes of 90 s), and launches the runner itself, detached, as
+# under cron. The primary
 # fails, recovers, fails again, recovers, and the source goes quiet.
 # Asserted: two episodes tripped and resumed; every message was processed by
 # the primary or the fallback; the fallback processed nothing the primary had
@@ -15,7 +18,7 @@ source "$(dirname "$0")/../lib/sandbox.sh"
 source "$(dirname "$0")/../lib/spillway.sh"
 start_pipeline
 start_flinkstub
-write_config "$SANDBOX/s.ini" "$(printf '[check]\nflink_url = %s\nlatency_threshold_seconds = 4\nresume_threshold_seconds = 2\nconsecutive_violations = 2\nlookback_seconds = 60\nprobe_timeout_seconds = 2' "$FLINK_URL")"
+write_config "$SANDBOX/s.ini" "$(printf '[check]\nflink_url = %s\nlatency_threshold_seconds = 4\nresume_threshold_seconds = 2\nconsecutive_violations = 2\nlookback_seconds = 60\nprobe_timeout_seconds = 2\nmin_fallback_seconds = 15\nresume_hold_seconds = 2\nflap_window_seconds = 90' "$FLINK_URL")"
 
 # start_primary [ARGS...]: the stand-in primary, ARGS passed on (its group
 # settings are a Kafka client's defaults otherwise)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "util.h"
 #include "tap.h"
 
 #define DAY_MS 86400000LL
@@ -280,6 +281,94 @@ static void test_concurrent_open(void)
     store_close(s);
 }
 
+/* A check at at_ms with the given time lag (< 0: none read), decided as d. */
+static void check_at(struct store *s, int64_t at_ms, double time_lag_s, const char *verdict_of)
+{
+    struct observation o = { .latency_known = 1, .latency_s = 20, .lag_probed = 1, .lag_known = 1, .lag = 7,
+                             .time_lag_known = time_lag_s >= 0, .time_lag_s = time_lag_s, .time_lag_partition = 1,
+                             .partitions_json = "[{\"partition\":1,\"lag\":7,\"time_lag_s\":1.5}]" };
+    struct decision d = { .verdict = strcmp(verdict_of, "unknown") == 0 ? VERDICT_UNKNOWN : VERDICT_HEALTHY,
+                          .predicted = PREDICTED_STEADY, .trend = { .made = 1, .slope = 0.5, .projection = 170 } };
+    char err[256];
+    int64_t id;
+
+    if (d.verdict == VERDICT_UNKNOWN)
+        o.latency_known = 0;
+    store_check_insert(s, at_ms, &o, &d, ACTION_NONE, NULL, &id, err, sizeof err);
+}
+
+static int count_steps(const struct trace_step *st, void *arg)
+{
+    struct buf *b = arg;
+    return buf_printf(b, "%s%lld:%s", b->len ? " " : "", (long long)((st->at_ms - now) / 60000),
+                      st->is_force ? forced_name(st->force) : st->obs.latency_known ? "check" : "unknown");
+}
+
+/* What the decision needs from before, read back; the state's new fields;
+ * a database read as a replay trace, checks and force overrides in order. */
+static void test_history(void)
+{
+    char err[256];
+    struct store *s = store_open(path("history.db"), err, sizeof err);
+    struct recent_check r[4];
+    int64_t changes[8];
+    size_t n = 0;
+
+    if (s == NULL)
+        return;
+    check_at(s, now - 5 * 60000, 10, "healthy");
+    check_at(s, now - 4 * 60000, -1, "healthy");
+    check_at(s, now - 3 * 60000, 30, "unknown");
+    check_at(s, now - 2 * 60000, 40, "healthy");
+    ok(store_recent_checks(s, 3, r, &n, err, sizeof err) == 0 && n == 3 && r[0].at_ms == now - 4 * 60000 &&
+           !r[0].time_lag_known && r[1].time_lag_s == 30 && r[2].at_ms == now - 2 * 60000 && r[2].time_lag_s == 40,
+       "the last three checks, oldest first, the unknown time lag as such");
+    ok(store_recent_checks(s, 4, r, &n, err, sizeof err) == 0 && n == 4 && r[0].time_lag_s == 10, "or four");
+    is_int(scalar(s, "SELECT count(*) FROM checks WHERE partitions LIKE '[{\"partition\":1,%' AND cause = 'none'"
+                     " AND predicted = 'steady' AND slope = 0.5 AND projection_s = 170 AND time_lag_partition = 1"),
+           3, "each recorded with its partitions, cause and prediction");
+    json_t *plan = store_query_json(s, "EXPLAIN QUERY PLAN UPDATE checks SET partitions = NULL WHERE at < 'x'"
+                                       " AND partitions IS NOT NULL", err, sizeof err);
+    const char *detail = json_string_value(json_object_get(json_array_get(plan, 0), "detail"));
+    ok(detail && strstr(detail, "checks_partitions_at"), "pruning the detail reads the partial index, not every check");
+    json_decref(plan);
+
+    int64_t cleared = -1;
+    ok(store_prune_partitions(s, now - 3 * 60000, &cleared, err, sizeof err) == 0 && cleared == 2 &&
+           scalar(s, "SELECT count(*) FROM checks WHERE partitions IS NULL AND time_lag_s IS NOT NULL") == 1 &&
+           scalar(s, "SELECT count(*) FROM checks") == 4,
+       "the per-partition detail of older checks goes, the checks and their largest time lag stay");
+    ok(store_prune_partitions(s, now - 3 * 60000, &cleared, err, sizeof err) == 0 && cleared == 0, "once");
+    store_transition_insert(s, now - 90 * 60000, MODE_PRIMARY, MODE_FALLBACK, FORCED_AUTO, "old", err, sizeof err);
+    store_transition_insert(s, now - 30 * 60000, MODE_FALLBACK, MODE_PRIMARY, FORCED_AUTO, "r", err, sizeof err);
+    store_force_insert(s, now - 3 * 60000 + 1, MODE_PRIMARY, MODE_FALLBACK, FORCED_FALLBACK, "force fallback by x", err,
+                       sizeof err);
+    store_force_insert(s, now - 3 * 60000 + 2, MODE_FALLBACK, MODE_FALLBACK, FORCED_AUTO, "force auto by x", err,
+                       sizeof err);
+    store_transition_insert(s, now - 10 * 60000, MODE_PRIMARY, MODE_FALLBACK, FORCED_AUTO, "t", err, sizeof err);
+    ok(store_mode_changes(s, now - 60 * 60000, changes, 8, &n, err, sizeof err) == 0 && n == 2 &&
+           changes[0] == now - 30 * 60000 && changes[1] == now - 10 * 60000,
+       "the automatic mode changes within the hour, not the forced ones");
+    ok(store_mode_changes(s, now - 60 * 60000, changes, 1, &n, err, sizeof err) == 0 && n == 1 &&
+           changes[0] == now - 10 * 60000, "at most max, the last ones");
+
+    struct check_state st = { MODE_FALLBACK, FORCED_AUTO, 0, 2, now - 600000, now - 120000, now - 60000, 2 }, got;
+    store_state_put(s, &st, now - 600000, err, sizeof err);
+    ok(store_state_get(s, &got, err, sizeof err) == 0 && got.since_ms == now - 600000 &&
+           got.recovering_since_ms == now - 120000 && got.flapping_since_ms == now - 60000 &&
+           got.shadow_violations == 2 && got.recoveries == 2,
+       "the state keeps its times to the millisecond, and the shadow count");
+    store_close(s);
+
+    struct buf steps = { 0 };
+    ok(store_trace_read(path("history.db"), count_steps, &steps, err, sizeof err) == 0, "read as a trace (%s)",
+       steps.data ? steps.data : err);
+    is_str(steps.data, "-5:check -4:check -3:unknown -2:fallback -2:auto -2:check",
+           "its checks and its force overrides, in time order");
+    buf_free(&steps);
+    ok(store_trace_read(path("nothing.db"), count_steps, &steps, err, sizeof err) != 0, "a missing file: %s", err);
+}
+
 int main(void)
 {
     char err[256];
@@ -291,6 +380,7 @@ int main(void)
     }
     test_migrations();
     test_concurrent_open();
+    test_history();
     s = store_open(path("state.db"), err, sizeof err);
     ok(s != NULL, "a new state file opens");
     if (s) {
