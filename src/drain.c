@@ -21,6 +21,7 @@
 #include "decode.h"
 #include "influx.h"
 #include "level.h"
+#include "outbox.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
@@ -635,8 +636,18 @@ static void level_change(struct run *r, enum level to, const char *fmt, ...)
     r->level = to;
     log_msg(to == LEVEL_PRESERVE ? LOG_WARNING : LOG_INFO, "%s the preserve level: %s",
             to == LEVEL_PRESERVE ? "Entering" : "Leaving", reason);
-    if (r->store && store_level_set(r->store, now_wall_ms(), level_name(to), reason, err, sizeof err) != 0)
-        log_warn("%s", err);
+    if (r->store == NULL)
+        return;
+    /* the level and its notification in one transaction: the event is
+     * raised exactly when the change is recorded */
+    int64_t now = now_wall_ms();
+    if (store_begin(r->store, err, sizeof err) != 0 ||
+        store_level_set(r->store, now, level_name(to), reason, err, sizeof err) != 0 ||
+        outbox_raise_level(r->cfg, r->store, to == LEVEL_PRESERVE, reason, now, err, sizeof err) != 0 ||
+        store_commit(r->store, err, sizeof err) != 0) {
+        store_rollback(r->store);
+        log_warn("the level change is not recorded: %s", err);
+    }
 }
 
 /* What the level decision needs: the streak of failing runs, this one's

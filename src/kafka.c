@@ -446,3 +446,164 @@ int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms,
     free(offs);
     return 0;
 }
+
+/* ---- message times and the topic's retention ---- */
+
+/* One message (or end of partition) of a partition being read: its time
+ * into ts. Returns 1 when it settles the partition, 0 when it is not one
+ * we wait for, -1 with err for an error. */
+static int kafka_time_take(const rd_kafka_message_t *m, int64_t *ts, int32_t n, char *done, char *err, size_t errsz)
+{
+    rd_kafka_timestamp_type_t type;
+
+    if (m->partition < 0 || m->partition >= n || done[m->partition])
+        return 0;
+    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        snprintf(err, errsz, "kafka: reading a message's time, partition %" PRId32 ": %s", m->partition,
+                 rd_kafka_err2str(m->err));
+        return -1;
+    }
+    done[m->partition] = 1;
+    if (m->err) {
+        ts[m->partition] = KAFKA_TIME_END;
+    } else {
+        int64_t t = rd_kafka_message_timestamp(m, &type);
+        ts[m->partition] = t >= 0 ? t : KAFKA_TIME_NONE;
+    }
+    return 1;
+}
+
+int kafka_read_times(rd_kafka_t *rk, const char *topic, const int64_t *at, int32_t n, int64_t deadline, int64_t *ts,
+                     char *err, size_t errsz)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    char *done = calloc(n > 0 ? (size_t)n : 1, 1);
+    int pending = 0, rc = -1;
+
+    if (l == NULL || done == NULL) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    for (int32_t i = 0; i < n; i++)
+        if (at[i] >= 0 && ++pending)
+            rd_kafka_topic_partition_list_add(l, topic, i)->offset = at[i];
+    if (pending > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errsz, "kafka: cannot assign the partitions to read a message's time");
+        goto out;
+    }
+    while (pending > 0) {
+        int64_t left = deadline - now_mono_ms();
+        rd_kafka_message_t *m = left > 0 ? rd_kafka_consumer_poll(rk, (int)left) : NULL;
+        int took = m ? kafka_time_take(m, ts, n, done, err, errsz) : 0;
+        if (m)
+            rd_kafka_message_destroy(m);
+        if (took < 0)
+            break;
+        pending -= took;
+        if (pending > 0 && left <= 0) {
+            snprintf(err, errsz, "kafka: no message within the probe timeout at the offset read");
+            break;
+        }
+    }
+    if (pending == 0)
+        rc = 0;
+    /* unassigned, so that the handle may read other offsets next */
+    if (rc == 0 && l->cnt > 0 && rd_kafka_assign(rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errsz, "kafka: cannot unassign the partitions read");
+        rc = -1;
+    }
+out:
+    free(done);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+/* retention.ms out of a DescribeConfigs answer for one topic. */
+static int kafka_retention_of(rd_kafka_event_t *ev, int64_t *retention_ms, char *err, size_t errsz)
+{
+    const rd_kafka_DescribeConfigs_result_t *res = rd_kafka_event_DescribeConfigs_result(ev);
+    size_t nres = 0, nent = 0;
+    const rd_kafka_ConfigResource_t **rs = res ? rd_kafka_DescribeConfigs_result_resources(res, &nres) : NULL;
+
+    if (rd_kafka_event_error(ev)) {
+        snprintf(err, errsz, "%s", rd_kafka_event_error_string(ev));
+        return -1;
+    }
+    if (nres != 1 || rd_kafka_ConfigResource_error(rs[0])) {
+        snprintf(err, errsz, "%s", nres == 1 ? rd_kafka_ConfigResource_error_string(rs[0]) : "no answer for the topic");
+        return -1;
+    }
+    const rd_kafka_ConfigEntry_t **es = rd_kafka_ConfigResource_configs(rs[0], &nent);
+    for (size_t i = 0; i < nent; i++) {
+        const char *v = rd_kafka_ConfigEntry_value(es[i]);
+        char *end;
+        if (strcmp(rd_kafka_ConfigEntry_name(es[i]), "retention.ms") != 0 || v == NULL)
+            continue;
+        long long ms = strtoll(v, &end, 10);
+        if (end == v || *end != '\0' || ms < -1) {
+            snprintf(err, errsz, "retention.ms is not a number of milliseconds");
+            return -1;
+        }
+        *retention_ms = ms;
+        return 0;
+    }
+    snprintf(err, errsz, "the answer has no retention.ms");
+    return -1;
+}
+
+/* Whether the cluster names a controller among its brokers: DescribeConfigs
+ * goes to the controller, and librdkafka waits out its whole timeout for
+ * one the cluster does not have (librdkafka 2.0's mock names broker 0, which
+ * is not one of its brokers): a check a minute would pay that each time. */
+static int kafka_controller_known(rd_kafka_t *rk, int timeout_ms, char *why, size_t whysz)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
+    int32_t controller = rd_kafka_controllerid(rk, 0);
+    int known = 0;
+
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(why, whysz, "metadata: %s", rd_kafka_err2str(e));
+        return 0;
+    }
+    for (int i = 0; i < md->broker_cnt && !known; i++)
+        known = md->brokers[i].id == controller;
+    rd_kafka_metadata_destroy(md);
+    if (!known)
+        snprintf(why, whysz, "the cluster names no controller among its brokers (controller id %" PRId32 ")",
+                 controller);
+    return known;
+}
+
+int kafka_topic_retention(rd_kafka_t *rk, const char *topic, int timeout_ms, int64_t *retention_ms, char *err,
+                          size_t errsz)
+{
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    char why[256] = "out of memory";
+    int rc = -1;
+
+    if (res && opts && q && kafka_controller_known(rk, timeout_ms, why, sizeof why) &&
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why, sizeof why) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
+        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+        if (ev == NULL)
+            snprintf(why, sizeof why, "no answer within %d ms", timeout_ms);
+        else
+            rc = kafka_retention_of(ev, retention_ms, why, sizeof why);
+    }
+    if (rc != 0)
+        snprintf(err, errsz, "kafka: the topic's retention.ms: %s", why);
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    if (res)
+        rd_kafka_ConfigResource_destroy(res);
+    return rc;
+}

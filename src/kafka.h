@@ -82,4 +82,23 @@ int64_t kafka_lag(const struct ledger_offsets *offs, int32_t nparts);
 int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
                     size_t errsz);
 
+/* What kafka_read_times() puts where no time was read. */
+#define KAFKA_TIME_NONE (-1) /* the message has no timestamp */
+#define KAFKA_TIME_END (-2)  /* no message there: the end of the partition */
+
+/* The timestamp of the message at offset at[i] of each partition i of
+ * topic with at[i] >= 0 (others untouched), into ts[i] (epoch ms, or one of
+ * the above), read through rk assign()ed there (it never joins a group nor
+ * commits; it is unassigned after) until deadline (monotonic ms). Returns 0,
+ * or -1 with err. */
+int kafka_read_times(rd_kafka_t *rk, const char *topic, const int64_t *at, int32_t n, int64_t deadline, int64_t *ts,
+                     char *err, size_t errsz);
+
+/* The topic's retention.ms from the broker's configuration (DescribeConfigs,
+ * sent to the controller; -1: kept for ever). Returns 0, or -1 with err: no
+ * permission, no answer, or a cluster that names no controller (librdkafka's
+ * mock, which does not answer DescribeConfigs either: said at once). */
+int kafka_topic_retention(rd_kafka_t *rk, const char *topic, int timeout_ms, int64_t *retention_ms, char *err,
+                          size_t errsz);
+
 #endif

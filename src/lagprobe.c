@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kafka.h"
+#include "log.h"
 #include "util.h"
 
 /* The handle reads one message per partition that is behind: each fetch
@@ -40,86 +41,118 @@ static rd_kafka_t *lagprobe_handle(const struct config *cfg, char *err, size_t e
  * watermark where it has none or retention deleted past it. */
 static int64_t resume_at(const struct ledger_offsets *o) { return o->committed >= o->low ? o->committed : o->low; }
 
-/* One message (or end of partition) of a partition being read: its time
- * lag into p. Returns 1 when it settles the partition, 0 when it is not
- * one we wait for, -1 with err for an error. */
-static int lagprobe_take(const rd_kafka_message_t *m, struct partition_lag *p, int32_t n, char *done, int64_t now_ms,
-                         char *err, size_t errsz)
+/* Read the first message the group has not committed on every partition
+ * that is behind and has a commit, for its time, until deadline (monotonic
+ * ms); the others' time lag is settled here. */
+static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct ledger_offsets *offs, struct partition_lag *p,
+                          int32_t n, int64_t now_ms, int64_t deadline, char *err, size_t errsz)
 {
-    rd_kafka_timestamp_type_t type;
-    int64_t ts;
+    int64_t *at = malloc(sizeof *at * (size_t)(n > 0 ? n : 1)), *ts = malloc(sizeof *ts * (size_t)(n > 0 ? n : 1));
+    int rc = -1;
 
-    if (m->partition < 0 || m->partition >= n || done[m->partition])
-        return 0;
-    if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        snprintf(err, errsz, "kafka: reading the first message the primary has not committed, partition %" PRId32
-                 ": %s", m->partition, rd_kafka_err2str(m->err));
-        return -1;
-    }
-    done[m->partition] = 1;
-    p[m->partition].time_known = 1; /* at the end after all: nothing behind */
-    if (m->err)
-        return 1;
-    ts = rd_kafka_message_timestamp(m, &type);
-    p[m->partition].time_known = ts >= 0;
-    p[m->partition].time_lag_s = ts >= 0 && now_ms > ts ? (double)(now_ms - ts) / 1000.0 : 0;
-    return 1;
-}
-
-/* Assign rk every partition that is behind and has a commit, at the first
- * message the group has not committed; the others' time lag is settled
- * here. Returns how many are assigned, or -1 with err. */
-static int lagprobe_assign(rd_kafka_t *rk, const char *topic, const struct ledger_offsets *offs, struct partition_lag *p,
-                           int32_t n, char *err, size_t errsz)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
-    int pending = 0;
-
-    if (l == NULL) {
+    if (at == NULL || ts == NULL) {
         snprintf(err, errsz, "out of memory");
-        return -1;
+        goto out;
     }
     for (int32_t i = 0; i < n; i++) {
         p[i].time_known = p[i].lag == 0;
         /* a group that never committed here says nothing of where the
          * primary is: no time lag (its lag in messages still counts) */
-        if (p[i].lag > 0 && offs[i].committed >= 0 && ++pending)
-            rd_kafka_topic_partition_list_add(l, topic, i)->offset = resume_at(&offs[i]);
+        at[i] = p[i].lag > 0 && offs[i].committed >= 0 ? resume_at(&offs[i]) : -1;
     }
-    if (pending > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, errsz, "kafka: cannot assign the partitions to read their first uncommitted message");
-        pending = -1;
+    if (kafka_read_times(rk, topic, at, n, deadline, ts, err, errsz) != 0)
+        goto out;
+    for (int32_t i = 0; i < n; i++) {
+        if (at[i] < 0)
+            continue;
+        /* at the end after all: nothing behind */
+        p[i].time_known = ts[i] != KAFKA_TIME_NONE;
+        p[i].time_lag_s = ts[i] >= 0 && now_ms > ts[i] ? (double)(now_ms - ts[i]) / 1000.0 : 0;
     }
-    rd_kafka_topic_partition_list_destroy(l);
-    return pending;
+    rc = 0;
+out:
+    free(at);
+    free(ts);
+    return rc;
 }
 
-/* Read the first message the group has not committed on every partition
- * that is behind, for its time, until deadline (monotonic ms). */
-static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct ledger_offsets *offs, struct partition_lag *p,
-                          int32_t n, int64_t now_ms, int64_t deadline, char *err, size_t errsz)
+/* Where nobody processed on from: the later of the two groups' offsets,
+ * within the partition (retention may have deleted past both). */
+static int64_t unprocessed_at(const struct ledger_offsets *prim, const struct ledger_offsets *own)
 {
-    char *done = calloc((size_t)n, 1);
-    int pending = done ? lagprobe_assign(rk, topic, offs, p, n, err, errsz) : -1;
+    int64_t u = resume_at(prim);
 
-    if (done == NULL)
-        snprintf(err, errsz, "out of memory");
-    while (pending > 0) {
-        int64_t left = deadline - now_mono_ms();
-        rd_kafka_message_t *m = left > 0 ? rd_kafka_consumer_poll(rk, (int)left) : NULL;
-        int took = m ? lagprobe_take(m, p, n, done, now_ms, err, errsz) : 0;
-        if (m)
-            rd_kafka_message_destroy(m);
-        if (took < 0)
-            break;
-        pending -= took;
-        if (left <= 0) {
-            snprintf(err, errsz, "kafka: no message at the primary's committed offset within the probe timeout");
-            break;
+    if (own->committed > u)
+        u = own->committed;
+    return u < prim->high ? u : prim->high;
+}
+
+/* The age of each partition's oldest unprocessed message: the primary's
+ * time lag where it is the primary's first uncommitted message, else read
+ * (fallback's offset ahead, or no commit by the primary). Leaves
+ * unprocessed_known 0 where it cannot say; logs why at debug (a check a
+ * minute would repeat it). */
+static void lagprobe_unprocessed(rd_kafka_t *rk, const struct config *cfg, const struct ledger_offsets *prim,
+                                 struct partition_lag *p, int32_t n, int64_t now_ms, int64_t deadline)
+{
+    struct ledger_offsets *own = calloc((size_t)(n > 0 ? n : 1), sizeof *own);
+    int64_t *at = malloc(sizeof *at * (size_t)(n > 0 ? n : 1)), *ts = malloc(sizeof *ts * (size_t)(n > 0 ? n : 1));
+    int32_t *parts = malloc(sizeof *parts * (size_t)(n > 0 ? n : 1));
+    int64_t left = deadline - now_mono_ms();
+    char err[512] = "out of memory";
+
+    if (own == NULL || at == NULL || ts == NULL || parts == NULL)
+        goto out;
+    for (int32_t i = 0; i < n; i++)
+        parts[i] = i;
+    if (left <= 0 || kafka_read_group_committed(rk, config_kafka_prop(cfg, "group.id"), cfg->topic, parts, n,
+                                                (int)left, own, err, sizeof err) != 0)
+        goto out;
+    for (int32_t i = 0; i < n; i++) {
+        int64_t u = unprocessed_at(&prim[i], &own[i]);
+        at[i] = -1;
+        if (u >= prim[i].high) { /* everything processed */
+            p[i].unprocessed_known = 1;
+            p[i].unprocessed_age_s = 0;
+        } else if (u == resume_at(&prim[i]) && prim[i].committed >= 0) {
+            p[i].unprocessed_known = p[i].time_known;
+            p[i].unprocessed_age_s = p[i].time_lag_s;
+        } else {
+            at[i] = u;
         }
     }
-    free(done);
-    return pending == 0 ? 0 : -1;
+    if (kafka_read_times(rk, cfg->topic, at, n, deadline, ts, err, sizeof err) != 0)
+        goto out;
+    for (int32_t i = 0; i < n; i++) {
+        if (at[i] < 0)
+            continue;
+        p[i].unprocessed_known = ts[i] != KAFKA_TIME_NONE;
+        p[i].unprocessed_age_s = ts[i] >= 0 && now_ms > ts[i] ? (double)(now_ms - ts[i]) / 1000.0 : 0;
+    }
+    err[0] = '\0';
+out:
+    if (err[0])
+        log_debug("the oldest unprocessed messages' age is unknown: %s", err);
+    free(own);
+    free(at);
+    free(ts);
+    free(parts);
+}
+
+struct topic_retention lagprobe_retention(int broker_ok, int64_t broker_ms, int64_t config_seconds)
+{
+    if (broker_ok)
+        return (struct topic_retention){ 1, broker_ms < 0 ? -1.0 : (double)broker_ms / 1000.0, "broker" };
+    if (config_seconds > 0)
+        return (struct topic_retention){ 1, (double)config_seconds, "topic_retention_seconds" };
+    return (struct topic_retention){ 0, 0, "topic_retention_seconds" };
+}
+
+double lagprobe_retention_used(const struct partition_lag *p, const struct topic_retention *r)
+{
+    if (!p->unprocessed_known || !r->known || r->seconds <= 0)
+        return -1;
+    return p->unprocessed_age_s / r->seconds;
 }
 
 static int lagprobe_offsets(rd_kafka_t *rk, const struct config *cfg, int timeout_ms, struct ledger_offsets **offs,
@@ -146,8 +179,20 @@ out:
     return rc;
 }
 
+/* The broker's retention.ms, or the configured one. */
+static struct topic_retention lagprobe_topic_retention(rd_kafka_t *rk, const struct config *cfg, int64_t deadline)
+{
+    int64_t left = deadline - now_mono_ms(), ms = 0;
+    char err[512] = "no time left in the probe timeout";
+    int ok = left > 0 && kafka_topic_retention(rk, cfg->topic, (int)left, &ms, err, sizeof err) == 0;
+
+    if (!ok)
+        log_debug("%s", err);
+    return lagprobe_retention(ok, ms, cfg->topic_retention_seconds);
+}
+
 int lagprobe_read(const struct config *cfg, int64_t now_ms, int timeout_ms, struct partition_lag **out,
-                  int32_t *nparts, char *err, size_t errsz)
+                  int32_t *nparts, struct topic_retention *retention, char *err, size_t errsz)
 {
     int64_t deadline = now_mono_ms() + timeout_ms;
     rd_kafka_t *rk = lagprobe_handle(cfg, err, errsz);
@@ -169,6 +214,8 @@ int lagprobe_read(const struct config *cfg, int64_t now_ms, int timeout_ms, stru
     }
     if (lagprobe_times(rk, cfg->topic, offs, p, *nparts, now_ms, deadline, err, errsz) != 0)
         goto out;
+    lagprobe_unprocessed(rk, cfg, offs, p, *nparts, now_ms, deadline);
+    *retention = lagprobe_topic_retention(rk, cfg, deadline);
     *out = p;
     p = NULL;
     rc = 0;
@@ -198,14 +245,19 @@ void lagprobe_summarize(const struct partition_lag *p, int32_t n, struct observa
     o->time_lag_known = !behind || timed;
 }
 
-char *lagprobe_json(const struct partition_lag *p, int32_t n)
+char *lagprobe_json(const struct partition_lag *p, int32_t n, const struct topic_retention *r)
 {
     json_t *a = json_array();
     char *text;
 
     for (int32_t i = 0; a && i < n; i++) {
-        json_t *row = json_pack("{s:i, s:I, s:o}", "partition", (int)p[i].partition, "lag", (json_int_t)p[i].lag,
-                                "time_lag_s", p[i].time_known ? json_real(p[i].time_lag_s) : json_null());
+        double used = lagprobe_retention_used(&p[i], r);
+        json_t *row = json_pack("{s:i, s:I, s:o, s:o, s:o, s:o}", "partition", (int)p[i].partition, "lag",
+                                (json_int_t)p[i].lag, "time_lag_s",
+                                p[i].time_known ? json_real(p[i].time_lag_s) : json_null(), "unprocessed_age_s",
+                                p[i].unprocessed_known ? json_real(p[i].unprocessed_age_s) : json_null(),
+                                "retention_s", r->known ? json_real(r->seconds) : json_null(), "retention_used",
+                                used >= 0 ? json_real(used) : json_null());
         if (row == NULL || json_array_append_new(a, row) != 0) {
             json_decref(a);
             return NULL;

@@ -24,7 +24,8 @@ static int metric(struct buf *b, json_t *row, const char *col, const char *name,
  * have, zeros included (so that rate() sees a series from the start). */
 static int metrics_runs(struct buf *b, const char *by_outcome_json)
 {
-    static const enum run_outcome outcomes[] = { RUN_OK, RUN_FAILED, RUN_ABANDONED, RUN_NO_PARTITIONS, RUN_LOST };
+    static const enum run_outcome outcomes[] = { RUN_OK,  RUN_FAILED, RUN_ABANDONED, RUN_NO_PARTITIONS,
+                                                 RUN_LOST, RUN_HELD,   RUN_PARTIAL };
     json_t *counts = json_loads(by_outcome_json ? by_outcome_json : "{}", 0, NULL);
     int rc = buf_printf(b, "# HELP spillway_runs_total Runs by outcome.\n# TYPE spillway_runs_total counter\n");
 
@@ -37,34 +38,58 @@ static int metrics_runs(struct buf *b, const char *by_outcome_json)
     return rc;
 }
 
-/* spillway_partition_lag_messages and _time_lag_seconds{partition=...}
- * from the last check's partitions (declared without samples when it has
- * none). */
-static int metrics_partitions(struct buf *b, const char *partitions_json)
+/* One per-partition gauge from the last check's partitions: a sample for
+ * each partition whose key is a number (unknown: none). */
+static int metrics_partition_gauge(struct buf *b, json_t *parts, const char *key, const char *name, const char *help)
 {
-    json_t *parts = json_loads(partitions_json ? partitions_json : "[]", 0, NULL), *p;
     size_t i;
-    int rc = 0;
+    json_t *p;
     char num[40];
+    int rc = buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 
-    rc = buf_printf(b, "# HELP spillway_partition_lag_messages The primary group's lag per partition.\n"
-                       "# TYPE spillway_partition_lag_messages gauge\n");
     json_array_foreach(parts, i, p) {
-        rc = rc ? rc : buf_printf(b, "spillway_partition_lag_messages{partition=\"%lld\"} %lld\n",
-                                  (long long)json_integer_value(json_object_get(p, "partition")),
-                                  (long long)json_integer_value(json_object_get(p, "lag")));
-    }
-    if (rc == 0)
-        rc = buf_printf(b, "# HELP spillway_partition_time_lag_seconds The age of the first message the primary"
-                           " has not committed, per partition.\n# TYPE spillway_partition_time_lag_seconds gauge\n");
-    json_array_foreach(parts, i, p) {
-        json_t *v = json_object_get(p, "time_lag_s");
+        json_t *v = json_object_get(p, key);
         if (rc || !json_is_number(v))
             continue;
         fmt_double(num, sizeof num, json_number_value(v));
-        rc = buf_printf(b, "spillway_partition_time_lag_seconds{partition=\"%lld\"} %s\n",
+        rc = buf_printf(b, "%s{partition=\"%lld\"} %s\n", name,
                         (long long)json_integer_value(json_object_get(p, "partition")), num);
     }
+    return rc;
+}
+
+/* The retention risk: each partition's oldest unprocessed message's age,
+ * the share of the retention it used, and the retention (-1: for ever). */
+static int metrics_retention(struct buf *b, json_t *parts)
+{
+    json_t *r = json_object_get(json_array_get(parts, 0), "retention_s");
+    char num[40];
+    int rc = metrics_partition_gauge(b, parts, "unprocessed_age_s", "spillway_partition_unprocessed_age_seconds",
+                                     "The age of the oldest message neither group processed (0: none).") ||
+             metrics_partition_gauge(b, parts, "retention_used", "spillway_partition_retention_used_ratio",
+                                     "That age over the topic's retention: at 1 retention deletes it.") ||
+             buf_printf(b, "# HELP spillway_topic_retention_seconds The topic's retention (-1: kept for ever).\n"
+                           "# TYPE spillway_topic_retention_seconds gauge\n");
+
+    if (rc == 0 && json_is_number(r)) {
+        fmt_double(num, sizeof num, json_number_value(r));
+        rc = buf_printf(b, "spillway_topic_retention_seconds %s\n", num);
+    }
+    return rc;
+}
+
+/* spillway_partition_lag_messages and _time_lag_seconds{partition=...}
+ * and the retention risk, from the last check's partitions (declared
+ * without samples when it has none). */
+static int metrics_partitions(struct buf *b, const char *partitions_json)
+{
+    json_t *parts = json_loads(partitions_json ? partitions_json : "[]", 0, NULL);
+    int rc = metrics_partition_gauge(b, parts, "lag", "spillway_partition_lag_messages",
+                                     "The primary group's lag per partition.") ||
+             metrics_partition_gauge(b, parts, "time_lag_s", "spillway_partition_time_lag_seconds",
+                                     "The age of the first message the primary has not committed, per partition.") ||
+             metrics_retention(b, parts);
+
     json_decref(parts);
     return rc;
 }
@@ -104,6 +129,11 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
         { "notify_pending", "spillway_notifications_pending", "gauge", "Events not delivered yet." },
         { "notify_dead", "spillway_notifications_dead", "gauge", "Events given up on after max_attempts." },
         { "notify_delivered", "spillway_notifications_delivered", "gauge", "Events delivered (kept keep_days)." },
+        { "level_since", "spillway_level_since_timestamp_seconds", "gauge", "When the runner's level last changed." },
+        { "preserved", "spillway_preserved_points_total", "counter",
+          "Points written without stress_level in the preserve level (runs kept keep_days)." },
+        { "backfilled", "spillway_backfilled_points_total", "counter",
+          "Stress levels backfilled onto them (runs kept keep_days)." },
     };
     json_t *all = store_metrics(s, err, errsz);
     json_t *row = json_array_get(all, 0);
@@ -124,6 +154,13 @@ int metrics_write(const char *path, struct store *s, char *err, size_t errsz)
                    "# HELP spillway_forced 1 when the mode is forced (spillway force).\n"
                    "# TYPE spillway_forced gauge\nspillway_forced %d\n",
                    strcmp(mode, "primary") == 0, strcmp(mode, "fallback") == 0, strcmp(forced, "auto") != 0))
+        goto oom;
+    const char *level = json_string_value(json_object_get(row, "level"));
+    if (buf_printf(&b,
+                   "# HELP spillway_level 1 for the runner's current level (preserve: points without stress_level).\n"
+                   "# TYPE spillway_level gauge\nspillway_level{level=\"normal\"} %d\n"
+                   "spillway_level{level=\"preserve\"} %d\n",
+                   level == NULL || strcmp(level, "normal") == 0, level && strcmp(level, "preserve") == 0))
         goto oom;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (metric(&b, row, rows[i].col, rows[i].name, rows[i].type, rows[i].help) != 0)

@@ -94,6 +94,19 @@ int outbox_raise_force(const struct config *cfg, struct store *s, enum mode from
     return add_event(s, "force", now_ms, to, from, reason, NULL, NULL, err, errsz);
 }
 
+int outbox_raise_level(const struct config *cfg, struct store *s, int preserve, const char *reason, int64_t now_ms,
+                       char *err, size_t errsz)
+{
+    struct check_state st;
+
+    if (cfg->notify_command[0] == '\0')
+        return 0;
+    if (store_state_get(s, &st, err, errsz) != 0)
+        return -1;
+    return add_event(s, preserve ? "preserve" : "preserve_end", now_ms, st.mode, st.mode, reason, NULL, NULL, err,
+                     errsz);
+}
+
 /* Run the command for row; 0 when it succeeded, else -1 with why. */
 static int outbox_run(char *const *argv, const struct outbox_row *row, int64_t timeout_ms, char *why, size_t whysz)
 {

@@ -47,6 +47,14 @@ int outbox_raise_check(const struct config *cfg, struct store *s, const struct c
 int outbox_raise_force(const struct config *cfg, struct store *s, enum mode from, enum mode to, const char *reason,
                        int64_t now_ms, char *err, size_t errsz);
 
+/* Raise the event of a change of the runner's level (level.h), inside the
+ * transaction that records it (store_level_set): preserve when the
+ * preserve level is entered, preserve_end when it is left. The runner
+ * raises it; the next check delivers it. SPILLWAY_MODE is the checker's
+ * mode at the time (both modes the same). */
+int outbox_raise_level(const struct config *cfg, struct store *s, int preserve, const char *reason, int64_t now_ms,
+                       char *err, size_t errsz);
+
 /* What one delivery did. */
 struct outbox_report {
     int delivered, retried, dead; /* events */

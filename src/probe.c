@@ -111,15 +111,31 @@ int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, i
         free(raw);
         return -1;
     }
-    /* no point in the lookback window: at least the lookback. In doubles:
-     * a hostile answer's time must not overflow the subtraction; a point
-     * from the future is as fresh as can be. */
-    if (*found) {
-        double age = ((double)now_ms - (double)last_ms) / 1000.0;
-        *latency_s = age > 0 ? age : 0;
-    } else {
+    /* no point in the lookback window: at least the lookback */
+    if (!*found) {
         *latency_s = (double)cfg->lookback_seconds;
+        return 0;
     }
+    if (probe_age(now_ms, last_ms, latency_s) != 0) {
+        char at[32];
+        fmt_iso_ms(at, sizeof at, last_ms);
+        snprintf(err, errsz, "InfluxDB: the newest point (%s) is %.0f s ahead of this host's clock, more than %d s:"
+                 " a clock is wrong, the latency unknown", at, -*latency_s, PROBE_FUTURE_TOLERANCE_S);
+        return -1;
+    }
+    return 0;
+}
+
+int probe_age(int64_t now_ms, int64_t last_ms, double *age_s)
+{
+    /* in doubles: a hostile answer's time must not overflow the subtraction */
+    double age = ((double)now_ms - (double)last_ms) / 1000.0;
+
+    if (age < -(double)PROBE_FUTURE_TOLERANCE_S) {
+        *age_s = age;
+        return -1;
+    }
+    *age_s = age > 0 ? age : 0;
     return 0;
 }
 
@@ -158,12 +174,14 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
 
     if (cfg->lag_probe || cfg->max_primary_lag_messages > 0) {
         struct partition_lag *parts;
+        struct topic_retention retention;
         int32_t n;
         obs->lag_probed = 1;
-        if (lagprobe_read(cfg, now_ms, (int)cfg->probe_timeout_seconds * 1000, &parts, &n, err, sizeof err) == 0) {
+        if (lagprobe_read(cfg, now_ms, (int)cfg->probe_timeout_seconds * 1000, &parts, &n, &retention, err,
+                          sizeof err) == 0) {
             obs->lag_known = 1;
             lagprobe_summarize(parts, n, obs);
-            obs->partitions_json = lagprobe_json(parts, n); /* NULL (no memory): not recorded */
+            obs->partitions_json = lagprobe_json(parts, n, &retention); /* NULL (no memory): not recorded */
             free(parts);
         } else {
             add_err(errs, errsz, err);

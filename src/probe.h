@@ -24,11 +24,25 @@ void probe_all(const struct config *cfg, int64_t now_ms, struct observation *obs
 void probe_release(struct observation *obs);
 
 /* The primary's latency: now_ms minus the time of its newest point in the
- * lookback window (0 for a point from the future), or the lookback itself
- * when there is none (*found = 0).
- * Returns 0, or -1 with the reason in err. */
+ * lookback window (probe_age()), or the lookback itself when there is none
+ * (*found = 0).
+ * Returns 0, or -1 with the reason in err: InfluxDB did not answer, or the
+ * point is too far in the future. */
 int probe_latency(const struct config *cfg, int64_t now_ms, double *latency_s, int *found, char *err,
                   size_t errsz);
+
+/* How far ahead of this host's clock a point may be and still count as
+ * fresh (age 0): event times are the sensors' clocks, a little ahead at
+ * times. Further ahead, a clock is wrong -- this host's jumped back, or the
+ * writer's is off -- and an age read from it would declare a stalled
+ * primary fresh (a backward jump) for as long as the jump: the latency is
+ * unknown instead, and no counter moves. */
+#define PROBE_FUTURE_TOLERANCE_S 60
+
+/* The age in seconds of a point at last_ms, at now_ms: 0 for a point up to
+ * PROBE_FUTURE_TOLERANCE_S ahead; -1 with *age_s negative for one further
+ * ahead. Pure. */
+int probe_age(int64_t now_ms, int64_t last_ms, double *age_s);
 
 enum flink_health {
     FLINK_HEALTHY,

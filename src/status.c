@@ -185,22 +185,37 @@ static void print_notifications(const struct config *cfg, json_t *all)
            json_is_string(json_object_get(n, "last_error")) ? text(n, "last_error", buf, sizeof buf) : "");
 }
 
-/* The lag of each partition at the last check, in messages and seconds. */
+/* The lag of each partition at the last check, in messages and seconds,
+ * and its retention risk: the age of its oldest unprocessed message and
+ * the share of the topic's retention that is (at 100% retention deletes
+ * it). */
 static void print_partitions(json_t *all)
 {
     json_t *det = json_object_get(all, "detection");
     json_t *parts = json_object_get(det, "partitions"), *row;
+    json_t *ret = json_object_get(json_array_get(parts, 0), "retention_s");
     size_t i;
 
     if (json_array_size(parts) == 0)
         return;
-    printf("\nprimary lag per partition (check at %s):\n  %-9s %12s %12s\n", str(det, "at"), "partition",
-           "messages", "time lag");
+    printf("\nprimary lag per partition (check at %s), ", str(det, "at"));
+    if (!json_is_number(ret))
+        printf("retention unknown (the broker did not say; set [drain] topic_retention_seconds):\n");
+    else if (json_number_value(ret) < 0)
+        printf("retention: kept for ever:\n");
+    else
+        printf("retention %.0fs:\n", json_number_value(ret));
+    printf("  %-9s %12s %12s %14s %10s\n", "partition", "messages", "time lag", "unprocessed", "retention");
     json_array_foreach(parts, i, row) {
-        char t[32] = "unknown";
+        char t[32] = "unknown", u[32] = "unknown", r[32] = "-";
         if (json_is_number(json_object_get(row, "time_lag_s")))
             snprintf(t, sizeof t, "%.2fs", dbl(row, "time_lag_s"));
-        printf("  %-9lld %12lld %12s\n", num(row, "partition"), num(row, "lag"), t);
+        if (json_is_number(json_object_get(row, "unprocessed_age_s")))
+            snprintf(u, sizeof u, "%.0fs old", dbl(row, "unprocessed_age_s"));
+        if (json_is_number(json_object_get(row, "retention_used")))
+            snprintf(r, sizeof r, "%.1f%%%s", 100 * dbl(row, "retention_used"),
+                     dbl(row, "retention_used") >= 0.5 ? " (!)" : "");
+        printf("  %-9lld %12lld %12s %14s %10s\n", num(row, "partition"), num(row, "lag"), t, u, r);
     }
 }
 

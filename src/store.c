@@ -113,7 +113,7 @@ static const char *const migrations[] = {
     "CREATE TABLE outbox ("
     "  id INTEGER PRIMARY KEY,"
     "  uid TEXT NOT NULL UNIQUE,"        /* SPILLWAY_ID */
-    "  event TEXT NOT NULL,"             /* trip, resume, force, runs_failing, episode_long, flapping */
+    "  event TEXT NOT NULL,"             /* trip, resume, force, runs_failing, episode_long, flapping, preserve, preserve_end */
     "  at TEXT NOT NULL,"
     "  mode TEXT NOT NULL,"
     "  previous_mode TEXT NOT NULL,"
@@ -720,30 +720,19 @@ int store_level_set(struct store *s, int64_t at_ms, const char *level, const cha
     char at[32];
 
     fmt_iso_ms(at, sizeof at, at_ms);
-    if (store_exec(s, "BEGIN IMMEDIATE", err, errsz) != 0)
-        return -1;
     if (sqlite3_prepare_v2(s->db, "UPDATE state SET level = ?1, level_since = ?2", -1, &st, NULL) != SQLITE_OK)
-        goto fail;
+        return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
     if (store_done(s, st, "set the level", err, errsz) != 0)
-        goto failed;
+        return -1;
     if (sqlite3_prepare_v2(s->db, "INSERT INTO levels (at, level, reason) VALUES (?1, ?2, ?3)", -1, &st, NULL) !=
         SQLITE_OK)
-        goto fail;
+        return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-    if (store_done(s, st, "record the level", err, errsz) != 0)
-        goto failed;
-    if (store_exec(s, "COMMIT", err, errsz) != 0)
-        goto failed;
-    return 0;
-fail:
-    store_fail(s, err, errsz, "prepare");
-failed:
-    store_rollback(s);
-    return -1;
+    return store_done(s, st, "record the level", err, errsz);
 }
 
 int store_state_get(struct store *s, struct check_state *st, char *err, size_t errsz)
@@ -1006,7 +995,11 @@ static const char store_metrics_sql[] =
     "  (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS notify_dead,"
     "  (SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL) AS notify_delivered,"
     "  (SELECT count(*) FROM runs WHERE outcome IN ('failed', 'abandoned') AND id > (SELECT coalesce(max(id), 0)"
-    "     FROM runs WHERE outcome NOT IN ('failed', 'abandoned', 'running'))) AS runs_failing"
+    "     FROM runs WHERE outcome NOT IN ('failed', 'abandoned', 'running'))) AS runs_failing,"
+    "  s.level,"
+    "  (julianday(s.level_since) - 2440587.5) * 86400.0 AS level_since,"
+    "  (SELECT coalesce(sum(preserved), 0) FROM runs) AS preserved,"
+    "  (SELECT coalesce(sum(backfilled), 0) FROM runs) AS backfilled"
     " FROM state s"
     " LEFT JOIN (SELECT * FROM checks ORDER BY id DESC LIMIT 1) c"
     " LEFT JOIN (SELECT * FROM runs WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1) r";

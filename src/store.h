@@ -161,7 +161,8 @@ int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t
 
 /* The runner's level (level.h) and since when (INT64_MIN: never changed). */
 int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since_ms, char *err, size_t errsz);
-/* Change it, with a row in levels saying why, in one transaction. */
+/* Change it, with a row in levels saying why. Call inside a transaction
+ * (store_begin), with the events it raises (outbox_raise_level). */
 int store_level_set(struct store *s, int64_t at_ms, const char *level, const char *reason, char *err, size_t errsz);
 
 /* The checker's state row. */
@@ -214,7 +215,7 @@ int store_runs_failing(struct store *s, int64_t *count, int64_t *first_id, char 
 /* ---- the outbox of notifications (outbox.h delivers them) ---- */
 
 struct outbox_event {
-    const char *event;              /* trip, resume, force, runs_failing, episode_long, flapping */
+    const char *event;              /* trip, resume, force, runs_failing, episode_long, flapping, preserve, preserve_end */
     int64_t at_ms;
     enum mode mode, previous_mode;
     const char *reason;

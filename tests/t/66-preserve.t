@@ -45,12 +45,15 @@ is "$DRAIN_RC|$(last_run "outcome, ml, level, points")" "69|failed|failed|normal
 
 # ---- the outage outlasts preserve_after_seconds. Tuned to 1 s so that the outage of many runs a minute apart
 # fits a test: each answer of the stub takes 400 ms, so a run's own retries outlast it.
-ML_RETRIES=2 WINDOW=1 write_config "$SANDBOX/s.ini" $'[drain]\npreserve_after_seconds = 1'
+# With notifications on, the level's changes are events for the next check to deliver.
+ML_RETRIES=2 WINDOW=1 write_config "$SANDBOX/s.ini" $'[drain]\npreserve_after_seconds = 1\n[notify]\ncommand = /bin/true'
 ml_control '{"status":503,"delay_ms":400}'
 run_drain "$SANDBOX/s.ini"
 is "$DRAIN_RC|$(last_run "outcome, level, points, preserved")" "0|ok|preserve|40|40" \
     "past it: the run enters the preserve level, writes its 40 points without predictions, commits"
 ok "and says why" grep -q "Entering the preserve level: the ML service has failed for" "$DRAIN_ERR"
+is "$(sql "select event || ' ' || (reason like 'the ML service has failed for %') from outbox where delivered_at is null")" \
+    "preserve 1" "a preserve event is raised with the change, its reason the level's"
 is "$(sum_count)" 400 "every message is counted"
 is "$(points)" "40 0" "no point carries a stress level: none is invented"
 is "$(committed)" "$(high_watermarks)" "committed"
@@ -88,6 +91,7 @@ is "$(( predicted + refused ))" "$n" \
     "every point with a count has its stress level ($predicted), or is recorded as refused, keeping its count ($refused)"
 is "$(invented)" 0 "each is the service's answer for that point's means"
 is "$(sql "select level from levels order by id")" $'preserve\nnormal' "the level's changes are recorded"
+is "$(sql "select event from outbox order by id")" $'preserve\npreserve_end' "each with its event, in order"
 
 # ---- a backfill killed half way, finished by another host
 gen d --nurses 4 --per-nurse 100 --rate 10 --start "2026-11-21 10:00:30.000" --seed 24

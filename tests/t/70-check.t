@@ -186,4 +186,20 @@ run_check "$SANDBOX/c.ini"
 is "$CHECK_RC|$(last_check)" "69|not_recovered|launch failed" "a failing runner_command: exit 69, recorded"
 ok "with the command and its status" grep -q 'runner_command "exit 3" failed (status 3)' \
     <(sql "select error from checks order by id desc limit 1")
+
+# the clock jumped back (or the writer's is off): the newest point 5 minutes
+# in the future is no proof of freshness; the latency is unknown, no
+# counter moves (a stalled primary must not read as recovered)
+primary_reset
+primary_point -300
+before=$(sql "select violations || '/' || recoveries from state")
+run_check "$SANDBOX/c.ini"
+is "$CHECK_RC|$(sql "select verdict from checks order by id desc limit 1")|$(sql "select violations || '/' || recoveries from state")" \
+    "69|unknown|$before" "a point 300 s ahead: exit 69, the check unknown, the counters as they were"
+ok "saying which clock to look at" grep -qE "the newest point \(.*\) is (299|300|301) s ahead of this host's clock, more than 60 s: a clock is wrong" "$CHECK_ERR"
+primary_reset
+primary_point -20
+run_check "$SANDBOX/c.ini"
+is "$(sql "select verdict != 'unknown' and latency_s = 0 from checks order by id desc limit 1")" 1 \
+    "20 s ahead (a sensor's clock): as fresh as can be"
 done_testing

@@ -1,6 +1,6 @@
 /* test_outbox.c -- notifications on a real state file and real commands, the clock simulated: backoff, order,
  * a notifier that fails 10 times then succeeds (every event delivered once, as recorded), dead events, the time
- * budget, one deliverer at a time, events raised once per streak or episode. */
+ * budget, one deliverer at a time, events raised once per streak or episode, the runner's level changes. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +237,41 @@ static void test_raise(void)
     config_free(&cfg);
 }
 
+/* The runner's level changes: an event each, in the transaction that
+ * records the change, with the checker's mode; a rolled-back change raises
+ * nothing. */
+static void test_raise_level(void)
+{
+    struct config cfg;
+    struct store *s;
+    char err[512];
+
+    if (load(&cfg, "level.db", "") != 0 || (s = store_open(cfg.state_database, err, sizeof err)) == NULL)
+        return;
+    ok(store_begin(s, err, sizeof err) == 0 && store_level_set(s, T0, "preserve", "down 900 s", err, sizeof err) == 0 &&
+           outbox_raise_level(&cfg, s, 1, "down 900 s", T0, err, sizeof err) == 0 && store_commit(s, err, sizeof err) == 0,
+       "entering the preserve level raises an event");
+    ok(store_begin(s, err, sizeof err) == 0 && store_level_set(s, T0 + MIN_MS, "normal", "back", err, sizeof err) == 0 &&
+           outbox_raise_level(&cfg, s, 0, "back", T0 + MIN_MS, err, sizeof err) == 0,
+       "leaving it too");
+    store_rollback(s);
+    is_int(scalar(s, "SELECT count(*) FROM outbox WHERE event = 'preserve_end'"), 0,
+           "a change rolled back raised nothing");
+    is_int(scalar(s, "SELECT count(*) FROM state WHERE level = 'preserve'"), 1, "nor changed the level");
+    store_begin(s, err, sizeof err);
+    store_level_set(s, T0 + MIN_MS, "normal", "back", err, sizeof err);
+    outbox_raise_level(&cfg, s, 0, "back", T0 + MIN_MS, err, sizeof err);
+    store_commit(s, err, sizeof err);
+    is_int(scalar(s, "SELECT count(*) FROM outbox WHERE event = 'preserve' AND reason = 'down 900 s'"
+                     " AND mode = 'primary' AND previous_mode = 'primary'"),
+           1, "preserve: the level's reason, the checker's mode");
+    is_int(scalar(s, "SELECT count(*) FROM outbox WHERE event = 'preserve_end' AND id > (SELECT id FROM outbox"
+                     " WHERE event = 'preserve')"),
+           1, "then preserve_end, in order");
+    store_close(s);
+    config_free(&cfg);
+}
+
 int main(void)
 {
     log_init(LOG_ERR);
@@ -246,6 +281,7 @@ int main(void)
     test_fails_ten_times();
     test_dead_and_budget();
     test_raise();
+    test_raise_level();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

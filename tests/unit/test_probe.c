@@ -1,6 +1,11 @@
 /* test_probe.c -- Flink's job list judged: a job in a restart loop is
- * unhealthy even though /overview counts it as running. */
+ * unhealthy even though /overview counts it as running; a point's age
+ * across clock jumps; the retention risk of each partition. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "http.h"
+#include "lagprobe.h"
 #include "probe.h"
 #include "tap.h"
 
@@ -9,8 +14,57 @@ static int judge(const char *json, char *why)
     return probe_flink_jobs(json, strlen(json), why, 256);
 }
 
+/* A point from the future: fresh within the tolerance, unknown past it (a
+ * clock jumped back: a stalled primary must not read as fresh). */
+static void test_age(void)
+{
+    const int64_t now = 1795255200000LL;
+    double age = -1;
+
+    is_int(probe_age(now, now - 400000, &age), 0, "a point 400 s old");
+    ok(age == 400.0, "is 400 s old");
+    is_int(probe_age(now, now + 5000, &age), 0, "5 s ahead (a sensor's clock)");
+    ok(age == 0.0, "is as fresh as can be");
+    is_int(probe_age(now, now + (int64_t)PROBE_FUTURE_TOLERANCE_S * 1000, &age), 0, "at the tolerance: fresh");
+    is_int(probe_age(now, now + (int64_t)PROBE_FUTURE_TOLERANCE_S * 1000 + 1000, &age), -1,
+           "past it: a clock is wrong, no age");
+    ok(age == -(double)PROBE_FUTURE_TOLERANCE_S - 1, "the distance said");
+    is_int(probe_age(now, INT64_MIN, &age), 0, "a hostile time does not overflow");
+    is_int(probe_age(now, INT64_MAX, &age), -1, "nor one far ahead");
+}
+
+/* The retention: the broker's, else the configured one, else unknown; the
+ * share of it each partition's oldest unprocessed message used. */
+static void test_retention(void)
+{
+    struct topic_retention r = lagprobe_retention(1, 604800000, 0);
+    struct partition_lag p[2] = { { 0, 30, 1, 400, 1, 302400 }, { 1, 0, 1, 0, 0, 0 } };
+
+    ok(r.known && r.seconds == 604800 && strcmp(r.from, "broker") == 0, "the broker's retention.ms, in seconds");
+    ok(lagprobe_retention_used(&p[0], &r) == 0.5, "half a week old: half the retention used");
+    is_int((int)lagprobe_retention_used(&p[1], &r), -1, "an unknown age: no share");
+    r = lagprobe_retention(1, -1, 3600);
+    ok(r.known && r.seconds < 0, "retention.ms -1: kept for ever, whatever is configured");
+    is_int((int)lagprobe_retention_used(&p[0], &r), -1, "no risk, no share");
+    r = lagprobe_retention(0, 0, 3600);
+    ok(r.known && r.seconds == 3600 && strcmp(r.from, "topic_retention_seconds") == 0,
+       "the broker silent: topic_retention_seconds");
+    ok(lagprobe_retention_used(&p[0], &r) == 84.0, "past the cliff: 84 times the retention");
+    r = lagprobe_retention(0, 0, 0);
+    ok(!r.known, "neither: unknown");
+    char *json = lagprobe_json(p, 2, &r);
+    is_str(json ? json : "",
+           "[{\"partition\":0,\"lag\":30,\"time_lag_s\":400.0,\"unprocessed_age_s\":302400.0,\"retention_s\":null,"
+           "\"retention_used\":null},{\"partition\":1,\"lag\":0,\"time_lag_s\":0.0,\"unprocessed_age_s\":null,"
+           "\"retention_s\":null,\"retention_used\":null}]",
+           "recorded per partition, null for unknown");
+    free(json);
+}
+
 int main(void)
 {
+    test_age();
+    test_retention();
     char why[256];
 
     is_int(judge("{\"jobs\":[{\"name\":\"stress\",\"state\":\"RUNNING\"}]}", why), 1, "one RUNNING job: healthy");
