@@ -174,6 +174,8 @@ def cmd_produce(a):
     }
     if a.fast:
         conf.update(FAST_PRODUCER)
+    if a.queued_file:
+        conf["message.timeout.ms"] = 0  # held as long as it takes to hand them all over
     producer = Producer(conf)
     manifest = open(a.manifest, "w")
     stats = {"ok": 0, "failed": 0}
@@ -228,10 +230,10 @@ def cmd_produce(a):
                 producer.poll(0)
     if a.queued_file:
         open(a.queued_file, "w").close()
-    left = producer.flush(60)
+    left = producer.flush(600 if a.queued_file else 60)
     manifest.close()
     if left:
-        die("%d message(s) not delivered within 60 s" % left)
+        die("%d message(s) not delivered within %d s" % (left, 600 if a.queued_file else 60))
     if stats["failed"]:
         die("%d of %d message(s) failed delivery" % (stats["failed"], sent))
     print("produced %d message(s) to %s" % (stats["ok"], a.topic), file=sys.stderr)
