@@ -157,9 +157,10 @@ class Encoder:
 # within linger.ms, so their size follows how fast messages are handed to it: this script
 # encodes ~50,000 a second, which fills a batch to a nurse's block of events (gen --block) at
 # most. A producer that runs ahead of its broker, or one that was held (--queued-file: the
-# messages are all handed over while the broker is down, then it is brought up), sends full
-# batches of batch.num.messages; the default settings here (a batch every 20 ms of whatever
-# arrived, keys by CRC32, nurses interleaved) give batches of tens.
+# messages are all handed over while the broker is down, then it is brought up; its queue and
+# message timeout are then unbounded), sends full batches of batch.num.messages; the default
+# settings here (a batch every 20 ms of whatever arrived, keys by CRC32, nurses interleaved)
+# give batches of tens.
 FAST_PRODUCER = {"batch.num.messages": 10000, "linger.ms": 5, "queue.buffering.max.messages": 2000000,
                  "partitioner": "murmur2_random"}
 
@@ -175,7 +176,8 @@ def cmd_produce(a):
     if a.fast:
         conf.update(FAST_PRODUCER)
     if a.queued_file:
-        conf["message.timeout.ms"] = 0  # held as long as it takes to hand them all over
+        # held as long as it takes to hand them all over, and all of them, however many
+        conf.update({"message.timeout.ms": 0, "queue.buffering.max.messages": 0})
     producer = Producer(conf)
     manifest = open(a.manifest, "w")
     stats = {"ok": 0, "failed": 0}
