@@ -23,11 +23,8 @@
  * tried again before the partitions are given up for this run. */
 #define CONSUMER_REMARK_TRIES 3
 /* How often (in messages handed out, at most) the prefetch queue's depth
- * is looked at, and how long a wake-up of the fetchers waits for its answer
- * (see consumer_wake_fetchers(): the request wakes them when it is queued,
- * the answer is not needed). */
+ * is looked at (see consumer_look_at_queue()). */
 #define CONSUMER_QUEUE_LOOK_EVERY 1024
-#define CONSUMER_WAKE_TIMEOUT_MS 20
 
 enum part_state {
     PART_NONE,      /* never assigned to us in this run */
@@ -630,8 +627,12 @@ static void consumer_look_at_queue(struct consumer *c, const rd_kafka_message_t 
 /* Wake the broker threads that fetch the partitions being read: any request
  * to a broker wakes its thread, which then decides again whether to fetch.
  * A ListOffsets for the latest offset of each (read only, one request per
- * leader; the answer is not used, nor waited for beyond a loopback round
- * trip) does it through librdkafka's public interface. */
+ * leader) does it through librdkafka's public interface. Its answer is not
+ * used, so not waited for: with no time to wait, rd_kafka_offsets_for_times()
+ * queues the requests (the leaders come from the metadata it holds) and
+ * returns _TIMED_OUT; the answers are dropped when they come (its callback
+ * expects that). A wait would hold the runner while a busy broker, or the
+ * mock's single thread, builds a fetch answer. */
 static void consumer_wake_fetchers(struct consumer *c)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
@@ -642,7 +643,8 @@ static void consumer_wake_fetchers(struct consumer *c)
             rd_kafka_topic_partition_list_add(l, c->cfg->topic, p)->offset = RD_KAFKA_OFFSET_END;
     if (l->cnt > 0) {
         c->wakes++;
-        if ((e = rd_kafka_offsets_for_times(c->rk, l, CONSUMER_WAKE_TIMEOUT_MS)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        e = rd_kafka_offsets_for_times(c->rk, l, 0);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__TIMED_OUT)
             log_debug("kafka: waking the fetchers: %s", rd_kafka_err2str(e));
     }
     rd_kafka_topic_partition_list_destroy(l);
