@@ -20,6 +20,9 @@
 /* How often the start marks refused for a rebalance that never came are
  * tried again before the partitions are given up for this run. */
 #define CONSUMER_REMARK_TRIES 3
+/* How often (in messages handed out, at most) the prefetch queue's depth
+ * is looked at (see consumer_look_at_queue()). */
+#define CONSUMER_QUEUE_LOOK_EVERY 1024
 
 struct consumer {
     const struct config *cfg;
@@ -46,6 +49,11 @@ struct consumer {
     int remarks;          /* how often they were tried again */
     int fatal_config;     /* the fatal error is the configuration's (or the broker's) */
     uint64_t incarnations; /* partitions begun so far (ledger_part.incarnation) */
+    rd_kafka_queue_t *queue; /* the consumer queue every partition's prefetch goes to */
+    int64_t prefetch_msgs, prefetch_bytes; /* its bounds (queued.min.messages, queued.max.messages.kbytes) */
+    int64_t look_n, look_bytes; /* messages handed out since the queue was last looked at, their payload */
+    int fetch_stopped;    /* the queue reached a bound since the fetchers were last woken */
+    int64_t wakes;        /* fetcher wake-ups, for the log */
     char fatal[512];
 };
 
@@ -495,6 +503,26 @@ static int consumer_subscribe(struct consumer *c, char *err, size_t errsz)
     return 0;
 }
 
+/* The consumer queue and the prefetch bounds in force (the shipped ones or
+ * the config's), for consumer_look_at_queue(). Without them (librdkafka
+ * gave none) the queue is not looked at and the fetchers are never woken:
+ * slower on large record batches, no less exact. */
+static void consumer_prefetch_bounds(struct consumer *c)
+{
+    const rd_kafka_conf_t *conf = rd_kafka_conf(c->rk);
+    char msgs[32], kbytes[32];
+    size_t n1 = sizeof msgs, n2 = sizeof kbytes;
+
+    if (rd_kafka_conf_get(conf, "queued.min.messages", msgs, &n1) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_get(conf, "queued.max.messages.kbytes", kbytes, &n2) != RD_KAFKA_CONF_OK ||
+        (c->queue = rd_kafka_queue_get_consumer(c->rk)) == NULL) {
+        log_debug("kafka: the prefetch queue cannot be looked at: its fetchers are not woken");
+        return;
+    }
+    c->prefetch_msgs = strtoll(msgs, NULL, 10);
+    c->prefetch_bytes = strtoll(kbytes, NULL, 10) * 1024;
+}
+
 struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode, const struct consumer_hooks *hooks,
                                uint32_t token, char *err, size_t errsz, int *config_error)
 {
@@ -532,6 +560,7 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
         return NULL;
     }
     rd_kafka_poll_set_consumer(c->rk);
+    consumer_prefetch_bounds(c);
     if (kafka_topic_partitions(c->rk, cfg, CONSUMER_META_TIMEOUT_MS, &c->nparts, config_error, err, errsz) != 0)
         goto fail;
     /* a point's timestamp holds the partition in 10 bits (window.h): two
@@ -634,6 +663,66 @@ static void consumer_event_error(struct consumer *c, const rd_kafka_message_t *m
         log_warn("kafka: %s", c->group_error);
 }
 
+/* librdkafka 2.0 forwards every partition's prefetch queue to the one
+ * consumer queue, and its fetcher compares that queue's length and payload
+ * with queued.min.messages and queued.max.messages.kbytes only when its
+ * broker thread wakes. Above either bound it stops fetching, and draining
+ * the queue does not wake it: it sleeps until its next request, answer or
+ * one-second tick (librdkafka 2.2 added fetch.queue.backoff.ms for this).
+ * With record batches of thousands of messages one fetch can reach the
+ * bound, and the runner, faster than a second's worth of queue, waited
+ * out the rest of the second: measured on the mock, 0.2-0.9 s of a 2 s
+ * drain of 1,000,000 messages (bench/drain.sh, the fast shape). */
+
+/* After every few messages handed out (m the last; a quarter of the count
+ * bound, at most CONSUMER_QUEUE_LOOK_EVERY): note whether the queue may have
+ * reached a bound since the last look. It grows only by fetch answers and
+ * shrinks by one a message taken, so when the fetcher last decided it held
+ * at most what it holds now plus what was taken since. Its payload is
+ * estimated from the messages taken, so half a bound counts: a wake-up too
+ * many costs one small request, one too few up to a second. */
+static void consumer_look_at_queue(struct consumer *c, const rd_kafka_message_t *m)
+{
+    int64_t held, every = c->prefetch_msgs / 4;
+
+    c->look_n++;
+    c->look_bytes += (int64_t)m->len;
+    if (every > CONSUMER_QUEUE_LOOK_EVERY)
+        every = CONSUMER_QUEUE_LOOK_EVERY;
+    if (c->look_n < every || c->queue == NULL)
+        return;
+    held = (int64_t)rd_kafka_queue_length(c->queue) + c->look_n;
+    if (2 * held >= c->prefetch_msgs || 2 * held * (c->look_bytes / c->look_n) >= c->prefetch_bytes)
+        c->fetch_stopped = 1;
+    c->look_n = c->look_bytes = 0;
+}
+
+/* Wake the broker threads that fetch the partitions being read: any request
+ * to a broker wakes its thread, which then decides again whether to fetch.
+ * A ListOffsets for the latest offset of each (read only, one request per
+ * leader) does it through librdkafka's public interface. Its answer is not
+ * used, so not waited for: with no time to wait, rd_kafka_offsets_for_times()
+ * queues the requests (the leaders come from the metadata it holds) and
+ * returns _TIMED_OUT; the answers are dropped when they come (its callback
+ * expects that). A wait would hold the runner while a busy broker, or the
+ * mock's single thread, builds a fetch answer. */
+static void consumer_wake_fetchers(struct consumer *c)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
+    rd_kafka_resp_err_t e;
+
+    for (int32_t p = 0; p < c->nparts; p++)
+        if (consumer_readable(c, p) && !c->parts[p].eof)
+            rd_kafka_topic_partition_list_add(l, c->cfg->topic, p)->offset = RD_KAFKA_OFFSET_END;
+    if (l->cnt > 0) {
+        c->wakes++;
+        e = rd_kafka_offsets_for_times(c->rk, l, 0);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__TIMED_OUT)
+            log_debug("kafka: waking the fetchers: %s", rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* Returns 1 when m is handed out, 0 when it was an event or is dropped. */
 static int consumer_take(struct consumer *c, rd_kafka_message_t *m)
 {
@@ -678,8 +767,15 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
     /* a poll with a timeout reads the clock (several times) to wait; while
      * messages flow, a poll that does not wait finds the next one as well */
     m = c->fatal[0] ? NULL : rd_kafka_consumer_poll(c->rk, 0);
-    if (m == NULL && !c->fatal[0] && timeout_ms > 0)
+    if (m == NULL && !c->fatal[0] && timeout_ms > 0) {
+        /* the queue is empty: fetchers stopped by a full queue sleep on
+         * (see consumer_look_at_queue()) unless woken */
+        if (c->fetch_stopped && c->consuming && !c->rebalancing) {
+            c->fetch_stopped = 0;
+            consumer_wake_fetchers(c);
+        }
         m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    }
     if (c->fatal[0]) {
         if (m)
             rd_kafka_message_destroy(m);
@@ -688,6 +784,7 @@ enum consumer_event consumer_next(struct consumer *c, int timeout_ms, rd_kafka_m
         return CONSUMER_FAILED;
     }
     if (m && consumer_take(c, m)) {
+        consumer_look_at_queue(c, m);
         *msg = m;
         return CONSUMER_MESSAGE;
     }
@@ -1145,6 +1242,10 @@ void consumer_close(struct consumer *c)
     if (c->rk)
         consumer_linger(c);
     c->closing = 1;
+    if (c->wakes > 0)
+        log_debug("kafka: the fetchers were woken %" PRId64 " times after the prefetch queue filled", c->wakes);
+    if (c->queue)
+        rd_kafka_queue_destroy(c->queue);
     if (c->rk) {
         rd_kafka_consumer_close(c->rk);
         rd_kafka_destroy(c->rk);

@@ -20,18 +20,6 @@ static const char *const kafka_defaults[][2] = {
     { "heartbeat.interval.ms", "2000" },
     /* a one-shot run wants the end of the partitions quickly */
     { "fetch.wait.max.ms", "100" },
-    /* The prefetch is bounded so that memory does not grow with the
-     * backlog. In librdkafka 2.0 every partition's fetch queue forwards to
-     * the one consumer queue, and each is compared, by length and by size,
-     * with queued.min.messages (100,000) and these kbytes: at the bound
-     * every fetcher stops until the broker thread next wakes, up to a second
-     * later (2.1 wakes it as the queue drains). So the runner must consume
-     * faster than the fetcher fills the queue: it does, once its decoding
-     * costs less than a microsecond a message (bench/drain.sh: 1,000,000
-     * messages after the join at kcat's pace; 2.7 s when avro-c's generic
-     * reader did the decoding). */
-    { "queued.max.messages.kbytes", "8192" },
-    { "fetch.max.bytes", "4194304" },
     /* librdkafka resets a committed offset that is out of range; the
      * runner itself checks offsets against the watermarks first
      * (startpos.c), so this only covers a deletion in between */
@@ -49,17 +37,93 @@ static const char *const kafka_fixed[][2] = {
     { "enable.partition.eof", "true" },
 };
 
-int kafka_each_setting(int (*fn)(const char *key, const char *value, int fixed, void *arg), void *arg)
+/* The prefetch: what librdkafka fetches ahead of the runner. In 2.0 every
+ * partition's fetch queue forwards to the one consumer queue, and the
+ * fetchers compare that queue's length with queued.min.messages and its
+ * payload with queued.max.messages.kbytes: the bounds are on the total, so
+ * they need not grow with the partitions (and the partition count is known
+ * only from the handle these settings make). A queued message costs about
+ * 0.45 KiB of librdkafka's structures besides its payload, so the count is
+ * what bounds memory for small messages: at most one batch (a run reads no
+ * further), and no more than KAFKA_PREFETCH_MESSAGES. A fetch answer is
+ * added to the queue whole, so it is a quarter of the payload bound: the
+ * next answer is on its way while the runner takes the last. At a bound the
+ * fetchers stop until woken (consumer.c wakes them when the queue runs
+ * empty), so lower bounds cost little: on record batches of 10,000 messages
+ * 50,000 and 4 MiB drained as fast as 100,000 and 8 MiB, in 35-39 MiB
+ * rather than 40-69 MiB (bench/drain.sh, the fast shape). */
+#define KAFKA_PREFETCH_MESSAGES 50000
+#define KAFKA_FETCH_BYTES (1024 * 1024) /* librdkafka's least: message.max.bytes */
+#define KAFKA_PREFETCH_FETCHES 4
+
+struct kafka_prefetch {
+    char messages[24], kbytes[24], fetch_bytes[24];
+};
+
+static void kafka_prefetch_size(const struct config *cfg, struct kafka_prefetch *pf)
 {
+    int64_t n = cfg->max_batch_size < KAFKA_PREFETCH_MESSAGES ? cfg->max_batch_size : KAFKA_PREFETCH_MESSAGES;
+
+    snprintf(pf->messages, sizeof pf->messages, "%" PRId64, n > 0 ? n : 1);
+    snprintf(pf->kbytes, sizeof pf->kbytes, "%d", KAFKA_PREFETCH_FETCHES * KAFKA_FETCH_BYTES / 1024);
+    snprintf(pf->fetch_bytes, sizeof pf->fetch_bytes, "%d", KAFKA_FETCH_BYTES);
+}
+
+/* Call fn for each of the prefetch settings sized for cfg; see
+ * kafka_each_setting(). */
+static int kafka_each_prefetch(const struct config *cfg, int (*fn)(const char *key, const char *value, void *arg),
+                               void *arg)
+{
+    struct kafka_prefetch pf;
+    int rc;
+
+    kafka_prefetch_size(cfg, &pf);
+    if ((rc = fn("queued.min.messages", pf.messages, arg)) != 0 ||
+        (rc = fn("queued.max.messages.kbytes", pf.kbytes, arg)) != 0)
+        return rc;
+    return fn("fetch.max.bytes", pf.fetch_bytes, arg);
+}
+
+struct kafka_each_ctx {
+    int (*fn)(const char *key, const char *value, int fixed, void *arg);
+    void *arg;
+};
+
+static int kafka_each_default(const char *key, const char *value, void *arg)
+{
+    struct kafka_each_ctx *ctx = arg;
+
+    return ctx->fn(key, value, 0, ctx->arg);
+}
+
+int kafka_each_setting(const struct config *cfg, int (*fn)(const char *key, const char *value, int fixed, void *arg),
+                       void *arg)
+{
+    struct kafka_each_ctx ctx = { fn, arg };
     int rc;
 
     for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
         if ((rc = fn(kafka_defaults[i][0], kafka_defaults[i][1], 0, arg)) != 0)
             return rc;
+    if ((rc = kafka_each_prefetch(cfg, kafka_each_default, &ctx)) != 0)
+        return rc;
     for (size_t i = 0; i < sizeof kafka_fixed / sizeof kafka_fixed[0]; i++)
         if ((rc = fn(kafka_fixed[i][0], kafka_fixed[i][1], 1, arg)) != 0)
             return rc;
     return 0;
+}
+
+struct kafka_conf_set {
+    rd_kafka_conf_t *conf;
+    char *errstr;
+    size_t errsz;
+};
+
+static int kafka_conf_set_default(const char *key, const char *value, void *arg)
+{
+    struct kafka_conf_set *set = arg;
+
+    return rd_kafka_conf_set(set->conf, key, value, set->errstr, set->errsz) == RD_KAFKA_CONF_OK ? 0 : -1;
 }
 
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz)
@@ -68,10 +132,13 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, cha
     /* librdkafka writes into errstr even when a topic-level property set on
      * the global configuration succeeds: only a failure's text is passed on */
     char errstr[512];
+    struct kafka_conf_set set = { conf, errstr, sizeof errstr };
 
     for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
         if (rd_kafka_conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
+    if (kafka_each_prefetch(cfg, kafka_conf_set_default, &set) != 0)
+        goto fail;
     for (size_t i = 0; i < cfg->n_kafka_props; i++)
         if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK)

@@ -21,10 +21,12 @@
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz);
 
 /* Call fn for each librdkafka property spillway sets itself: its defaults
- * (fixed = 0; a [kafka] key of the same name wins) and the settings the
- * commit-after-write guarantee needs (fixed = 1; refused in the config).
- * Stops at, and returns, fn's first non-zero answer. */
-int kafka_each_setting(int (*fn)(const char *key, const char *value, int fixed, void *arg), void *arg);
+ * (fixed = 0; a [kafka] key of the same name wins), the prefetch bounds among
+ * them sized for cfg's batch, and the settings the commit-after-write
+ * guarantee needs (fixed = 1; refused in the config). Stops at, and returns,
+ * fn's first non-zero answer. */
+int kafka_each_setting(const struct config *cfg, int (*fn)(const char *key, const char *value, int fixed, void *arg),
+                       void *arg);
 
 /* A consumer handle with group.id = group that never joins nor commits.
  * Returns NULL with err. Free with kafka_reader_free(). */

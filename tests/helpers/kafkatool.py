@@ -71,7 +71,11 @@ def cmd_gen(a):
         null_all.setdefault(int(idx), set()).add(field)
     ids = ["%s%d" % (a.id_prefix, i) for i in range(a.nurses)]
     base_hr = [rng.uniform(62, 118) for _ in ids]  # so nurses land in different stress levels
-    out = sys.stdout
+    # --block N: the same events, written N at a time per nurse (nurse 0's first N, nurse 1's
+    # first N, ..., then everyone's next N), as the reference's producer sends them; a block
+    # is held in memory (N x nurses lines), the rest streams
+    block = a.block or 1
+    held = [[] for _ in ids]
     for k in range(a.per_nurse):
         when = fmt_dt(start_ms + int(k * 1000 // a.rate))
         for i, nid in enumerate(ids):
@@ -88,7 +92,11 @@ def cmd_gen(a):
                     v[f] = None
             v["id"] = nid
             v["datetime"] = when
-            out.write(json.dumps({"key": nid, "value": v}) + "\n")
+            held[i].append(json.dumps({"key": nid, "value": v}) + "\n")
+        if (k + 1) % block == 0 or k + 1 == a.per_nurse:
+            for lines in held:
+                sys.stdout.writelines(lines)
+                lines.clear()
 
 
 # ---- produce ------------------------------------------------------------------------
@@ -145,14 +153,33 @@ class Encoder:
         return out
 
 
+# produce --fast: the reference's producer, which lets its batches fill (keys placed by
+# murmur2, the Java client's partitioner). Its record batches hold what arrived for a partition
+# within linger.ms, so their size follows how fast messages are handed to it: this script
+# encodes ~50,000 a second, which fills a batch to a nurse's block of events (gen --block) at
+# most. A producer that runs ahead of its broker, or one that was held (--queued-file: the
+# messages are all handed over while the broker is down, then it is brought up; its queue and
+# message timeout are then unbounded), sends full batches of batch.num.messages; the default
+# settings here (a batch every 20 ms of whatever arrived, keys by CRC32, nurses interleaved)
+# give batches of tens.
+FAST_PRODUCER = {"batch.num.messages": 10000, "linger.ms": 5, "queue.buffering.max.messages": 2000000,
+                 "partitioner": "murmur2_random"}
+
+
 def cmd_produce(a):
     encoder = Encoder(load_schema(a.schema))
-    producer = Producer({
+    conf = {
         "bootstrap.servers": a.bootstrap,
         "linger.ms": 20,
         "queue.buffering.max.messages": 500000,
         "acks": "all",
-    })
+    }
+    if a.fast:
+        conf.update(FAST_PRODUCER)
+    if a.queued_file:
+        # held as long as it takes to hand them all over, and all of them, however many
+        conf.update({"message.timeout.ms": 0, "queue.buffering.max.messages": 0})
+    producer = Producer(conf)
     manifest = open(a.manifest, "w")
     stats = {"ok": 0, "failed": 0}
 
@@ -167,45 +194,51 @@ def cmd_produce(a):
         obj["offset"] = msg.offset()
         manifest.write(json.dumps(obj) + "\n")
 
+    def encoded(lineno, line):
+        obj = json.loads(line)
+        if "raw_hex" in obj:
+            value = bytes.fromhex(obj["raw_hex"])
+            obj["valid"] = False
+        elif "value" in obj:
+            try:
+                value = encoder.encode(obj["value"])
+            except Exception as e:  # python-avro raises several types
+                die("%s:%d: cannot encode value: %s: %s" % (a.input, lineno, type(e).__name__, e))
+            obj["valid"] = True
+        else:
+            die("%s:%d: neither value nor raw_hex" % (a.input, lineno))
+        obj["value_hex"] = value.hex()
+        key = obj.get("key")
+        return value, None if key is None else key.encode(), obj
+
+    kw = {"partition": a.partition} if a.partition is not None else {}
+
+    def send(value, key, obj):
+        cb = lambda err, msg, obj=obj: delivered(err, msg, obj)
+        if a.age:
+            kw["timestamp"] = int((time.time() - a.age) * 1000)
+        while True:
+            try:
+                producer.produce(a.topic, value=value, key=key, on_delivery=cb, **kw)
+                return
+            except BufferError:
+                producer.poll(0.05)
+
     sent = 0
     with open(a.input) as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            obj = json.loads(line)
-            if "raw_hex" in obj:
-                value = bytes.fromhex(obj["raw_hex"])
-                obj["valid"] = False
-            elif "value" in obj:
-                try:
-                    value = encoder.encode(obj["value"])
-                except Exception as e:  # python-avro raises several types
-                    die("%s:%d: cannot encode value: %s: %s"
-                        % (a.input, lineno, type(e).__name__, e))
-                obj["valid"] = True
-            else:
-                die("%s:%d: neither value nor raw_hex" % (a.input, lineno))
-            obj["value_hex"] = value.hex()
-            key = obj.get("key")
-            kw = {"partition": a.partition} if a.partition is not None else {}
-            if a.age:
-                kw["timestamp"] = int((time.time() - a.age) * 1000)
-            cb = lambda err, msg, obj=obj: delivered(err, msg, obj)
-            while True:
-                try:
-                    producer.produce(a.topic, value=value,
-                                     key=None if key is None else key.encode(),
-                                     on_delivery=cb, **kw)
-                    break
-                except BufferError:
-                    producer.poll(0.05)
+            send(*encoded(lineno, line))
             sent += 1
             if sent % 1000 == 0:
                 producer.poll(0)
-    left = producer.flush(60)
+    if a.queued_file:
+        open(a.queued_file, "w").close()
+    left = producer.flush(600 if a.queued_file else 60)
     manifest.close()
     if left:
-        die("%d message(s) not delivered within 60 s" % left)
+        die("%d message(s) not delivered within %d s" % (left, 600 if a.queued_file else 60))
     if stats["failed"]:
         die("%d of %d message(s) failed delivery" % (stats["failed"], sent))
     print("produced %d message(s) to %s" % (stats["ok"], a.topic), file=sys.stderr)
@@ -401,6 +434,88 @@ def cmd_watermarks(a):
         c.close()
 
 
+def kafka_fetch_batches(host, port, topic, partition, start, end):
+    """The record batches of a partition from start to end, as (base offset, records) pairs,
+    read with Fetch v4 requests on a socket of our own: a consumer library hides where one
+    record batch ends and the next begins, and how many records a batch holds is what decides
+    how much one fetch brings (librdkafka's mock answers with one batch per partition)."""
+    import socket
+    sock = socket.create_connection((host, port), timeout=TIMEOUT)
+    rd = sock.makefile("rb")
+    name = topic.encode()
+    out, offset, corr = [], start, 0
+
+    def read(n):
+        b = rd.read(n)
+        if len(b) != n:
+            die("batches: %s:%d closed the connection" % (host, port))
+        return b
+
+    try:
+        while offset < end:
+            corr += 1
+            body = struct.pack(">hhih", 1, 4, corr, 9) + b"kafkatool"
+            body += struct.pack(">iiiib", -1, 0, 0, 64 << 20, 0)  # replica, max wait, min/max bytes, isolation
+            body += struct.pack(">ih", 1, len(name)) + name
+            body += struct.pack(">iiqi", 1, partition, offset, 16 << 20)
+            sock.sendall(struct.pack(">i", len(body)) + body)
+            size, = struct.unpack(">i", read(4))
+            resp = read(size)
+            pos = 4 + 4 + 4  # correlation id, throttle time, topic count
+            tlen, = struct.unpack_from(">h", resp, pos)
+            pos += 2 + tlen + 4 + 4  # topic name, partition count, partition
+            err, = struct.unpack_from(">h", resp, pos)
+            if err:
+                die("batches: partition %d at %d: Kafka error %d" % (partition, offset, err))
+            pos += 2 + 8 + 8  # error, high watermark, last stable offset
+            naborted, = struct.unpack_from(">i", resp, pos)
+            pos += 4 + max(naborted, 0) * 16
+            rlen, = struct.unpack_from(">i", resp, pos)
+            pos += 4
+            stop, moved = pos + max(rlen, 0), False
+            while pos + 12 <= stop:
+                base, blen = struct.unpack_from(">qi", resp, pos)
+                if pos + 12 + blen > stop:
+                    break  # a partial batch at the end of the answer
+                if resp[pos + 16] != 2:
+                    die("batches: partition %d at %d: message format %d, not 2" % (partition, base, resp[pos + 16]))
+                delta, = struct.unpack_from(">i", resp, pos + 23)
+                if base + delta >= offset:
+                    out.append((base, delta + 1))
+                    offset, moved = base + delta + 1, True
+                pos += 12 + blen
+            if not moved:
+                die("batches: partition %d: nothing at offset %d below %d" % (partition, offset, end))
+    finally:
+        rd.close()
+        sock.close()
+    return out
+
+
+def cmd_batches(a):
+    """Per partition: how many record batches hold its messages, and their sizes."""
+    c = consumer(a)
+    try:
+        md = c.list_topics(a.topic, timeout=TIMEOUT)
+        t = md.topics.get(a.topic)
+        if t is None or t.error is not None:
+            die("topic %s: %s" % (a.topic, t.error if t else "not in metadata"))
+        rows = []
+        for p in sorted(t.partitions):
+            leader = md.brokers[t.partitions[p].leader]
+            lo, hi = c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=TIMEOUT)
+            rows.append((p, lo, hi, kafka_fetch_batches(leader.host, leader.port, a.topic, p, lo, hi)))
+    finally:
+        c.close()
+    if a.json:
+        json.dump({str(p): {"messages": hi - lo, "batches": len(b), "largest": max((n for _, n in b), default=0)}
+                   for p, lo, hi, b in rows}, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    for p, lo, hi, b in rows:
+        print("%d:%d:%d:%d" % (p, hi - lo, len(b), max((n for _, n in b), default=0)))
+
+
 def topic_args(s, schema=False):
     """The arguments every command that talks to the topic takes."""
     s.add_argument("--bootstrap", required=True)
@@ -423,6 +538,8 @@ def main():
     s.add_argument("--null-all", nargs="+", action="extend", default=[],
                    metavar="FIELD:NURSEINDEX")
     s.add_argument("--null-some", type=float, default=0.0, metavar="PROB")
+    s.add_argument("--block", type=int, default=0, metavar="N",
+                   help="write each nurse's events N at a time (0: one at a time, nurses interleaved)")
     s.set_defaults(fn=cmd_gen)
 
     s = sub.add_parser("produce", help="produce JSON lines as Avro datums, write a manifest")
@@ -432,6 +549,11 @@ def main():
     s.add_argument("--partition", type=int)
     s.add_argument("--age", type=float, default=0.0, metavar="SECONDS",
                    help="give the messages a timestamp this long ago (their CreateTime; the time lag reads it)")
+    s.add_argument("--fast", action="store_true",
+                   help="the reference producer's settings: batch.num.messages 10000, linger.ms 5, "
+                        "queue.buffering.max.messages 2000000, keys placed by murmur2")
+    s.add_argument("--queued-file", metavar="FILE",
+                   help="created once every message is handed to the producer, before it waits for their delivery")
     s.set_defaults(fn=cmd_produce)
 
     s = sub.add_parser("fill", help="produce COUNT copies of one event to one partition (no manifest)")
@@ -471,6 +593,11 @@ def main():
     s.add_argument("--fields", default=",".join(FIELDS))
     s.set_defaults(fn=cmd_expect)
 
+    s = sub.add_parser("batches", help="per partition P:MESSAGES:RECORD_BATCHES:LARGEST_BATCH")
+    topic_args(s)
+    s.add_argument("--json", action="store_true", help="one JSON object keyed by partition instead")
+    s.set_defaults(fn=cmd_batches)
+
     for name, fn in (("commit", cmd_commit), ("committed", cmd_committed),
                      ("watermarks", cmd_watermarks)):
         s = sub.add_parser(name)
@@ -485,6 +612,8 @@ def main():
     a = ap.parse_args()
     if a.cmd == "gen" and a.rate <= 0:
         die("--rate must be positive")
+    if a.cmd == "gen" and a.block < 0:
+        die("--block must not be negative")
     try:
         a.fn(a)
     except KafkaException as e:
