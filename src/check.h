@@ -16,10 +16,10 @@
 /* The most mode changes a flap bound may count ([check] flap_changes). */
 #define CHECK_MAX_FLAP_CHANGES 1000
 
-/* Returns a sysexits code: 0, 69 when a probe could not be made (recorded as
- * unknown, no counter moved) or the runner could not be launched, 78 when
- * the state cannot be opened. config_path is passed on to a launched
- * `spillway drain`. */
+/* Returns a sysexits code, one of exitcodes.h's rows for check: 69 when a
+ * probe could not be made (recorded as unknown, no counter moved) or the
+ * runner could not be launched, 70 when the state fails, 78 when it cannot be
+ * opened. config_path is passed on to a launched `spillway drain`. */
 int check_run(const struct config *cfg, const char *config_path);
 
 /* The decision's thresholds from the configuration: the one place both the

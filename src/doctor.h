@@ -6,8 +6,9 @@
 #include "config.h"
 
 /* Print "ok   WHAT  detail" or "FAIL WHAT  reason" per check on stdout.
- * Returns 0 when all are ok, 78 when the schema or state is wrong (and
- * nothing is unreachable), 69 when a service is unreachable. */
+ * Returns a sysexits code (exitcodes.h): 0 when all are ok; 78 when the
+ * config is one others can write, or when the schema or state is wrong and
+ * every service answers; else 69 when a service does not answer. */
 int doctor_run(const struct config *cfg);
 
 #endif

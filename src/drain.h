@@ -20,12 +20,10 @@ struct drain_options {
 };
 
 /* Run one batch (and further ones for partitions handed over meanwhile).
- * Returns a sysexits code: 0 ok; 69 Kafka, the ML service or InfluxDB
- * unavailable (or refusing everything); 70 a local failure (memory, the
- * state database); 74 stdout failed (dry run); 75 temporary: another runner
- * holds the lock, the group gave no partition or took them all, a retry
- * could not re-read an unfinished batch in time, a signal; 78
- * configuration. */
+ * Returns a sysexits code, one of exitcodes.h's rows for drain (69 for a
+ * dependency failing or refusing everything, 75 for the lock held, no
+ * partition, a batch that could not be re-read in time or a signal, 78 for
+ * configuration). */
 int drain_run(const struct config *cfg, const struct drain_options *opt);
 
 #endif

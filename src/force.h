@@ -7,8 +7,8 @@
 
 /* Force fallback or primary mode, or return to automatic decisions ("auto"),
  * recorded as a transition with reason (may be NULL) and who ran it. The
- * counters restart from zero. Returns a sysexits code (64 for an unknown
- * mode). */
+ * counters restart from zero. Returns a sysexits code (exitcodes.h; 64 for
+ * an unknown mode). */
 int force_run(const struct config *cfg, const char *what, const char *reason);
 
 #endif

@@ -19,8 +19,9 @@
 
 #include "config.h"
 
-/* Returns 0, 66 when FILE cannot be read, 65 when it is not a trace (the
- * line named), 70 on an internal failure. */
+/* Returns a sysexits code (exitcodes.h): 66 when FILE cannot be read, 65
+ * when it is not a trace (the line named), 74 when stdout fails, 70 on an
+ * internal failure. */
 int replay_run(const struct config *cfg, const char *file, int json);
 
 #endif

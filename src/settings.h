@@ -9,8 +9,8 @@
  * and the librdkafka properties spillway sets itself, each with its value
  * and origin ("default", "FILE:LINE", "spillway's librdkafka default",
  * "set by spillway"); secrets and URL credentials masked. As an ini file
- * (comments give the origins) or, with json, a JSON array. Returns 0, or
- * EX_IOERR when stdout fails. */
+ * (comments give the origins) or, with json, a JSON array. Returns a
+ * sysexits code (exitcodes.h): 0, 74 when stdout fails, 70 out of memory. */
 int settings_run(const struct config *cfg, int json);
 
 #endif

@@ -21,6 +21,57 @@ is "$(rc_of "$SPILLWAY" --version)" 0 "--version: exit 0"
 ok "--version prints version and the default config path" \
     grep -qx "default config: /etc/spillway/spillway.ini" "$SANDBOX/out"
 
+# ---- exit codes: one vocabulary ----------------------------------------------------------
+# src/exitcodes.h is the one list; usage() and every --help are printed from it. Here it is held
+# to spillway(1)'s EXIT STATUS and to the sources: a code added, dropped or moved in one place
+# and not the others fails.
+COMMANDS=(check drain status force doctor config replay)
+# codes_of: the codes of an "exit codes:" block on stdin, sorted, one line
+codes_of() { sed -n '/^exit codes:$/,/^$/p' | grep -oE '^  [0-9]+' | tr -d ' ' | sort -n | xargs; }
+# man_entries: "CODE COMMAND..." per entry of spillway(1)'s EXIT STATUS, naming the commands its
+# text sets in bold (.B drain, .BR status ,)
+man_entries() {
+    awk -v cmds=" ${COMMANDS[*]} " '
+        /^\.SH / { on = ($0 == ".SH EXIT STATUS") }
+        !on { next }
+        prev == ".TP" && /^\.B [0-9]+$/ { if (code != "") print code named; code = $2; named = ""; prev = $0; next }
+        /^\.BR? / && index(cmds, " " $2 " ") && index(named " ", " " $2 " ") == 0 { named = named " " $2 }
+        { prev = $0 }
+        END { if (code != "") print code named }' "$REPO/man/spillway.1"
+}
+# sysexits NAME: its number, from the system's sysexits.h
+declare -A SYSEXITS
+while read -r _ name value _; do SYSEXITS[$name]=$value; done < <(grep -E '^#define EX_[A-Z_]+\s+[0-9]+' /usr/include/sysexits.h)
+words() { printf '%s\n' "$@" | sort | xargs; }
+source_codes() { grep -ohE '\bEX_[A-Z_]+\b' "$@" | sort -u | while read -r n; do echo "${SYSEXITS[$n]:-?$n}"; done; }
+declare -A SOURCE=([check]=check.c [drain]=drain.c [status]=status.c [force]=force.c [doctor]=doctor.c
+    [config]=settings.c [replay]=replay.c)
+
+usage_codes=$("$SPILLWAY" --help | codes_of)
+man_codes=$(man_entries | cut -d' ' -f1 | sort -n | xargs)
+is "$usage_codes" "$man_codes" "usage() lists the exit codes spillway(1) lists ($man_codes)"
+declare -A HELP
+all=""
+for c in "${COMMANDS[@]}"; do
+    HELP[$c]=" $("$SPILLWAY" "$c" --help | codes_of) "
+    all="$all ${HELP[$c]}"
+    # what it returns: 0, main.c's codes (before any command runs), and its own file's
+    is "${HELP[$c]}" " $( { echo 0; source_codes "$REPO/src/main.c" "$REPO/src/${SOURCE[$c]}"; } | sort -nu | xargs) " \
+        "$c --help lists exactly the codes main.c and ${SOURCE[$c]} return"
+done
+is "$(xargs -n1 <<<"$all" | sort -nu | xargs)" "$usage_codes" "every code usage() lists is one a command returns"
+bad=""
+while read -r code named; do
+    returning=""
+    for c in "${COMMANDS[@]}"; do [[ ${HELP[$c]} == *" $code "* ]] && returning="$returning $c"; done
+    for c in $named; do [[ " $returning " == *" $c "* ]] || bad="$bad $code:$c-does-not-return-it"; done
+    # a code not every command returns: its entry names exactly the commands that do
+    if [[ $(wc -w <<<"$returning") != "${#COMMANDS[@]}" && $(words $named) != $(words $returning) ]]; then
+        bad="$bad $code:named($named)-returned-by($returning)"
+    fi
+done < <(man_entries)
+is "$bad" "" "each EXIT STATUS entry of spillway(1) names the commands whose --help lists its code"
+
 is "$(rc_of "$SPILLWAY" -c "$SANDBOX/none.ini" drain)" 78 "a missing config: exit 78"
 ok "naming it" grep -q "error: $SANDBOX/none.ini: cannot open: No such file or directory" "$SANDBOX/err"
 is "$(SPILLWAY_CONFIG=$SANDBOX/env.ini rc_of "$SPILLWAY" drain)" 78 "\$SPILLWAY_CONFIG is read"
