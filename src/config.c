@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kafkaprops.h"
 #include "lineproto.h"
 #include "log.h"
 #include "notify.h"
@@ -19,32 +20,42 @@
 
 enum ctype { C_STR, C_INT, C_BOOL, C_START_FROM, C_TIME_ZONE, C_PREDICT };
 
+enum cflag {
+    K_REQUIRED = 1, /* C_STR: may not be empty */
+    K_SECRET = 2,   /* a secret: masked when shown; set, the file holds a secret (the permission warning) */
+    K_MASKED = 4,   /* masked when shown, though not a secret by itself (a webhook's token may be in its path) */
+};
+
+/* One key, all there is to know about it: where it is, its type, its
+ * default (as the file would write it), its range (C_INT) and its flags. A
+ * string holding a URL with credentials is a secret whatever its flags
+ * (url_has_secret()). */
 struct cdesc {
     const char *section, *key;
     enum ctype type;
     size_t off;
     const char *def;
     int64_t min, max; /* C_INT */
-    int required;     /* C_STR: may not be empty */
+    unsigned flags;   /* enum cflag */
 };
 
 #define F(f) offsetof(struct config, f)
 #define BIG INT64_C(1000000000000)
 static const struct cdesc descs[] = {
-    { "kafka", "topic", C_STR, F(topic), "stress-topic", 0, 0, 1 },
-    { "kafka", "primary_group", C_STR, F(primary_group), "flink-consumer", 0, 0, 1 },
-    { "avro", "schema", C_STR, F(schema), "/etc/spillway/nurse_sensor_event.avsc", 0, 0, 1 },
-    { "avro", "id_field", C_STR, F(id_field), "id", 0, 0, 1 },
-    { "avro", "time_field", C_STR, F(time_field), "datetime", 0, 0, 1 },
-    { "avro", "fields", C_STR, F(fields_text), "X,Y,Z,EDA,HR,TEMP", 0, 0, 1 },
+    { "kafka", "topic", C_STR, F(topic), "stress-topic", 0, 0, K_REQUIRED },
+    { "kafka", "primary_group", C_STR, F(primary_group), "flink-consumer", 0, 0, K_REQUIRED },
+    { "avro", "schema", C_STR, F(schema), "/etc/spillway/nurse_sensor_event.avsc", 0, 0, K_REQUIRED },
+    { "avro", "id_field", C_STR, F(id_field), "id", 0, 0, K_REQUIRED },
+    { "avro", "time_field", C_STR, F(time_field), "datetime", 0, 0, K_REQUIRED },
+    { "avro", "fields", C_STR, F(fields_text), "X,Y,Z,EDA,HR,TEMP", 0, 0, K_REQUIRED },
     { "avro", "time_zone", C_TIME_ZONE, F(time_local), "UTC", 0, 0, 0 },
     { "check", "latency_threshold_seconds", C_INT, F(latency_threshold_seconds), "300", 1, BIG, 0 },
     { "check", "resume_threshold_seconds", C_INT, F(resume_threshold_seconds), "150", 0, BIG, 0 },
     { "check", "consecutive_violations", C_INT, F(consecutive_violations), "3", 1, 1000000, 0 },
     { "check", "consecutive_recoveries", C_INT, F(consecutive_recoveries), "1", 1, 1000000, 0 },
     { "check", "lookback_seconds", C_INT, F(lookback_seconds), "600", 1, BIG, 0 },
-    { "check", "latency_measurement", C_STR, F(latency_measurement), "flink_events", 0, 0, 1 },
-    { "check", "latency_field", C_STR, F(latency_field), "stressLevel", 0, 0, 1 },
+    { "check", "latency_measurement", C_STR, F(latency_measurement), "flink_events", 0, 0, K_REQUIRED },
+    { "check", "latency_field", C_STR, F(latency_field), "stressLevel", 0, 0, K_REQUIRED },
     { "check", "latency_where", C_STR, F(latency_where), "", 0, 0, 0 },
     { "check", "flink_url", C_STR, F(flink_url), "http://jobmanager:8081", 0, 0, 0 },
     { "check", "lag_probe", C_BOOL, F(lag_probe), "on", 0, 0, 0 },
@@ -69,28 +80,28 @@ static const struct cdesc descs[] = {
     { "drain", "preserve_after_seconds", C_INT, F(preserve_after_seconds), "900", 0, 31536000, 0 },
     { "drain", "backfill_per_run", C_INT, F(backfill_per_run), "5000", 1, 1000000, 0 },
     { "drain", "topic_retention_seconds", C_INT, F(topic_retention_seconds), "0", 0, 315360000, 0 },
-    { "ml", "endpoint", C_STR, F(ml_endpoint), "http://stress-prediction-service:5000/model/api/predict", 0, 0, 1 },
-    { "ml", "params", C_STR, F(ml_params_text), "x=X,y=Y,z=Z,eda=EDA,hr=HR,temp=TEMP", 0, 0, 1 },
-    { "ml", "response_field", C_STR, F(ml_response_field), "stress_level_prediction", 0, 0, 1 },
+    { "ml", "endpoint", C_STR, F(ml_endpoint), "http://stress-prediction-service:5000/model/api/predict", 0, 0, K_REQUIRED },
+    { "ml", "params", C_STR, F(ml_params_text), "x=X,y=Y,z=Z,eda=EDA,hr=HR,temp=TEMP", 0, 0, K_REQUIRED },
+    { "ml", "response_field", C_STR, F(ml_response_field), "stress_level_prediction", 0, 0, K_REQUIRED },
     { "ml", "timeout_seconds", C_INT, F(ml_timeout_seconds), "10", 1, 3600, 0 },
     { "ml", "retry_attempts", C_INT, F(ml_retry_attempts), "3", 0, 100, 0 },
     { "ml", "max_parallel", C_INT, F(ml_max_parallel), "8", 1, 256, 0 },
-    { "influxdb", "url", C_STR, F(influx_url), "http://influxdb:8086", 0, 0, 1 },
-    { "influxdb", "database", C_STR, F(influx_database), "flink_sink", 0, 0, 1 },
-    { "influxdb", "measurement", C_STR, F(influx_measurement), "nurse_stress", 0, 0, 1 },
-    { "influxdb", "source_tag", C_STR, F(influx_source_tag), "dask-fallback", 0, 0, 1 },
+    { "influxdb", "url", C_STR, F(influx_url), "http://influxdb:8086", 0, 0, K_REQUIRED },
+    { "influxdb", "database", C_STR, F(influx_database), "flink_sink", 0, 0, K_REQUIRED },
+    { "influxdb", "measurement", C_STR, F(influx_measurement), "nurse_stress", 0, 0, K_REQUIRED },
+    { "influxdb", "source_tag", C_STR, F(influx_source_tag), "dask-fallback", 0, 0, K_REQUIRED },
     { "influxdb", "username", C_STR, F(influx_username), "", 0, 0, 0 },
-    { "influxdb", "password", C_STR, F(influx_password), "", 0, 0, 0 },
-    { "influxdb", "token", C_STR, F(influx_token), "", 0, 0, 0 },
+    { "influxdb", "password", C_STR, F(influx_password), "", 0, 0, K_SECRET },
+    { "influxdb", "token", C_STR, F(influx_token), "", 0, 0, K_SECRET },
     { "influxdb", "ca_file", C_STR, F(influx_ca_file), "", 0, 0, 0 },
     { "influxdb", "timeout_seconds", C_INT, F(influx_timeout_seconds), "10", 1, 3600, 0 },
     { "influxdb", "retry_attempts", C_INT, F(influx_retry_attempts), "3", 0, 100, 0 },
     { "influxdb", "points_per_write", C_INT, F(influx_points_per_write), "5000", 1, 1000000, 0 },
-    { "state", "database", C_STR, F(state_database), "/var/lib/spillway/state.db", 0, 0, 1 },
+    { "state", "database", C_STR, F(state_database), "/var/lib/spillway/state.db", 0, 0, K_REQUIRED },
     { "state", "keep_days", C_INT, F(state_keep_days), "90", 1, 36500, 0 },
     { "state", "quarantine_max_mb", C_INT, F(state_quarantine_max_mb), "256", 1, 1048576, 0 },
     { "metrics", "textfile", C_STR, F(metrics_textfile), "", 0, 0, 0 },
-    { "notify", "command", C_STR, F(notify_command), "", 0, 0, 0 },
+    { "notify", "command", C_STR, F(notify_command), "", 0, 0, K_MASKED },
     { "notify", "timeout_seconds", C_INT, F(notify_timeout_seconds), "10", 1, 300, 0 },
     { "notify", "max_attempts", C_INT, F(notify_max_attempts), "20", 1, 1000, 0 },
     { "notify", "retry_seconds", C_INT, F(notify_retry_seconds), "60", 1, 86400, 0 },
@@ -99,10 +110,13 @@ static const struct cdesc descs[] = {
 };
 #define NDESC (sizeof descs / sizeof descs[0])
 
-/* librdkafka properties spillway sets itself: letting a config change them
- * would break the commit-after-write guarantee or the end-of-batch logic. */
-static const char *const kafka_reserved[] = {
-    "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
+/* The librdkafka properties of [kafka] that have a default here, the
+ * reference's broker and group: set by the file, passed through as they
+ * are; left out, added as if the file set them (line 0). spillway's other
+ * librdkafka settings are kafkaprops.h's. */
+static const char *const kafka_prop_defaults[][2] = {
+    { "bootstrap.servers", "kafka:9092" },
+    { "group.id", "dask-fallback-consumer" },
 };
 
 struct parse_ctx {
@@ -214,7 +228,7 @@ static int set_value(struct parse_ctx *ctx, const struct cdesc *d, const char *v
     case C_STR: {
         char **slot = (char **)(base + d->off);
         char *copy;
-        if (d->required && value[0] == '\0') {
+        if ((d->flags & K_REQUIRED) && value[0] == '\0') {
             ctx_fail(ctx, line, d->section, d->key, "may not be empty");
             return 0;
         }
@@ -340,12 +354,12 @@ static int on_kafka_prop(struct parse_ctx *ctx, const char *key, const char *val
     char errstr[256];
     rd_kafka_conf_t *probe;
 
-    for (size_t i = 0; i < sizeof kafka_reserved / sizeof kafka_reserved[0]; i++) {
-        if (strcmp(key, kafka_reserved[i]) == 0) {
-            ctx_fail(ctx, ctx->line, "kafka", key,
-                     "spillway sets this itself (it commits only after InfluxDB accepted the batch)");
-            return 0;
-        }
+    /* a property spillway fixes: letting a config change it would break the
+     * commit-after-write guarantee or the end of a batch */
+    if (kafkaprops_fixed(key)) {
+        ctx_fail(ctx, ctx->line, "kafka", key,
+                 "spillway sets this itself (it commits only after InfluxDB accepted the batch)");
+        return 0;
     }
     for (size_t i = 0; i < ctx->cfg->n_kafka_props; i++) {
         if (strcmp(ctx->cfg->kafka_props[i].key, key) == 0) {
@@ -556,6 +570,27 @@ static int check_notify_command(struct parse_ctx *ctx)
     return 0;
 }
 
+/* After the file: the [kafka] defaults it left out, and whether it holds a
+ * secret (a secret key set, or a credential in any URL: runner_command may
+ * hold one too, a curl command line). */
+static void after_file(struct parse_ctx *ctx)
+{
+    struct config *cfg = ctx->cfg;
+
+    for (size_t i = 0; i < sizeof kafka_prop_defaults / sizeof kafka_prop_defaults[0]; i++) {
+        const char *key = kafka_prop_defaults[i][0];
+        if (!config_kafka_prop(cfg, key) && kafka_prop_add(ctx, key, kafka_prop_defaults[i][1], 0) != 0) {
+            ctx_fail(ctx, 0, "kafka", key, "out of memory");
+            return;
+        }
+    }
+    for (size_t i = 0; i < NDESC; i++) {
+        const char *v = descs[i].type == C_STR ? *(char **)((char *)cfg + descs[i].off) : "";
+        if (((descs[i].flags & K_SECRET) && v[0]) || url_has_secret(v))
+            cfg->holds_secret = 1;
+    }
+}
+
 static void cross_check(struct parse_ctx *ctx)
 {
     struct config *cfg = ctx->cfg;
@@ -606,19 +641,6 @@ static void cross_check(struct parse_ctx *ctx)
     }
     if (check_notify_command(ctx) != 0)
         return;
-    if (cfg->influx_password[0] || cfg->influx_token[0])
-        cfg->holds_secret = 1;
-    /* a credential written into a URL is as secret as one in its own key;
-     * runner_command may hold one too (a curl command line) */
-    if (url_has_secret(cfg->influx_url) || url_has_secret(cfg->ml_endpoint) || url_has_secret(cfg->flink_url) ||
-        url_has_secret(cfg->runner_command) || url_has_secret(cfg->notify_command))
-        cfg->holds_secret = 1;
-
-    /* librdkafka defaults that are the reference's values */
-    if (!config_kafka_prop(cfg, "bootstrap.servers") && kafka_prop_add(ctx, "bootstrap.servers", "kafka:9092", 0))
-        return;
-    if (!config_kafka_prop(cfg, "group.id") && kafka_prop_add(ctx, "group.id", "dask-fallback-consumer", 0))
-        return;
     if (strcmp(config_kafka_prop(cfg, "group.id"), cfg->primary_group) == 0) {
         key_fail(ctx, "kafka", "primary_group",
                  "is the same as group.id \"%s\": spillway would commit the primary's offsets", cfg->primary_group);
@@ -646,6 +668,8 @@ static int config_parse(struct config *cfg, struct parse_ctx *ctx, char *err, si
     if (rc > 0 && (!ctx->err[0] || rc < ctx->err_line))
         snprintf(ctx->err, sizeof ctx->err,
                  "%s:%d: syntax error: expected \"key = value\", \"[section]\" or a comment", ctx->name, rc);
+    if (!ctx->err[0])
+        after_file(ctx);
     if (!ctx->err[0])
         cross_check(ctx);
     free(ctx->linebuf);
@@ -706,14 +730,6 @@ static const char *desc_text(const struct config *cfg, const struct cdesc *d, ch
     return "";
 }
 
-/* [notify] command too: a webhook's URL often carries its token in the
- * path, where url_redact() cannot tell it from a path. */
-static int is_secret_desc(const struct cdesc *d)
-{
-    return (strcmp(d->section, "influxdb") == 0 && (strcmp(d->key, "password") == 0 || strcmp(d->key, "token") == 0)) ||
-           (strcmp(d->section, "notify") == 0 && strcmp(d->key, "command") == 0);
-}
-
 int config_each(const struct config *cfg, int (*fn)(const struct config_setting *s, void *arg), void *arg)
 {
     char buf[32];
@@ -723,7 +739,7 @@ int config_each(const struct config *cfg, int (*fn)(const struct config_setting 
         const struct cdesc *d = &descs[i];
         const char *v = desc_text(cfg, d, buf, sizeof buf);
         struct config_setting st = { d->section, d->key, v, cfg->lines ? cfg->lines[i] : 0,
-                                     is_secret_desc(d) || url_has_secret(v), 0 };
+                                     (d->flags & (K_SECRET | K_MASKED)) || url_has_secret(v), 0 };
         if ((rc = fn(&st, arg)) != 0)
             return rc;
     }

@@ -460,12 +460,6 @@ static void consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
     log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
 }
 
-static void consumer_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    log_msg(level <= 4 ? LOG_WARNING : LOG_DEBUG, "kafka: %s: %s", fac, buf);
-}
-
 /* ---- opening ------------------------------------------------------------------------- */
 
 /* Read only: every partition, at the start the group would use, assigned
@@ -547,7 +541,6 @@ struct consumer *consumer_open(const struct config *cfg, enum consumer_mode mode
         return NULL;
     }
     rd_kafka_conf_set_opaque(conf, c);
-    rd_kafka_conf_set_log_cb(conf, consumer_log_cb);
     rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
     if (mode == CONSUMER_GROUP)
         rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);

@@ -1,5 +1,5 @@
-/* kafka.c -- Kafka, read only: shared settings, topic lookup, committed
- * offsets, watermarks and lag. */
+/* kafka.c -- Kafka, read only: the handles' configuration, topic lookup,
+ * committed offsets, watermarks and lag. */
 #include "kafka.h"
 
 #include <inttypes.h>
@@ -7,152 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafkaprops.h"
 #include "log.h"
 #include "util.h"
 
-static const char *const kafka_defaults[][2] = {
-    { "client.id", "spillway" },
-    /* A runner polls without pause from its join to its exit, so a short
-     * session costs nothing, and it bounds what a killed runner costs the
-     * next one: the group waits for a dead member only this long. 6 s is
-     * the broker's default group.min.session.timeout.ms. */
-    { "session.timeout.ms", "6000" },
-    { "heartbeat.interval.ms", "2000" },
-    /* a one-shot run wants the end of the partitions quickly */
-    { "fetch.wait.max.ms", "100" },
-    /* librdkafka resets a committed offset that is out of range; the
-     * runner itself checks offsets against the watermarks first
-     * (startpos.c), so this only covers a deletion in between */
-    { "auto.offset.reset", "earliest" },
-    { "log.connection.close", "false" },
-    /* a one-shot process sends a few small requests back to back
-     * (metadata, coordinator, offsets): with Nagle's algorithm the
-     * last waits for the broker's delayed ACK, 40 ms (measured: a
-     * check's p90 60 ms with it, 17 ms without) */
-    { "socket.nagle.disable", "true" },
-};
-static const char *const kafka_fixed[][2] = {
-    { "enable.auto.commit", "false" },
-    { "enable.auto.offset.store", "false" },
-    { "enable.partition.eof", "true" },
-};
-
-/* The prefetch: what librdkafka fetches ahead of the runner. In 2.0 every
- * partition's fetch queue forwards to the one consumer queue, and the
- * fetchers compare that queue's length with queued.min.messages and its
- * payload with queued.max.messages.kbytes: the bounds are on the total, so
- * they need not grow with the partitions (and the partition count is known
- * only from the handle these settings make). A queued message costs about
- * 0.45 KiB of librdkafka's structures besides its payload, so the count is
- * what bounds memory for small messages: at most one batch (a run reads no
- * further), and no more than KAFKA_PREFETCH_MESSAGES. A fetch answer is
- * added to the queue whole, so it is a quarter of the payload bound: the
- * next answer is on its way while the runner takes the last. At a bound the
- * fetchers stop until woken (consumer.c wakes them when the queue runs
- * empty), so lower bounds cost little: on record batches of 10,000 messages
- * 50,000 and 4 MiB drained as fast as 100,000 and 8 MiB, in 35-39 MiB
- * rather than 40-69 MiB (bench/drain.sh, the fast shape). */
-#define KAFKA_PREFETCH_MESSAGES 50000
-#define KAFKA_FETCH_BYTES (1024 * 1024) /* librdkafka's least: message.max.bytes */
-#define KAFKA_PREFETCH_FETCHES 4
-
-struct kafka_prefetch {
-    char messages[24], kbytes[24], fetch_bytes[24];
-};
-
-static void kafka_prefetch_size(const struct config *cfg, struct kafka_prefetch *pf)
-{
-    int64_t n = cfg->max_batch_size < KAFKA_PREFETCH_MESSAGES ? cfg->max_batch_size : KAFKA_PREFETCH_MESSAGES;
-
-    snprintf(pf->messages, sizeof pf->messages, "%" PRId64, n > 0 ? n : 1);
-    snprintf(pf->kbytes, sizeof pf->kbytes, "%d", KAFKA_PREFETCH_FETCHES * KAFKA_FETCH_BYTES / 1024);
-    snprintf(pf->fetch_bytes, sizeof pf->fetch_bytes, "%d", KAFKA_FETCH_BYTES);
-}
-
-/* Call fn for each of the prefetch settings sized for cfg; see
- * kafka_each_setting(). */
-static int kafka_each_prefetch(const struct config *cfg, int (*fn)(const char *key, const char *value, void *arg),
-                               void *arg)
-{
-    struct kafka_prefetch pf;
-    int rc;
-
-    kafka_prefetch_size(cfg, &pf);
-    if ((rc = fn("queued.min.messages", pf.messages, arg)) != 0 ||
-        (rc = fn("queued.max.messages.kbytes", pf.kbytes, arg)) != 0)
-        return rc;
-    return fn("fetch.max.bytes", pf.fetch_bytes, arg);
-}
-
-struct kafka_each_ctx {
-    int (*fn)(const char *key, const char *value, int fixed, void *arg);
-    void *arg;
-};
-
-static int kafka_each_default(const char *key, const char *value, void *arg)
-{
-    struct kafka_each_ctx *ctx = arg;
-
-    return ctx->fn(key, value, 0, ctx->arg);
-}
-
-int kafka_each_setting(const struct config *cfg, int (*fn)(const char *key, const char *value, int fixed, void *arg),
-                       void *arg)
-{
-    struct kafka_each_ctx ctx = { fn, arg };
-    int rc;
-
-    for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
-        if ((rc = fn(kafka_defaults[i][0], kafka_defaults[i][1], 0, arg)) != 0)
-            return rc;
-    if ((rc = kafka_each_prefetch(cfg, kafka_each_default, &ctx)) != 0)
-        return rc;
-    for (size_t i = 0; i < sizeof kafka_fixed / sizeof kafka_fixed[0]; i++)
-        if ((rc = fn(kafka_fixed[i][0], kafka_fixed[i][1], 1, arg)) != 0)
-            return rc;
-    return 0;
-}
-
 struct kafka_conf_set {
     rd_kafka_conf_t *conf;
+    int fixed; /* which of kafkaprops' properties to set: the defaults (0) or the fixed ones */
     char *errstr;
     size_t errsz;
 };
 
-static int kafka_conf_set_default(const char *key, const char *value, void *arg)
+static int kafka_conf_set_prop(const char *key, const char *value, int fixed, void *arg)
 {
     struct kafka_conf_set *set = arg;
 
+    if (fixed != set->fixed)
+        return 0;
     return rd_kafka_conf_set(set->conf, key, value, set->errstr, set->errsz) == RD_KAFKA_CONF_OK ? 0 : -1;
-}
-
-rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    /* librdkafka writes into errstr even when a topic-level property set on
-     * the global configuration succeeds: only a failure's text is passed on */
-    char errstr[512];
-    struct kafka_conf_set set = { conf, errstr, sizeof errstr };
-
-    for (size_t i = 0; i < sizeof kafka_defaults / sizeof kafka_defaults[0]; i++)
-        if (rd_kafka_conf_set(conf, kafka_defaults[i][0], kafka_defaults[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-            goto fail;
-    if (kafka_each_prefetch(cfg, kafka_conf_set_default, &set) != 0)
-        goto fail;
-    for (size_t i = 0; i < cfg->n_kafka_props; i++)
-        if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK)
-            goto fail;
-    for (size_t i = 0; i < sizeof kafka_fixed / sizeof kafka_fixed[0]; i++)
-        if (rd_kafka_conf_set(conf, kafka_fixed[i][0], kafka_fixed[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-            goto fail;
-    if (rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-        goto fail;
-    return conf;
-fail:
-    snprintf(err, errsz, "kafka: %s", errstr);
-    rd_kafka_conf_destroy(conf);
-    return NULL;
 }
 
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -163,11 +35,30 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
     log_msg(level <= 4 ? LOG_WARNING : LOG_DEBUG, "kafka: %s: %s", fac, buf);
 }
 
-rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz)
+rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz)
 {
-    rd_kafka_conf_t *conf = kafka_conf_new(cfg, group, err, errsz);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* librdkafka writes into errstr even when a topic-level property set on
+     * the global configuration succeeds: only a failure's text is passed on */
+    char errstr[512];
+    struct kafka_conf_set set = { conf, 0, errstr, sizeof errstr };
 
-    return conf ? kafka_reader_new_conf(conf, err, errsz) : NULL;
+    if (kafkaprops_each(cfg->max_batch_size, kafka_conf_set_prop, &set) != 0)
+        goto fail;
+    for (size_t i = 0; i < cfg->n_kafka_props; i++)
+        if (rd_kafka_conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK)
+            goto fail;
+    set.fixed = 1;
+    if (kafkaprops_each(cfg->max_batch_size, kafka_conf_set_prop, &set) != 0 ||
+        rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        goto fail;
+    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+    return conf;
+fail:
+    snprintf(err, errsz, "kafka: %s", errstr);
+    rd_kafka_conf_destroy(conf);
+    return NULL;
 }
 
 rd_kafka_t *kafka_reader_new_conf(rd_kafka_conf_t *conf, char *err, size_t errsz)
@@ -175,13 +66,21 @@ rd_kafka_t *kafka_reader_new_conf(rd_kafka_conf_t *conf, char *err, size_t errsz
     rd_kafka_t *rk;
     char errstr[512];
 
-    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
     /* librdkafka may leave text in errstr on success too: use our own */
     if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr)) == NULL) {
         snprintf(err, errsz, "kafka: %s", errstr);
         rd_kafka_conf_destroy(conf);
     }
     return rk;
+}
+
+/* A handle with group.id = group that never joins nor commits (see
+ * kafka_reader_new_conf()). */
+static rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz)
+{
+    rd_kafka_conf_t *conf = kafka_conf_new(cfg, group, err, errsz);
+
+    return conf ? kafka_reader_new_conf(conf, err, errsz) : NULL;
 }
 
 void kafka_reader_free(rd_kafka_t *rk)
@@ -498,20 +397,6 @@ int64_t kafka_lag(const struct ledger_offsets *offs, int32_t nparts)
         lag += offs[i].high > from ? offs[i].high - from : 0;
     }
     return lag;
-}
-
-int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
-                    size_t errsz)
-{
-    struct ledger_offsets *offs;
-    int32_t nparts;
-
-    *lag = 0;
-    if (kafka_groups_offsets(cfg, &group, 1, timeout_ms, &nparts, &offs, err, errsz) != 0)
-        return -1;
-    *lag = kafka_lag(offs, nparts);
-    free(offs);
-    return 0;
 }
 
 /* ---- message times and the topic's retention ---- */

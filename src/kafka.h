@@ -1,9 +1,10 @@
-/* kafka.h -- Kafka, read only: librdkafka settings shared by every handle,
+/* kafka.h -- Kafka, read only: the configuration every handle is made from,
  * the topic's partitions, groups' committed offsets, watermarks and lag.
  *
- * Nothing here joins a group or commits: a handle made by kafka_reader_new()
- * carries a group.id only so that it may read that group's offsets. The
- * runner's own consumer, which does join and commit, is consumer.h. */
+ * Nothing here joins a group or commits: a handle made by
+ * kafka_reader_new_conf() carries a group.id only so that it may read that
+ * group's offsets. The runner's own consumer, which does join and commit, is
+ * consumer.h. */
 #ifndef SPILLWAY_KAFKA_H
 #define SPILLWAY_KAFKA_H
 
@@ -14,27 +15,20 @@
 #include "config.h"
 #include "ledger.h"
 
-/* A librdkafka configuration for a consumer of group: spillway's defaults,
- * then the operator's [kafka] properties (which win), then the settings the
- * commit-after-write guarantee needs (which nobody overrides). Returns NULL
- * with the reason in err. */
+/* A librdkafka configuration for a consumer of group: spillway's defaults
+ * (kafkaprops.h), then the operator's [kafka] properties (which win), then
+ * the properties the commit-after-write guarantee fixes (which nobody
+ * overrides), and the log callback every handle shares (librdkafka's lines
+ * through log.h, as warnings or debug). Returns NULL with the reason in
+ * err. */
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg, const char *group, char *err, size_t errsz);
 
-/* Call fn for each librdkafka property spillway sets itself: its defaults
- * (fixed = 0; a [kafka] key of the same name wins), the prefetch bounds among
- * them sized for cfg's batch, and the settings the commit-after-write
- * guarantee needs (fixed = 1; refused in the config). Stops at, and returns,
- * fn's first non-zero answer. */
-int kafka_each_setting(const struct config *cfg, int (*fn)(const char *key, const char *value, int fixed, void *arg),
-                       void *arg);
-
-/* A consumer handle with group.id = group that never joins nor commits.
+/* A consumer handle from a configuration made by kafka_conf_new() (and set
+ * further by the caller) that never joins a group nor commits: it reads the
+ * offsets of its configuration's group.id. conf is consumed either way.
  * Returns NULL with err. Free with kafka_reader_free(). */
-rd_kafka_t *kafka_reader_new(const struct config *cfg, const char *group, char *err, size_t errsz);
-void kafka_reader_free(rd_kafka_t *rk);
-/* The same from a configuration made by kafka_conf_new() and set further
- * by the caller; conf is consumed either way. */
 rd_kafka_t *kafka_reader_new_conf(rd_kafka_conf_t *conf, char *err, size_t errsz);
+void kafka_reader_free(rd_kafka_t *rk);
 
 /* The number of partitions of the configured topic, found in an all-topics
  * metadata request (asking by name makes brokers with auto-creation, and the
@@ -77,12 +71,6 @@ int kafka_groups_offsets(const struct config *cfg, const char *const *groups, in
  * watermark minus the committed offset (the low watermark where none is
  * committed, or where retention deleted past it). */
 int64_t kafka_lag(const struct ledger_offsets *offs, int32_t nparts);
-
-/* The lag of group on the topic in messages: the sum over partitions of the
- * high watermark minus the group's committed offset (minus the low
- * watermark where it has none). Returns 0, or -1 with err. */
-int kafka_group_lag(const struct config *cfg, const char *group, int timeout_ms, int64_t *lag, char *err,
-                    size_t errsz);
 
 /* What kafka_read_times() puts where no time was read. */
 #define KAFKA_TIME_NONE (-1) /* the message has no timestamp */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "kafka.h"
+#include "kafkaprops.h"
 #include "util.h"
 
 #define SECRET_MASK "***"
@@ -88,7 +88,7 @@ int settings_run(const struct config *cfg, int json)
     int rc = 0;
 
     if (sh.rows == NULL || config_each(cfg, show_setting, &sh) != 0 ||
-        kafka_each_setting(cfg, show_kafka_default, &sh) != 0)
+        kafkaprops_each(cfg->max_batch_size, show_kafka_default, &sh) != 0)
         rc = EX_SOFTWARE;
     else if (json)
         rc = json_dumpf(sh.rows, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF ? EX_IOERR : 0;
