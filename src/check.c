@@ -70,13 +70,7 @@ static int run_command(const char *cmd, char *err, size_t errsz)
 /* Launch the runner unless one holds the lock. Returns what was done. */
 static enum check_action launch_runner(const struct config *cfg, const char *config_path, char *err, size_t errsz)
 {
-    char path[4096];
-
-    if (lock_runner_path(cfg->state_database, path, sizeof path) != 0) {
-        snprintf(err, errsz, "state path too long");
-        return ACTION_LAUNCH_FAILED;
-    }
-    switch (lock_probe(path, err, errsz)) {
+    switch (lock_runner_probe(cfg->state_database, err, errsz)) {
     case LOCK_BUSY: return ACTION_RUNNER_BUSY;
     case LOCK_ERROR: return ACTION_LAUNCH_FAILED;
     case LOCK_TAKEN: break;

@@ -61,7 +61,7 @@ static int doctor_ml(const struct config *cfg)
 
 int doctor_run(const struct config *cfg)
 {
-    char err[1024], why[512], lock_path[4096];
+    char err[1024], why[512];
     int config_bad = 0, unreachable = 0, refused = 0;
 
     /* the commands it names run only from a file others cannot change */
@@ -83,8 +83,7 @@ int doctor_run(const struct config *cfg)
     enum lock_result held = LOCK_ERROR;
     /* a look with the checker's shared lock: doctor must never be the
      * exclusive holder a runner starting at that moment gives up on */
-    if (s == NULL || lock_runner_path(cfg->state_database, lock_path, sizeof lock_path) != 0 ||
-        (held = lock_probe(lock_path, err, sizeof err)) == LOCK_ERROR) {
+    if (s == NULL || (held = lock_runner_probe(cfg->state_database, err, sizeof err)) == LOCK_ERROR) {
         config_bad = !doctor_line(0, "state", "%s", err);
     } else {
         doctor_line(1, "state", "%s (a runner is %s)", cfg->state_database, held == LOCK_BUSY ? "running" : "not running");

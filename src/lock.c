@@ -87,3 +87,14 @@ int lock_runner_path(const char *state_db, char *out, size_t outsz)
 
     return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
+
+enum lock_result lock_runner_probe(const char *state_db, char *err, size_t errsz)
+{
+    char path[4096];
+
+    if (lock_runner_path(state_db, path, sizeof path) != 0) {
+        snprintf(err, errsz, "%s: path too long for its lock", state_db);
+        return LOCK_ERROR;
+    }
+    return lock_probe(path, err, errsz);
+}

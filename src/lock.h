@@ -29,6 +29,10 @@ enum lock_result lock_probe(const char *path, char *err, size_t errsz);
  * Returns 0, or -1 when it does not fit in outsz. */
 int lock_runner_path(const char *state_db, char *out, size_t outsz);
 
+/* lock_probe() of the runner's lock beside state_db: how checkers, doctor
+ * and status look at it. LOCK_ERROR with err when its path is too long. */
+enum lock_result lock_runner_probe(const char *state_db, char *err, size_t errsz);
+
 /* Release: closes the descriptor. */
 void lock_release(int fd);
 

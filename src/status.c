@@ -34,10 +34,9 @@ static const char *status_batch(const struct mark *m, int runner_busy)
 /* Whether a runner of this host holds the runner lock now. */
 static int status_runner_busy(const struct config *cfg)
 {
-    char path[4096], err[256];
+    char err[256];
 
-    return lock_runner_path(cfg->state_database, path, sizeof path) == 0 &&
-           lock_probe(path, err, sizeof err) == LOCK_BUSY;
+    return lock_runner_probe(cfg->state_database, err, sizeof err) == LOCK_BUSY;
 }
 
 /* Per partition: both groups' committed offsets, the end, where a run
