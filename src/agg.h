@@ -2,8 +2,11 @@
  *
  * Messages are folded in as they are consumed, so memory grows with the
  * number of distinct (id, window, partition) keys in a batch, never with the
- * number of messages. Each aggregate keeps the offset of its first message,
- * which fixes its point's timestamp (see window_point_time_ns()). */
+ * number of messages. Each aggregate keeps the offsets of its first and last
+ * message: where its quarantine row says it is, and whether a failed
+ * attempt of its batch may have written its point already
+ * (ledger_may_have_written()). Its point's time does not come from them:
+ * window_point_time_ns() takes the window, the partition and the batch. */
 #ifndef SPILLWAY_AGG_H
 #define SPILLWAY_AGG_H
 

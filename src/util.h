@@ -1,6 +1,7 @@
 /* util.h -- small helpers shared by several modules: a growable byte buffer,
  * the shortest round-trip formatting of doubles, monotonic and wall clocks,
- * and the masking of credentials in URLs before they reach any output. */
+ * ISO times, a sleep, the masking of credentials in URLs before they reach
+ * any output, and UTF-8 validation and escaping. */
 #ifndef SPILLWAY_UTIL_H
 #define SPILLWAY_UTIL_H
 
@@ -35,8 +36,10 @@ int64_t now_wall_ms(void);
 /* Format epoch milliseconds as "2026-11-21T15:11:21.123Z" into out (>= 32). */
 void fmt_iso_ms(char *out, size_t outsz, int64_t epoch_ms);
 
-/* Sleep for ms milliseconds, resuming after signals; used only for retry
- * back-off, never to wait for another process. */
+/* Sleep for ms milliseconds, resuming after signals: retry back-off, and
+ * the short waits between two looks at something another process changes (a
+ * lock a checker holds for microseconds, lock.c; a notifier's exit,
+ * notify.c). Never a wait for a race to come out right. */
 void sleep_ms(int64_t ms);
 
 /* Copy len bytes of text (NULs included) to out, with the credentials of
