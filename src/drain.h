@@ -7,9 +7,11 @@
  * each aggregate, write the points (sink.h), and only then commit the
  * offsets (consumer.h, ledger.h). Messages that are not admitted, aggregates
  * the ML service or InfluxDB refuse on their own, are quarantined in SQLite,
- * provisional until the commit. Any failure to predict or to write commits
- * nothing: the next run reads the same messages and rewrites the same
- * points. */
+ * provisional until the commit. Any failure to write, or to predict outside
+ * the preserve level, commits nothing: the next run reads the same messages
+ * and rewrites the same points. In the preserve level (level.h) the points
+ * are written without predictions and committed; a run whose service
+ * answers backfills them (backfill.h). */
 #ifndef SPILLWAY_DRAIN_H
 #define SPILLWAY_DRAIN_H
 
