@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # spillway -- build, test, install.  `make` builds bin/spillway.
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # backlog.sh -- a one-hour backlog cleared while traffic goes on, measured in
 # real time at the shipped defaults. Not a test: it prints figures.
 #

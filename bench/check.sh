@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # check.sh -- wall time, CPU and peak RSS of one `spillway check` with every
 # probe answered locally: the Flink stub, a real influxd holding a fresh
 # primary point, and librdkafka's mock cluster for the lag probe (on by

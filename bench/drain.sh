@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # drain.sh -- spillway drain beside kcat on the same messages, pair by pair,
 # on two shapes of data. Not a test: it prints figures.
 #

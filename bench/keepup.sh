@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # keepup.sh -- can the fallback keep up, at the shipped defaults? Not a test:
 # it prints figures.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/lib.sh -- what the benchmarks share: the test suite's sandbox (sourced
 # from tests/lib), a real influxd, the reference arrival rate, and what the
 # mock cluster holds. Sourced by bench/*.sh after `cd` to the repository.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """measure.py -- run one command, report what it cost as JSON on stdout.
 
     bench/measure.py [--out FILE] -- COMMAND [ARG...]

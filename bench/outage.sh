@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # outage.sh -- the second level of fallback over an hour-long ML outage, measured. Not a test: it prints figures.
 #
 # An hour of traffic at the reference rate (12,000,000 messages, 3,333 a second) arrives while the ML service

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh -- spillway's whole story on a local sandbox, in well under a minute.
 #
 # Starts, on 127.0.0.1 and in a temp dir: librdkafka's mock Kafka cluster

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh -- install the Debian packages spillway builds, tests, benchmarks
 # and demos with, then check that every command they call is really there.
 # Idempotent: when every package is present it installs nothing and says so.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admit.c -- the admission of a consumed message, as a pure function. */
 #include "admit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admit.h -- whether a consumed message joins the batch's aggregates, and
  * why not: one pure function, one rule per kind of bad input, no I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* agg.c -- a hash table of running sums keyed by (id, window, partition). */
 #include "agg.h"
 

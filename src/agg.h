@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* agg.h -- streaming aggregation per (nurse id, window, partition).
  *
  * Messages are folded in as they are consumed, so memory grows with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* backfill.c -- the points awaiting their predictions, read from a /query answer. */
 #include "backfill.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* backfill.h -- predictions for the points the preserve level wrote without them (level.h): found in InfluxDB
  * itself, rebuilt as aggregates from their fields, and -- once predicted -- written back as stress_level onto the
  * same series and time (InfluxDB 1.x merges the field in; count and the means are untouched).

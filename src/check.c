@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check.c -- the checker: probe, record, decide, launch, notify. */
 #include "check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check.h -- `spillway check`: the one-shot checker.
  *
  * Probe (no lock held), then in one immediate transaction: read the stored

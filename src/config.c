@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.c -- spillway.ini parsing with inih: defaults, types, cross-checks. */
 #include "config.h"
 

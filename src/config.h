@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.h -- spillway.ini: defaults, parsing with inih, validation.
  *
  * Defaults are the reference system's values, so an empty file configures a

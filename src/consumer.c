@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* consumer.c -- the runner's consumer: librdkafka's group membership, assignments, fetching and commits, under the ledger's rules. */
 #include "consumer.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* consumer.h -- the runner's Kafka consumer: its life in the consumer group,
  * and librdkafka's events fed to the ledger (ledger.h), which holds the
  * rules: where each partition starts, what a batch owes, which messages are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* decide.c -- the checker's state machine, pure. */
 #include "decide.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* decide.h -- the checker's decision: a pure function of the stored state,
  * this check's observation, the history it needs and the thresholds. No
  * clock, no I/O: the checker loads the history from the state database,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* decode.c -- Avro binary datums: the bounds-checked walk that reads the needed fields; avro-c for the schema. */
 #include "decode.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* decode.h -- schema-driven decoding of one Avro binary datum per message.
  *
  * The schema comes from the file named in the config and is parsed and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* doctor.c -- `spillway doctor`: what is wrong, one line each. Every line
  * goes through log_vformat(): URL credentials masked, and the answers of
  * services (outside data) escaped, so one check is always one line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* doctor.h -- `spillway doctor`: one line per thing spillway depends on:
  * config, schema, state file, Kafka, InfluxDB, the ML service, Flink. */
 #ifndef SPILLWAY_DOCTOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* drain.c -- the batch runner's loop: its lock and row, its batches (consume, predict, write, commit), its outcome. */
 #include "drain.h"
 

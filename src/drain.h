@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* drain.h -- `spillway drain`: the one-shot batch runner.
  *
  * Consume a batch (its size from the backlog, between batch_size and

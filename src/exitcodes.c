@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* exitcodes.c -- the table of exitcodes.h: every code spillway returns, what
  * it means, and per command where the meaning differs. */
 #include "exitcodes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* exitcodes.h -- spillway's exit codes: the sysexits(3) values it returns,
  * what each means, and which command returns which.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* force.c -- `spillway force`: override the checker's mode, on the record (and notified). */
 #include "force.h"
 

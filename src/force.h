@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* force.h -- `spillway force`: a recorded manual override of the checker's
  * decision. */
 #ifndef SPILLWAY_FORCE_H

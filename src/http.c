@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* http.c -- libcurl set-up, answer classification and failure texts shared
  * by the ML client, InfluxDB, the Flink probe and doctor. */
 #include "http.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* http.h -- what the ML client and the InfluxDB writer share about libcurl:
  * handle set-up with timeouts, response bodies into a bounded buffer, and the
  * classification of an answer as success, permanent or transient. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* influx.c -- InfluxDB over HTTP: POST /write with retries (split on 413), and the latency query. */
 #include "influx.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* influx.h -- InfluxDB 1.x over HTTP: the runner's writes to /write, with
  * retries, and the checker's latency query to /query.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kafka.c -- Kafka, read only: the handles' configuration, topic lookup,
  * committed offsets, watermarks and lag. */
 #include "kafka.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kafka.h -- Kafka, read only: the configuration every handle is made from,
  * the topic's partitions, groups' committed offsets, watermarks and lag.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kafkaprops.c -- the librdkafka properties spillway sets itself: its
  * defaults, the prefetch bounds, the fixed ones. */
 #include "kafkaprops.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kafkaprops.h -- the librdkafka properties spillway sets itself, declared
  * once: its defaults (a [kafka] key of the same name wins), among them the
  * prefetch bounds sized for a batch, and the properties the commit-after-write

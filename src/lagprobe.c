@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lagprobe.c -- the primary group's lag per partition in messages and seconds (the first uncommitted message's time). */
 #include "lagprobe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lagprobe.h -- the primary group's lag per partition, in messages and in
  * seconds, for one check.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ledger.c -- the exactness rules of a run, per partition, as pure functions. */
 #include "ledger.h"
 

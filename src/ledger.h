@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ledger.h -- the exactness rules of a run, per partition: where a batch
  * starts and what it owes, which messages it takes, when it may end, what it
  * commits with which mark, whether a partition handed back is still ours,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* level.c -- the runner's fallback level, as pure functions. */
 #include "level.h"
 

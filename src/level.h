@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* level.h -- the runner's fallback level, a pure decision: "normal" (every
  * point written with its prediction; a run the ML service fails commits
  * nothing) or "preserve" (the ML service has been failing for

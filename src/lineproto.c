@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lineproto.c -- InfluxDB line protocol escaping and formatting. */
 #include "lineproto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lineproto.h -- InfluxDB line protocol: escaping and point formatting.
  *
  * Escaping rules (InfluxDB 1.x): the measurement escapes ',' and ' '; tag

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lock.c -- the runner's lock: an exclusive flock(2) on a file beside the
  * state database, and the checker's look at it with a shared one. */
 #include "lock.h"

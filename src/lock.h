@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lock.h -- one runner at a time per state directory, with flock(2).
  *
  * The lock is a file beside the state database; flock locks vanish with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c -- leveled logging to stderr, journal-aware, one escaped line per call. */
 #include "log.h"
 

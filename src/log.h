@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h -- leveled, printf-checked logging to stderr.
  *
  * stdout belongs to data (--dry-run line protocol, status --json); every

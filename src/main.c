@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c -- spillway's command line: one table of commands and one of their
  * options, from which the parsing, the usage and each command's --help are
  * made, with the exit codes of exitcodes.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mark.c -- parsing and formatting the runner's commit metadata. */
 #include "mark.h"
 

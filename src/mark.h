@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mark.h -- the commit metadata the runner leaves on each partition: what a
  * committed offset says about the run that committed it. Pure: parsing and
  * formatting, no I/O.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.c -- node_exporter textfile output of what the state database holds. */
 #include "metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.h -- Prometheus metrics for node_exporter's textfile collector.
  *
  * Written from the state database after every check and every run, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ml.c -- concurrent ML predictions over kept-alive connections (curl multi). */
 #include "ml.h"
 

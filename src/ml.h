@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ml.h -- the ML service client: one GET per aggregate, many at once.
  *
  * Requests run concurrently (at most max_parallel) through one curl multi

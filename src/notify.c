@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* notify.c -- the [notify] command: word splitting, the SPILLWAY_* environment, fork/exec with a timeout. */
 #include "notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* notify.h -- running the [notify] command: no shell, a clean SPILLWAY_*
  * environment, a timeout.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* outbox.c -- which events are notified, and their delivery: in order, at least once, with backoff, then dead. */
 #include "outbox.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* outbox.h -- notifications: which events a check or a force raises, and
  * their delivery, at least once and in order, through the [notify]
  * command (notify.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* predict.c -- Theil-Sen slope and Kendall's tau over the last checks' time lag, pure. */
 #include "predict.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* predict.h -- a robust trend of the primary's time lag over the last
  * checks, and whether it will cross the threshold within a horizon. Pure:
  * values in, values out.

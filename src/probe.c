@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* probe.c -- Flink health, InfluxDB latency and Kafka lag for one check. */
 #include "probe.h"
 

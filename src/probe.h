@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* probe.h -- what one check observes: the primary's health (Flink's REST
  * API), its latency (the newest point it wrote to InfluxDB) and, optionally,
  * its consumer group's lag per partition in messages and seconds (Kafka,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* replay.c -- `spillway replay`: decide() over a recorded trace, with the history the checker would have had. */
 #include "replay.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* replay.h -- `spillway replay FILE [--json]`: the checker's decisions over
  * a recorded trace, with the effective configuration.
  *

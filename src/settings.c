@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* settings.c -- `spillway config`: the effective configuration and its origins. */
 #include "settings.h"
 

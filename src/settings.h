@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* settings.h -- `spillway config`: the effective configuration, key by key,
  * with where each value came from. */
 #ifndef SPILLWAY_SETTINGS_H

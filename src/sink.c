@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sink.c -- the write path: chunks of line protocol, fenced requests, refusals split and judged. */
 #include "sink.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sink.h -- the write path: aggregates into a chunk of line protocol, and
  * the chunk into InfluxDB, one request at a time, each fenced, refusals
  * split down to the points refused, and a refusal about a point told apart

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* startpos.c -- the start-offset policy of a partition, as a pure function. */
 #include "startpos.h"
 

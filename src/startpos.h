@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* startpos.h -- where a partition's run starts: a pure decision, no I/O.
  *
  * Inputs are offsets already read from Kafka: the fallback group's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* status.c -- `spillway status`: mode, counters, detection, notifications, checks, runs, backlog, episodes. */
 #include "status.h"
 

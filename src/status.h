@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* status.h -- `spillway status`: what the checker and the runner recorded,
  * and the fallback's backlog in Kafka. */
 #ifndef SPILLWAY_STATUS_H

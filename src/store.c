@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* store.c -- all of the state in SQLite: schema and migrations, checks, transitions, runs, quarantine, retention, and what status and metrics read. */
 #include "store.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* store.h -- spillway's state in SQLite: the mode and its counters, every
  * check, every run, the quarantine, and the queries over them that status
  * and metrics print; retention pruning. All of spillway's SQL is here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* trace.c -- a replay trace from CSV: times, numbers and Flink states parsed into observations. */
 #include "trace.h"
 

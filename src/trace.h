@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* trace.h -- a recorded trace for `spillway replay`: what each check
  * observed, in time order, and the force overrides between them. Read from
  * a CSV file here, or from a state database's recorded checks by

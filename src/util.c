@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.c -- byte buffers, number formatting, clocks, UTF-8 escaping and URL credential masking. */
 #include "util.h"
 

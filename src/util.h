@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* util.h -- small helpers shared by several modules: a growable byte buffer,
  * the shortest round-trip formatting of doubles, monotonic and wall clocks,
  * ISO times, a sleep, the masking of credentials in URLs before they reach

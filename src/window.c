@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* window.c -- event time, tumbling windows, and the point timestamps that keep retried batches exact. */
 #include "window.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* window.h -- event time and tumbling windows: pure functions, no clock.
  *
  * Units: event times and window starts are epoch milliseconds (UTC); point

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz.h -- what every fuzz target shares: the libFuzzer entry points and a
  * failing check that says what broke before it aborts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_config.c -- config_load_string() on hostile ini text.
  *
  * Input: the text of a spillway.ini (up to its first NUL byte). Checked,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_decode.c -- one Kafka message value through the runner's handling,
  * as far as it goes without Kafka: the Avro decoder, then what src/drain.c's
  * handle_message() does with a decoded message (the id checked with

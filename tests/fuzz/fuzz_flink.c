@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_flink.c -- the Flink health judgement (src/probe.h) on hostile
  * JobManager answers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_influx_answer.c -- InfluxDB's /query answer, as the checker's latency
  * probe reads it.
  *

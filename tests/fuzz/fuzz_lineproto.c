@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_lineproto.c -- a point built with src/lineproto.h from a hostile id
  * and source tag value, read back as InfluxDB 1.x reads it (lpread.c).
  *

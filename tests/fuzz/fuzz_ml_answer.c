@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_ml_answer.c -- ml_parse_prediction() on hostile ML service answers.
  *
  * Input: the body of a 2xx answer. It is parsed for the shipped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_time.c -- event-time parsing and window arithmetic (src/window.h)
  * against independent oracles.
  *

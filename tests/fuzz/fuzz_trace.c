@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_trace.c -- replay's CSV trace lines (src/trace.h), and the decision fed with what they hold.
  *
  * Input: one line of a trace file, as `spillway replay` reads it from an

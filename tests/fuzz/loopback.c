@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loopback.c -- the fuzz targets' canned-answer HTTP server on 127.0.0.1. */
 #include "loopback.h"
 

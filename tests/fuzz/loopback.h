@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loopback.h -- a one-thread HTTP server on 127.0.0.1 that answers every
  * request with the body the fuzz target gives it: how the targets reach the
  * parsers that src/ keeps inside functions which fetch their own answers

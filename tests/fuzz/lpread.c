@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lpread.c -- InfluxDB 1.x's reading of line protocol, for the fuzz targets.
  * Function by function this follows models/points.go (ParsePointsWithPrecision,
  * scanLine, scanKey, scanMeasurement, scanTagsKey, scanTagsValue, scanFields,

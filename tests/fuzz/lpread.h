@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* lpread.h -- what InfluxDB 1.x makes of line protocol: a reader for the
  * fuzz targets, written apart from src/lineproto.c so that a point can be
  * checked against an independent reading of it.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh -- run fuzz targets one after another, each for SECONDS, and fail
 # if any of them finds something. Usage: run.sh BUILDDIR SECONDS TARGET...
 #

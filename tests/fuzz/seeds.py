@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """seeds.py -- seed inputs for the decode fuzz target, encoded by python-avro.
 
 An independent encoder, as for the unit tests (tests/helpers/avro_fixtures.py):

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """avro_fixtures.py -- encode the decoder's unit-test datums with python-avro.
 
 An independent encoder: a bug in spillway's decoding cannot hide behind an

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """flinkstub.py -- Flink's REST API as far as spillway's checker reads it.
 
 GET /overview      {"jobs-running": N, ...}: like Flink, N counts every job

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # influxproxy: stands between spillway and a real influxd, and answers some writes as another InfluxDB (2.x) or a
 # misbehaving proxy would. The control file (JSON) says how; empty forwards everything:
 #   {"refuse_id": "nurse-3", "status": 422}  lines of that id are refused the way InfluxDB 2.x refuses a partial

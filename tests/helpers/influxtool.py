@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # influxtool: queries InfluxDB 1.x for tests and compares spillway's points with expectations.
 import argparse
 import json

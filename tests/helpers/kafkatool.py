@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # kafkatool: generates, produces and independently aggregates test data; inspects Kafka offsets.
 import argparse
 import datetime as dt

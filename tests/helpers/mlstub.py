@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # mlstub: a stand-in for the stress-prediction ML service, with fault injection for tests.
 import argparse
 import math

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mockcluster: runs librdkafka's in-memory mock Kafka cluster as a test helper process. */
 /*
  * Faults come in two ways:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """primary.py -- a small stand-in for the primary processor (Flink) in tests.
 
 It consumes the topic in the primary's consumer group (flink-consumer), and

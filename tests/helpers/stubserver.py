@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """stubserver.py -- what the HTTP test stubs (ML service, Flink REST) share:
 a quiet HTTP/1.1 JSON handler, the control file that changes their
 behaviour mid-test, and serving on 127.0.0.1 with the port written to a file.

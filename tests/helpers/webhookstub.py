@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """webhookstub.py -- a webhook receiver for the [notify] tests.
 
 POST any path: the body is appended to --log, one line each (a body with a

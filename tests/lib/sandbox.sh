@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # sandbox.sh: bash library for spillway tests: a temp sandbox, loopback services, cleanup, TAP.
 # shellcheck shell=bash
 #

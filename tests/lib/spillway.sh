@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # spillway.sh: helpers for spillway's end-to-end tests, on top of sandbox.sh.
 #
 # Source after sandbox.sh. SPILLWAY names the binary under test (make test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mutants.sh -- the simulation must be able to fail: each exactness fix of the audit at 88b5c86 is put back on
 # purpose in a copy of the sources, the simulation built from that copy, and run until its first violation.
 # Prints, per mutant, after how many schedules it was caught; exits 1 if one is not caught in SCHEDULES.

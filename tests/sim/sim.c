@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sim.c -- a deterministic simulation of spillway's exactness: runners on one to three hosts, each with its own
  * state, in one consumer group, against models of the group (assignments, revocations, sessions that expire,
  * commits refused while it rebalances), of InfluxDB (points merged by series and time; refused per point, refused

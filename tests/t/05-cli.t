@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The command line and the configuration, as an operator meets them: usage,
 # exit codes, errors that name file, line and key, secrets, a misspelt topic.
 source "$(dirname "$0")/../lib/sandbox.sh"

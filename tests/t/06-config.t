@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `spillway config`: every key with its value and origin, secrets masked; and
 # the shipped etc/spillway.ini documents every key the program knows, set to
 # exactly its built-in default, so the file cannot drift from the code.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make install` lays out the right tree under DESTDIR and PREFIX, with the
 # right modes, and never overwrites an operator's config.
 source "$(dirname "$0")/../lib/sandbox.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Debian package: `dpkg-buildpackage -us -uc -b` builds it from a copy
 # of the tree (everything git tracks or would track: the build dirs are left
 # out), lintian finds no error and no warning that is not overridden, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A configuration names commands to run (runner_command, [notify] command),
 # so one that others can change is refused, as logrotate refuses such a
 # config and OpenSSH's StrictModes such a key file: a file, or its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The runner end to end: messages produced by an independent client (python
 # confluent-kafka + python-avro) become points whose counts sum to N and whose
 # means match an independent computation; batch bounds; dry run; escaping.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A share of the deterministic simulation of the exactness rules (tests/sim/sim.c; make sim runs a million
 # schedules): runners on one to three hosts, killed, frozen and losing power, rebalances, InfluxDB refusing,
 # failing and applying late, the ML service refusing and failing, the primary moving ahead. Every schedule must

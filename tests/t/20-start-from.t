@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Where a first activation starts: at the primary group's committed offsets
 # (default), at the earliest, or at the latest offset, remembered so that
 # later runs go on from there.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Failures of what the runner depends on: InfluxDB down, the ML service
 # failing (5xx) or refusing one aggregate (4xx). Nothing is committed that was
 # not written, no stress level is invented, and the next run is exact.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Malformed messages among good ones: each is quarantined with its exact
 # bytes, key, position and reason; the good ones are all written; the run
 # commits past the bad ones (they are kept, not lost).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Exact at the quarantine's boundary (the exactness audit at 88b5c86, #3, #5, #6, #9): every valid
 # message counts once in InfluxDB's points (their count) or in the quarantine every host shows (the
 # rows' count), never in both, whatever the ML service and InfluxDB answer and whichever host

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Hostile data and refusing sinks: nothing stalls the drain, nothing is
 # written wrong or twice, nothing is silently dropped. Two batches of one
 # window a million offsets apart; a retry that reads less than the failed

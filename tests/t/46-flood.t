@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A flood of distinct ids, at the shipped max_aggregates (50,000): a backlog
 # of 50,010 messages, each from an id never seen before. A full aggregate
 # table ends the batch (it bounds a run's ML requests and memory): the first

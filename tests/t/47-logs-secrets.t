@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Hostile data and secrets, end to end. (a) With a credential in every URL,
 # an InfluxDB password, SASL and key passwords, and services that refuse or
 # fail so that every error path runs, no output of doctor, check or status and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # One runner at a time per state directory: a second exits 75 at once, while
 # the first goes on undisturbed. The lock dies with its holder.
 source "$(dirname "$0")/../lib/sandbox.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # kill -9 of a runner half-way through writing a large batch, then runs until
 # the topic is drained: the sum of count is exactly the number of valid
 # messages (no loss, no double count), because a retried batch rewrites the

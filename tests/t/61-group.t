@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The runner's life in its consumer group, at the group settings operators get
 # (session.timeout.ms and the rest at spillway's defaults): a dry run leaves
 # the group alone; a runner busy predicting keeps its membership however long

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Scale-out: three runners on three "hosts" (three state directories) in one
 # consumer group share the topic's partitions. Rounds stand for minutes: each
 # round starts every host's runner, one of them late, and waits for all.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A runner killed (SIGKILL) at any moment, at the group settings operators get:
 # during its join, after consuming while it waits on the ML service, and half
 # way through writing; a retry stopped before it re-read the killed batch. After each, the very next run (back to back, as a

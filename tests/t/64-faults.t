@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Faults around the runner, each in the middle of a run, then plain runs
 # until the topic is drained: the Kafka broker down and up again (shorter and
 # longer than the session timeout), request errors on JoinGroup, OffsetCommit,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Exact at a batch's boundaries (the exactness audit at 88b5c86, #1 and #2), as an operator runs
 # spillway: plain runs against the mock cluster, a real influxd and the ML stub.
 #   #1 a backlog of low-rate sources overruns max_aggregates: the full table ends the batch, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The second level of fallback (level.h, backfill.h), as an operator meets it: an ML outage of many
 # runs. At the shipped preserve_after_seconds a failing run still fails; past it, runs write their
 # points without stress_level and commit, the sensor panels keep flowing, and once the service

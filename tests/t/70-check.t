@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The checker against the Flink stub and a real influxd holding the primary's
 # points at chosen ages: trips after exactly N violations, resets, resumes,
 # treats what it cannot observe as unknown, obeys forced modes, launches the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The primary's time lag in Kafka, per partition: the age of the first
 # message its group has not committed. One partition stuck 400 s behind
 # while the other keeps the newest point fresh is a violation the latency

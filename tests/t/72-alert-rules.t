@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Prometheus alert rules shipped in contrib/prometheus/: promtool checks
 # them and runs their unit tests (each alert fires on the series that should
 # fire it and not on the ones that should not), every metric they name is one

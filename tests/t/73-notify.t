@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Notifications end to end: the checker runs contrib/notify/alertmanager for
 # its events against a real Alertmanager (Debian's prometheus-alertmanager),
 # which then holds one alert per episode of fallback mode: opened by the

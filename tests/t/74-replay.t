@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # spillway replay over the trace corpus (tests/traces/*.csv, written by
 # tests/traces/make.py) at the shipped defaults: each trace's mode changes
 # are the ones in its .expected file; every real stall (hard stall, stuck

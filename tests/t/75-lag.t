@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The optional lag probe: the primary group's lag in messages (high
 # watermark minus committed offset, summed over partitions) is a violation
 # above max_primary_lag_messages, and unknown when Kafka cannot be asked.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A quiet night is not a stall. With the primary healthy and its consumer
 # group caught up (lag 0 on every partition, from the lag probe, on by
 # default), a newest point older than the threshold means no new events:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A day in the life, in compressed time. A producer streams events at a
 # steady rate; a stand-in primary (tests/helpers/primary.py) consumes them as
 # flink-consumer, writes flink_events points and commits on checkpoints; the

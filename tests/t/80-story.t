@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The whole story, as cron would run it: the primary's job goes into a
 # restart loop, three checks trip fallback mode, the tripping check launches
 # a real `spillway drain` (detached: runner_command empty), which drains the

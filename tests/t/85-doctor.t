@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `spillway doctor`: one line per dependency, ok or FAIL with the reason,
 # and an exit code that says which kind of trouble.
 source "$(dirname "$0")/../lib/sandbox.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Grafana dashboard (grafana/spillway.json) against what spillway really
 # writes: a drain and a check on a sandbox with the primary's points beside
 # them, then every InfluxQL query of the dashboard, its Grafana macros filled

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The systemd units verify, and their hardening keeps systemd-analyze's
 # exposure at 2.0 or below (the figures are printed as diagnostics).
 source "$(dirname "$0")/../lib/sandbox.sh"

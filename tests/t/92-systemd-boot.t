@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The units under a real systemd: a Debian 12 container booted with
 # systemd-nspawn (PID 1 of the test machine is not systemd). spillway is
 # installed into it with `make install`, and the README's "With systemd"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Every command under valgrind: no memory error, no definite leak, on real
 # work (a drain with a malformed message among good ones, a check, status,
 # doctor). Skipped for the ASan build, which valgrind cannot run.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make.py -- writes the replay trace corpus (tests/traces/*.csv), deterministically.
 
 Each trace is one check a minute, as the systemd timer runs them, of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tap.h -- a minimal TAP producer for the C unit tests (run by prove). */
 #ifndef SPILLWAY_TAP_H
 #define SPILLWAY_TAP_H

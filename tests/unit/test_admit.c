@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_admit.c -- the admission of a consumed message: one row per kind of bad input, and the reason each gives. */
 #include <math.h>
 #include <string.h>

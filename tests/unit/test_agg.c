@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_agg.c -- the aggregation table: one aggregate per (id, window,
  * partition), sums and counts per field over the values present, the live
  * bound, dropped partitions, and agreement with a naive recount over many

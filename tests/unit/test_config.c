@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_config.c -- ini parsing: defaults, overrides, and every error naming
  * file, line and key, word for word. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_decide.c -- every transition of the checker's decision, as tables: thresholds, idle, time lag, hysteresis,
  * flapping, prediction, forced modes. */
 #include "decide.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_decode.c -- the Avro decoder on datums encoded by python-avro
  * (tests/helpers/avro_fixtures.py), truncated datums and garbage. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_influx.c -- where a body InfluxDB found too large (413) is cut in two. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_ledger.c -- the exactness rules as tables: starts and what a retry owes, taking and giving back, handing back, marks, fences, and the fate of unsettled quarantine rows. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_level.c -- the fallback level: when a run writes without predictions. */
 #include "level.h"
 #include "tap.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_lineproto.c -- line protocol escaping and point formatting. */
 #include "lineproto.h"
 #include "tap.h"

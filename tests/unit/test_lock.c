@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_lock.c -- the runner's lock against the checker's look: a runner
  * holding it is seen by both at once; checkers looking at the same time
  * never see each other as a runner; a runner waits out a checker's look but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_log.c -- one log call, one line: the escaping of control bytes and
  * invalid UTF-8, the backslash rule, cutting, URL credentials masked, and
  * log_msg() itself, plain and under the journal. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_mark.c -- the runner's commit metadata: reading, writing, the batch sequence and its guard. */
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_ml.c -- the ML service's answer parsed, and the request URL built. */
 #include "ml.h"
 #include "tap.h"

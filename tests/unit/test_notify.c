@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_notify.c -- the [notify] command: words without a shell, the SPILLWAY_* environment escaped, exit codes,
  * output, timeouts that kill the whole process group, and a command that leaves a child behind. */
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_outbox.c -- notifications on a real state file and real commands, the clock simulated: backoff, order,
  * a notifier that fails 10 times then succeeds (every event delivered once, as recorded), dead events, the time
  * budget, one deliverer at a time, events raised once per streak or episode, the runner's level changes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_predict.c -- the trend: Theil-Sen's slope against hand-computed medians, Kendall's tau, the projection. */
 #include <math.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_probe.c -- Flink's job list judged: a job in a restart loop is
  * unhealthy even though /overview counts it as running; a point's age
  * across clock jumps; the retention risk of each partition. */

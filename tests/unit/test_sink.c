@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_sink.c -- the write path against a model sink: bisection down to the refused points, a refusal of everything
  * told apart from verdicts, retention's verdicts, tombstones, the fence. */
 #include <stdlib.h>

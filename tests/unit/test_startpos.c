@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_startpos.c -- where a partition starts: every rule of startpos_decide(), as a table. */
 #include "startpos.h"
 #include "tap.h"

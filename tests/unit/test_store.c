@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_store.c -- the state database on a temp file: migrations from every older version,
  * quarantine replaced and forgotten, stale runs abandoned, retention by age and by bytes. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_trace.c -- replay's CSV traces: times, empty fields, Flink states, and every error named. */
 #include <stdio.h>
 #include <stdlib.h>

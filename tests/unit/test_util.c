@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_util.c -- url_redact(): the credentials of URLs masked in any text
  * that can reach output, and nothing else changed; the growable buffer,
  * round-trip double formatting, ISO times and UTF-8 escaping. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_window.c -- event-time parsing, window assignment, point times. */
 #include <stdlib.h>
 
