@@ -26,7 +26,8 @@ ok "--version prints version and the default config path" \
 # src/exitcodes.h is the one list; usage() and every --help are printed from it. Here it is held
 # to spillway(1)'s EXIT STATUS and to the sources: a code added, dropped or moved in one place
 # and not the others fails.
-COMMANDS=(check drain status force doctor config replay)
+# the commands, as usage() lists them
+mapfile -t COMMANDS < <("$SPILLWAY" --help | sed -n '/^commands:$/,/^$/p' | awk '/^  [a-z]/ { print $1 }')
 # codes_of: the codes of an "exit codes:" block on stdin, sorted, one line
 codes_of() { sed -n '/^exit codes:$/,/^$/p' | grep -oE '^  [0-9]+' | tr -d ' ' | sort -n | xargs; }
 # man_entries: "CODE COMMAND..." per entry of spillway(1)'s EXIT STATUS, naming the commands its
@@ -48,6 +49,7 @@ source_codes() { grep -ohE '\bEX_[A-Z_]+\b' "$@" | sort -u | while read -r n; do
 declare -A SOURCE=([check]=check.c [drain]=drain.c [status]=status.c [force]=force.c [doctor]=doctor.c
     [config]=settings.c [replay]=replay.c)
 
+is "$(words "${!SOURCE[@]}")" "$(words "${COMMANDS[@]}")" "each of the ${#COMMANDS[@]} commands usage() lists has its source named here"
 usage_codes=$("$SPILLWAY" --help | codes_of)
 man_codes=$(man_entries | cut -d' ' -f1 | sort -n | xargs)
 is "$usage_codes" "$man_codes" "usage() lists the exit codes spillway(1) lists ($man_codes)"
