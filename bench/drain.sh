@@ -48,7 +48,7 @@ read -r -a shapes <<<"${SHAPES:-today fast}"
 parts=${PARTITIONS:-32}
 nurses=${NURSES:-100}
 # 5 pairs: the mock's fetch pace flips between two speeds from one pair to
-# the next (README), and the median of 3 moved with it
+# the next (bench/README.md), and the median of 3 moved with it
 pairs=${PAIRS:-5}
 : >"$SANDBOX/results"
 : >"$SANDBOX/batches"

@@ -16,7 +16,7 @@
 
 /* The most points a trend is taken over ([check] predict_checks' bound). */
 #define PREDICT_MAX_POINTS 60
-/* How steady a rise must be to be believed (see tests/traces/, README). */
+/* How steady a rise must be to be believed (see tests/traces/, docs/operating.md). */
 #define PREDICT_MIN_TAU 0.6
 
 struct trend_point {
