@@ -6,8 +6,9 @@
  * mode changes), decide, record the check (and the transition, if the mode
  * changed), store the new state and the events it raised (outbox.h); then
  * launch the runner when the new mode is fallback and no runner holds the
- * lock, and deliver the pending notifications. Log lines are the
- * reference's, so operators' greps keep working. */
+ * lock, deliver the pending notifications, rewrite the metrics textfile and
+ * prune old checks. Log lines are the reference's, so operators' greps keep
+ * working. */
 #ifndef SPILLWAY_CHECK_H
 #define SPILLWAY_CHECK_H
 

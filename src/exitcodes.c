@@ -8,7 +8,7 @@
 const struct exit_code exit_codes[] = {
     { EX_OK, NULL, 1, "ok" },
     { EX_OK, "drain", 0, "ok: what the run owned is written and committed (or there was nothing to read)" },
-    { EX_USAGE, NULL, 1, "usage: an unknown command or option, a missing or extra argument" },
+    { EX_USAGE, NULL, 1, "usage: an unknown command or option, a wrong, missing or extra argument" },
     { EX_DATAERR, NULL, 0, "the input is not what it should be" },
     { EX_DATAERR, "replay", 0, "FILE is not a trace (its first bad line is named)" },
     { EX_NOINPUT, NULL, 0, "an input file cannot be read" },
