@@ -164,3 +164,33 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
     json_decref(root);
     return added;
 }
+
+void backfill_truncate(struct backfill *b, size_t count)
+{
+    while (b->agg.count > count) {
+        struct agg_entry *e = &b->agg.entries[--b->agg.count];
+        free(e->id);
+        free(e->reason);
+        e->id = e->reason = NULL;
+        b->agg.live--;
+    }
+}
+
+enum backfill_step backfill_decide(size_t before, size_t added, int too_long, int64_t budget, int64_t slice_ms,
+                                   int64_t window_ms)
+{
+    if (too_long)
+        return slice_ms > window_ms ? BACKFILL_NARROW : before > 0 ? BACKFILL_STOP : BACKFILL_FAIL;
+    if ((int64_t)(before + added) <= budget)
+        return BACKFILL_TAKE;
+    if (slice_ms > window_ms)
+        return BACKFILL_NARROW;
+    return before == 0 ? BACKFILL_TAKE : BACKFILL_STOP;
+}
+
+int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms)
+{
+    int64_t half = slice_ms / 2 / window_ms * window_ms;
+
+    return half > window_ms ? half : window_ms;
+}

@@ -21,8 +21,17 @@
 #include "config.h"
 #include "util.h"
 
-/* How much event time one query looks at: windows of an hour. */
+/* How much event time one query looks at first: windows of an hour. A
+ * slice whose answer is too long, or holds more pending points than the
+ * run's budget (backfill_per_run) has left, is asked again half as wide
+ * (backfill_decide()), down to one window. */
 #define BACKFILL_SLICE_MS (INT64_C(3600) * 1000)
+
+/* The longest answer a backfill query may have: the pending points it
+ * holds become aggregates (and jansson's tree of it is some ten times its
+ * size), so it is kept well inside the runner's memory. About 30,000
+ * points of six fields. */
+#define BACKFILL_ANSWER_MAX ((size_t)4 << 20)
 
 /* The pending points found, as aggregates: entries[i] holds the point's
  * id, window, partition, count and its means (sum = mean, n = 1 for each
@@ -49,5 +58,27 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
 /* The partition a point's time says (window.h): its nanoseconds within the
  * second, modulo 1024. */
 int32_t backfill_partition_of(int64_t time_ns);
+
+/* Forget the points found after the first count (a slice not taken). */
+void backfill_truncate(struct backfill *b, size_t count);
+
+/* What to do with a slice just asked for. */
+enum backfill_step {
+    BACKFILL_TAKE,   /* keep its points, go on after it */
+    BACKFILL_NARROW, /* forget them, ask again for half of it */
+    BACKFILL_STOP,   /* forget them, end here: the next run starts at it */
+    BACKFILL_FAIL,   /* one window's answer is too long: nothing to narrow */
+};
+
+/* The slice of slice_ms (window_ms at least) whose answer was too long
+ * (too_long), or added `added` points to `before` found, against a budget
+ * of points: within it, take it; over it, narrow it, but a single window
+ * is taken whole when nothing was found before it (every run moves on),
+ * else left to the next run. Pure. */
+enum backfill_step backfill_decide(size_t before, size_t added, int too_long, int64_t budget, int64_t slice_ms,
+                                   int64_t window_ms);
+
+/* Half of slice_ms in whole windows, at least one window. Pure. */
+int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms);
 
 #endif

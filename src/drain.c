@@ -855,8 +855,9 @@ static int backfill_write(struct run *r, struct backfill *b, struct ml_client *m
 }
 
 /* Backfill the predictions of the owned partitions' pending points, oldest
- * first, at most backfill_per_run (a slice of event time found is done
- * whole), and move each partition's pend past what was looked at. A failure
+ * first, at most backfill_per_run (slices of event time narrowed until
+ * their points fit, backfill_decide()), and move each partition's pend past
+ * what was looked at. A failure
  * is logged and changes nothing: the next run looks again. */
 static void backfill_pending(struct run *r)
 {
@@ -869,7 +870,8 @@ static void backfill_pending(struct run *r)
     struct ml_client *ml = NULL;
     struct influx *ix = NULL;
     char err[1024];
-    int rc = -1, slices = 0;
+    int rc = -1, slices = 0, asked = 0;
+    int64_t budget = r->cfg->backfill_per_run, window = r->cfg->window_seconds * 1000, slice = BACKFILL_SLICE_MS;
 
     backfill_init(&b, r->cfg->nfields);
     for (int32_t p = 0; want && upto && incarnation && p < nparts; p++) {
@@ -882,14 +884,36 @@ static void backfill_pending(struct run *r)
     if (from == INT64_MAX)
         goto out;
     r->backfill = &b;
-    for (at = from; at <= last && (int64_t)b.agg.count < r->cfg->backfill_per_run && slices < 48 && !drain_stop;
-         at += BACKFILL_SLICE_MS, slices++) {
+    /* slices of event time, oldest first, each taken whole or narrowed
+     * (backfill_decide()): a run asks for what its budget holds */
+    for (at = from; at <= last && (int64_t)b.agg.count < budget && slices < 48 && asked < 64 && !drain_stop;
+         asked++) {
+        size_t before = b.agg.count;
+        int added = 0, got;
         buf_reset(&body);
-        if (backfill_query(r->cfg, at, at + BACKFILL_SLICE_MS, &q) != 0 ||
-            influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, &body, err, sizeof err) != 0 ||
-            backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, want, nparts, err, sizeof err) < 0)
+        if (backfill_query(r->cfg, at, at + slice, &q) != 0) {
+            snprintf(err, sizeof err, "out of memory");
+            goto failed;
+        }
+        if ((got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, BACKFILL_ANSWER_MAX, &body,
+                                 err, sizeof err)) < 0 ||
+            (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, want, nparts, err,
+                                                 sizeof err)) < 0))
             goto failed;
         consumer_service(r->consumer);
+        enum backfill_step step = backfill_decide(before, (size_t)added, got == 1, budget, slice, window);
+        if (step == BACKFILL_FAIL)
+            goto failed; /* err says the answer was too long */
+        if (step != BACKFILL_TAKE)
+            backfill_truncate(&b, before);
+        if (step == BACKFILL_STOP)
+            break;
+        if (step == BACKFILL_NARROW) {
+            slice = backfill_narrow(slice, window);
+            continue;
+        }
+        at += slice;
+        slices++;
     }
     if (b.agg.count > 0) {
         if ((ml = ml_open(r->cfg, err, sizeof err)) == NULL ||

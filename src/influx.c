@@ -245,9 +245,30 @@ int influx_parse_last_time(const char *body, size_t len, int64_t *last_ms, int *
     return rc;
 }
 
-int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, struct buf *body,
-                  char *err, size_t errsz)
+/* An answer kept up to max bytes; past them, the transfer ends (a longer
+ * answer is of no use cut). */
+struct influx_answer {
+    struct buf *body;
+    size_t max;
+    int too_long;
+};
+
+static size_t influx_collect(char *data, size_t size, size_t nmemb, void *user)
 {
+    struct influx_answer *a = user;
+    size_t n = size * nmemb;
+
+    if (a->body->len + n > a->max) {
+        a->too_long = 1;
+        return 0; /* curl ends the transfer (CURLE_WRITE_ERROR) */
+    }
+    return buf_append(a->body, data, n) == 0 ? n : 0;
+}
+
+int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, size_t max_body,
+                  struct buf *body, char *err, size_t errsz)
+{
+    struct influx_answer answer = { body, max_body, 0 };
     struct buf url = { 0 };
     struct curl_slist *headers = NULL;
     char *eq = NULL, *db = NULL;
@@ -265,13 +286,18 @@ int influx_select(const struct config *cfg, const char *influxql, const char *ep
     }
     if (curl_easy_setopt(h, CURLOPT_URL, url.data) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_s * 1000L) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_s * 1000L) != CURLE_OK) {
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_s * 1000L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, influx_collect) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer) != CURLE_OK) {
         snprintf(err, errsz, "InfluxDB client: cannot set up libcurl");
         goto out;
     }
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK)
+    if (answer.too_long && status == 200) {
+        snprintf(err, errsz, "InfluxDB query: the answer is longer than %zu bytes", max_body);
+        ret = 1;
+    } else if (rc != CURLE_OK && !answer.too_long)
         http_describe(err, errsz, "InfluxDB", cfg->influx_url, rc, 0);
     else if (status != 200)
         snprintf(err, errsz, "InfluxDB answered %ld: %.*s", status, (int)strcspn(body->data ? body->data : "", "\n"),
@@ -300,7 +326,7 @@ int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms,
         snprintf(err, errsz, "out of memory");
         goto out;
     }
-    if (influx_select(cfg, q.data, "ms", timeout_s, &body, err, errsz) == 0)
+    if (influx_select(cfg, q.data, "ms", timeout_s, HTTP_BODY_MAX, &body, err, errsz) == 0)
         ret = influx_parse_last_time(body.data ? body.data : "", body.len, last_ms, found, err, errsz);
 out:
     buf_free(&q);

@@ -51,11 +51,13 @@ size_t influx_split_point(const char *body, size_t len);
 int influx_last_time(const struct config *cfg, long timeout_s, int64_t *last_ms, int *found, char *err, size_t errsz);
 
 /* Run an InfluxQL SELECT against [influxdb] database on a handle of its own,
- * times as epoch (ns, ms, ...); the answer into body (the caller frees it).
- * Returns 0, or -1 with err (unreachable, an HTTP error). An InfluxQL error
- * comes with 200, inside the answer: its reader checks. */
-int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, struct buf *body,
-                  char *err, size_t errsz);
+ * times as epoch (ns, ms, ...); the answer into body (the caller frees it),
+ * at most max_body bytes. Returns 0; 1 when the answer was longer than
+ * max_body (body holds its start: no JSON; ask for less); or -1 with err
+ * (unreachable, an HTTP error). An InfluxQL error comes with 200, inside
+ * the answer: its reader checks. */
+int influx_select(const struct config *cfg, const char *influxql, const char *epoch, long timeout_s, size_t max_body,
+                  struct buf *body, char *err, size_t errsz);
 
 /* Append name to q as an InfluxQL identifier (double-quoted, escaped).
  * Returns 0, or -1 (memory). */

@@ -42,6 +42,15 @@ static rd_kafka_t *lagprobe_handle(const struct config *cfg, char *err, size_t e
  * watermark where it has none or retention deleted past it. */
 static int64_t resume_at(const struct ledger_offsets *o) { return o->committed >= o->low ? o->committed : o->low; }
 
+/* The age at now_ms of a message read at ts (kafka_read_times()): 0 at the
+ * end of the partition (nothing there) or for a time ahead of now_ms.
+ * Returns whether it is known (not for a message without a timestamp). */
+static int age_of(int64_t ts, int64_t now_ms, double *age_s)
+{
+    *age_s = ts >= 0 && now_ms > ts ? (double)(now_ms - ts) / 1000.0 : 0;
+    return ts != KAFKA_TIME_NONE;
+}
+
 /* Read the first message the group has not committed on every partition
  * that is behind and has a commit, for its time, until deadline (monotonic
  * ms); the others' time lag is settled here. */
@@ -63,13 +72,9 @@ static int lagprobe_times(rd_kafka_t *rk, const char *topic, const struct ledger
     }
     if (kafka_read_times(rk, topic, at, n, deadline, ts, err, errsz) != 0)
         goto out;
-    for (int32_t i = 0; i < n; i++) {
-        if (at[i] < 0)
-            continue;
-        /* at the end after all: nothing behind */
-        p[i].time_known = ts[i] != KAFKA_TIME_NONE;
-        p[i].time_lag_s = ts[i] >= 0 && now_ms > ts[i] ? (double)(now_ms - ts[i]) / 1000.0 : 0;
-    }
+    for (int32_t i = 0; i < n; i++)
+        if (at[i] >= 0)
+            p[i].time_known = age_of(ts[i], now_ms, &p[i].time_lag_s);
     rc = 0;
 out:
     free(at);
@@ -124,12 +129,9 @@ static void lagprobe_unprocessed(rd_kafka_t *rk, const struct config *cfg, const
     }
     if (kafka_read_times(rk, cfg->topic, at, n, deadline, ts, err, sizeof err) != 0)
         goto out;
-    for (int32_t i = 0; i < n; i++) {
-        if (at[i] < 0)
-            continue;
-        p[i].unprocessed_known = ts[i] != KAFKA_TIME_NONE;
-        p[i].unprocessed_age_s = ts[i] >= 0 && now_ms > ts[i] ? (double)(now_ms - ts[i]) / 1000.0 : 0;
-    }
+    for (int32_t i = 0; i < n; i++)
+        if (at[i] >= 0)
+            p[i].unprocessed_known = age_of(ts[i], now_ms, &p[i].unprocessed_age_s);
     err[0] = '\0';
 out:
     if (err[0])

@@ -11,7 +11,8 @@
  * overflow): a failure comes with a reason; without a point the latency is
  * the lookback; with one, it is the age (now - time) / 1000 of the time
  * the answer holds (read here independently), to a millisecond, finite, and
- * 0 for a point from the future. */
+ * 0 for a point from the near future; a point more than
+ * PROBE_FUTURE_TOLERANCE_S ahead fails the probe with a reason. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long before = loopback_requests();
     int rc = probe_latency(&cfg, now_ms, &latency, &found, err, sizeof err);
     fuzz_check(loopback_requests() > before, "the loopback server was not asked: %s", err);
+    /* a point further ahead of this host's clock than the tolerance is no
+     * proof of freshness: the probe fails with a reason (audit #12) */
+    int ahead = prc == 0 && parsed_found == 1 &&
+                ((double)now_ms - (double)parsed_ms) / 1000.0 < -(double)PROBE_FUTURE_TOLERANCE_S;
+    if (ahead) {
+        fuzz_check(rc != 0 && strstr(err, "ahead of this host's clock") != NULL,
+                   "a point %.0f s ahead of the clock, yet the probe says rc %d: %s",
+                   ((double)parsed_ms - (double)now_ms) / 1000.0, rc, err);
+        return 0;
+    }
     fuzz_check((rc != 0) == (prc != 0) && (rc != 0 || parsed_found == found),
                "the probe (rc %d, found %d) and the pure parser (rc %d, found %d) disagree", rc, found, prc, parsed_found);
     if (rc != 0) {
@@ -84,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * future as fresh (0) */
     long double want = (long double)((__int128)now_ms - json_integer_value(t)) / 1000.0L;
     json_decref(root);
-    if (want < 0)
+    if (want < 0) /* within the tolerance: fresh */
         want = 0;
     fuzz_check(isfinite(latency) && latency >= 0 && fabsl((long double)latency - want) <= 1e-3L + want * 1e-12L,
                "latency %.17g s, want %.17Lg s", latency, want);

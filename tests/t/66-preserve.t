@@ -117,4 +117,29 @@ is "$(( predicted + refused ))" "$n" "and backfills the rest: every point has it
 q=$(sql "select coalesce(sum(count), 0) from quarantine where state = 'final'")
 is "$(( $(sum_count) + q ))" 1600 "sum of count + quarantine: 1,600, exact"
 is "$(invented)" 0 "nothing invented"
+
+# ---- a backlog of pending points larger than a run's backfill: bounded per run, oldest first.
+# backfill_per_run tuned from the shipped 5,000 to 15 so that 40 pending points need several runs (the
+# slices of an hour are narrowed until they fit; test_backfill.c shows 61,440 points at the default).
+gen e --nurses 4 --per-nurse 100 --rate 10 --start "2026-11-21 10:00:40.000" --seed 25
+produce e
+ml_control '{"status":503,"delay_ms":400}'
+run_drain "$SANDBOX/s.ini"
+is "$(last_run "level, preserved")" "preserve|40" "an outage: 40 points without predictions"
+printf '[drain]\nbackfill_per_run = 15\n' >>"$SANDBOX/s.ini"
+ml_control ''
+first=$(sql "select max(id) from runs")
+for i in 1 2 3 4 5 6; do
+    run_drain "$SANDBOX/s.ini"
+    read -r n predicted <<<"$(points)"
+    (( predicted + refused == n )) && break
+done
+is "$(sql "select max(backfilled) <= 15 from runs where id > $first")" 1 \
+    "no run backfills more than backfill_per_run ($(sql "select group_concat(backfilled, ',') from runs where id > $first"))"
+is "$(sql "select sum(backfilled) from runs where id > $first")" 40 "the 40 pending points, each once"
+ok "in several runs ($i)" test "$i" -ge 3
+is "$(( predicted + refused ))" "$n" "then every point has its stress level, but the refused"
+q=$(sql "select coalesce(sum(count), 0) from quarantine where state = 'final'")
+is "$(( $(sum_count) + q ))" 2000 "sum of count + quarantine: 2,000, exact"
+is "$(invented)" 0 "nothing invented"
 done_testing
