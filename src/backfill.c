@@ -194,3 +194,49 @@ int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms)
 
     return half > window_ms ? half : window_ms;
 }
+
+void backfill_walk_init(struct backfill_walk *w, int64_t from, int64_t last, int64_t budget, int64_t window_ms)
+{
+    *w = (struct backfill_walk){ .at = from, .last = last, .slice = BACKFILL_SLICE_MS, .window = window_ms,
+                                 .budget = budget };
+    if (w->slice < window_ms)
+        w->slice = window_ms;
+}
+
+int backfill_walk_next(const struct backfill_walk *w, int64_t *lo, int64_t *hi)
+{
+    if (w->stopped || w->at > w->last || (int64_t)w->found >= w->budget || w->asked >= BACKFILL_MAX_QUERIES)
+        return 0;
+    *lo = w->at;
+    *hi = w->at + w->slice;
+    return 1;
+}
+
+size_t backfill_walk_answer_max(const struct backfill_walk *w)
+{
+    return w->slice > w->window ? BACKFILL_ANSWER_MAX : BACKFILL_WINDOW_ANSWER_MAX;
+}
+
+enum backfill_step backfill_walk_answer(struct backfill_walk *w, size_t added, int too_long)
+{
+    enum backfill_step step = backfill_decide(w->found, added, too_long, w->budget, w->slice, w->window);
+
+    w->asked++;
+    switch (step) {
+    case BACKFILL_TAKE:
+        w->found += added;
+        w->at += w->slice;
+        /* sparse: widen again, so that a run does not crawl a window at a time */
+        if ((int64_t)added * 4 < w->budget - (int64_t)w->found && w->slice < BACKFILL_SLICE_MS)
+            w->slice = w->slice * 2 < BACKFILL_SLICE_MS ? w->slice * 2 : BACKFILL_SLICE_MS;
+        break;
+    case BACKFILL_NARROW:
+        w->slice = backfill_narrow(w->slice, w->window);
+        break;
+    case BACKFILL_STOP:
+    case BACKFILL_FAIL:
+        w->stopped = 1;
+        break;
+    }
+    return step;
+}

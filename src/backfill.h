@@ -27,11 +27,17 @@
  * (backfill_decide()), down to one window. */
 #define BACKFILL_SLICE_MS (INT64_C(3600) * 1000)
 
-/* The longest answer a backfill query may have: the pending points it
- * holds become aggregates (and jansson's tree of it is some ten times its
- * size), so it is kept well inside the runner's memory. About 30,000
- * points of six fields. */
-#define BACKFILL_ANSWER_MAX ((size_t)4 << 20)
+/* The longest answer a backfill query may have: jansson's tree of an
+ * answer is some ten times its size, so a longer one is asked again
+ * narrower (a run takes several slices when its budget needs them). 1 MiB
+ * holds about 7,000 points of six fields, more than the shipped budget;
+ * at 4 MiB, bench/outage.sh's first backfill run peaked at 78 MiB. */
+#define BACKFILL_ANSWER_MAX ((size_t)1 << 20)
+
+/* A slice of one window cannot be narrowed: its answer may be this long
+ * (about 30,000 ids a window with predictions pending) before the backfill
+ * fails there, said, every run. */
+#define BACKFILL_WINDOW_ANSWER_MAX ((size_t)4 << 20)
 
 /* The pending points found, as aggregates: entries[i] holds the point's
  * id, window, partition, count and its means (sum = mean, n = 1 for each
@@ -80,5 +86,40 @@ enum backfill_step backfill_decide(size_t before, size_t added, int too_long, in
 
 /* Half of slice_ms in whole windows, at least one window. Pure. */
 int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms);
+
+/* A run's walk over the pending event time, oldest first: which slice to
+ * ask for next and what each answer does (backfill_decide()). A slice that
+ * found less than a quarter of what the budget has left makes the next one
+ * twice as wide again, up to BACKFILL_SLICE_MS, so that sparse pending
+ * points are not looked for a window at a time. The runner does the I/O;
+ * the walk is pure. */
+struct backfill_walk {
+    int64_t at;     /* the next slice starts here: where pend moves to */
+    int64_t last;   /* the newest pending window: nothing after it */
+    int64_t slice;  /* the next slice's width, a window at least */
+    int64_t window; /* the aggregation window */
+    int64_t budget; /* points a run may backfill (backfill_per_run) */
+    size_t found;   /* points taken so far */
+    int asked;      /* queries asked (BACKFILL_MAX_QUERIES at most) */
+    int stopped;    /* a slice left to the next run, or one that failed */
+};
+
+#define BACKFILL_MAX_QUERIES 64
+
+void backfill_walk_init(struct backfill_walk *w, int64_t from, int64_t last, int64_t budget, int64_t window_ms);
+
+/* 1 with the next slice to ask for, [*lo, *hi); 0 when the walk is over
+ * (past last, the budget spent, a slice left to the next run, or
+ * BACKFILL_MAX_QUERIES asked). */
+int backfill_walk_next(const struct backfill_walk *w, int64_t *lo, int64_t *hi);
+
+/* The longest answer the next slice may have: BACKFILL_ANSWER_MAX, or
+ * BACKFILL_WINDOW_ANSWER_MAX for a single window. */
+size_t backfill_walk_answer_max(const struct backfill_walk *w);
+
+/* The answer to the slice backfill_walk_next() gave: `added` pending points
+ * in it, or an answer too long. TAKE moves past the slice; anything else
+ * means its points are to be forgotten (backfill_truncate()). */
+enum backfill_step backfill_walk_answer(struct backfill_walk *w, size_t added, int too_long);
 
 #endif

@@ -856,9 +856,9 @@ static int backfill_write(struct run *r, struct backfill *b, struct ml_client *m
 
 /* Backfill the predictions of the owned partitions' pending points, oldest
  * first, at most backfill_per_run (slices of event time narrowed until
- * their points fit, backfill_decide()), and move each partition's pend past
- * what was looked at. A failure
- * is logged and changes nothing: the next run looks again. */
+ * their points fit: struct backfill_walk), and move each partition's pend
+ * past what was looked at. A failure is logged and changes nothing: the
+ * next run looks again. */
 static void backfill_pending(struct run *r)
 {
     int32_t nparts = consumer_partitions(r->consumer);
@@ -870,8 +870,9 @@ static void backfill_pending(struct run *r)
     struct ml_client *ml = NULL;
     struct influx *ix = NULL;
     char err[1024];
-    int rc = -1, slices = 0, asked = 0;
-    int64_t budget = r->cfg->backfill_per_run, window = r->cfg->window_seconds * 1000, slice = BACKFILL_SLICE_MS;
+    struct backfill_walk walk;
+    int64_t lo, hi;
+    int rc = -1;
 
     backfill_init(&b, r->cfg->nfields);
     for (int32_t p = 0; want && upto && incarnation && p < nparts; p++) {
@@ -884,37 +885,30 @@ static void backfill_pending(struct run *r)
     if (from == INT64_MAX)
         goto out;
     r->backfill = &b;
-    /* slices of event time, oldest first, each taken whole or narrowed
-     * (backfill_decide()): a run asks for what its budget holds */
-    for (at = from; at <= last && (int64_t)b.agg.count < budget && slices < 48 && asked < 64 && !drain_stop;
-         asked++) {
+    /* slices of event time, oldest first, as the walk says: a run asks
+     * for what its budget holds (backfill_walk_answer()) */
+    backfill_walk_init(&walk, from, last, r->cfg->backfill_per_run, r->cfg->window_seconds * 1000);
+    while (!drain_stop && backfill_walk_next(&walk, &lo, &hi)) {
         size_t before = b.agg.count;
         int added = 0, got;
         buf_reset(&body);
-        if (backfill_query(r->cfg, at, at + slice, &q) != 0) {
+        if (backfill_query(r->cfg, lo, hi, &q) != 0) {
             snprintf(err, sizeof err, "out of memory");
             goto failed;
         }
-        if ((got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, BACKFILL_ANSWER_MAX, &body,
+        if ((got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, backfill_walk_answer_max(&walk), &body,
                                  err, sizeof err)) < 0 ||
             (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, want, nparts, err,
                                                  sizeof err)) < 0))
             goto failed;
         consumer_service(r->consumer);
-        enum backfill_step step = backfill_decide(before, (size_t)added, got == 1, budget, slice, window);
+        enum backfill_step step = backfill_walk_answer(&walk, (size_t)added, got == 1);
         if (step == BACKFILL_FAIL)
             goto failed; /* err says the answer was too long */
         if (step != BACKFILL_TAKE)
             backfill_truncate(&b, before);
-        if (step == BACKFILL_STOP)
-            break;
-        if (step == BACKFILL_NARROW) {
-            slice = backfill_narrow(slice, window);
-            continue;
-        }
-        at += slice;
-        slices++;
     }
+    at = walk.at;
     if (b.agg.count > 0) {
         if ((ml = ml_open(r->cfg, err, sizeof err)) == NULL ||
             (!r->opt->dry_run && (ix = influx_open(r->cfg, err, sizeof err)) == NULL))

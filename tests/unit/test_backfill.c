@@ -90,25 +90,98 @@ static void test_decide(void)
     is_int(backfill_narrow(WINDOW_MS, WINDOW_MS), WINDOW_MS, "never less than a window");
     is_int(backfill_narrow(hour, 7000), 1799000, "a window that does not divide the hour");
 
-    /* the slices a run asks for over an hour of 512 nurses (one point a window each), budget 5,000: each
-     * narrowing or taking step as the runner does it, counting queries and points */
-    int64_t slice = hour, at = 0, found = 0, queries = 0, budget = 5000;
-    while (at < hour && found < budget && queries < 64) {
-        int64_t added = slice / WINDOW_MS * 512;
-        enum backfill_step s = backfill_decide((size_t)found, (size_t)added, 0, budget, slice, WINDOW_MS);
-        queries++;
-        if (s == BACKFILL_STOP)
-            break;
-        if (s == BACKFILL_NARROW) {
-            slice = backfill_narrow(slice, WINDOW_MS);
-            continue;
+}
+
+/* The pending points of `nurses` nurses, one a window each, from 0 to
+ * span_ms, as InfluxDB would answer a slice: how many of them fall in it,
+ * or too long when its answer (about 100 bytes a point) exceeds max. */
+static size_t answer_of(int64_t lo, int64_t hi, int64_t span_ms, int64_t nurses, size_t max, int *too_long)
+{
+    int64_t end = hi < span_ms ? hi : span_ms, windows = end > lo ? (end - lo + WINDOW_MS - 1) / WINDOW_MS : 0;
+    size_t points = (size_t)(windows * nurses);
+
+    *too_long = points * 100 > max;
+    return *too_long ? 0 : points;
+}
+
+/* Whole runs of the walk over a simulated answer: each run's slices, the
+ * points it takes, and where the next run starts. */
+static void test_walk(void)
+{
+    const int64_t hour = 60 * MIN_MS;
+    struct backfill_walk w;
+    int64_t lo, hi, total = 0;
+    int runs = 0, over = 0, queries = 0, gap = 0;
+
+    /* an hour of 512 nurses (61,440 points) at the shipped budget, answers bounded as in the runner */
+    for (int64_t from = 0; from < hour && runs < 100; runs++) {
+        backfill_walk_init(&w, from, hour - WINDOW_MS, 5000, WINDOW_MS);
+        while (backfill_walk_next(&w, &lo, &hi)) {
+            int too_long;
+            size_t added = answer_of(lo, hi, hour, 512, backfill_walk_answer_max(&w), &too_long);
+            gap += lo != w.at;
+            backfill_walk_answer(&w, added, too_long);
         }
-        found += added;
-        at += slice;
+        total += (int64_t)w.found;
+        over += w.found > 5000 || w.found == 0;
+        queries = w.asked > queries ? w.asked : queries;
+        from = w.at;
     }
-    ok(found <= budget && found >= budget - 512, "a run finds at most its budget, within a window of it (%lld)",
-       (long long)found);
-    ok(queries <= 10, "in a few queries (%lld)", (long long)queries);
+    is_int(total, 61440, "an hour of 512 nurses: every pending point found once, oldest first");
+    is_int(over, 0, "no run over its budget of 5,000, none without progress");
+    ok(runs >= 13 && runs <= 14, "in %d runs (61,440 / 5,000 rounded to whole windows)", runs);
+    ok(queries <= 16, "at most %d queries a run", queries);
+    is_int(gap, 0, "each slice starts where the last one taken ended");
+
+    /* sparse: 3 nurses over two days; narrowed by nothing, widened again after a narrow start */
+    backfill_walk_init(&w, 0, 48 * hour - WINDOW_MS, 5000, WINDOW_MS);
+    while (backfill_walk_next(&w, &lo, &hi)) {
+        int too_long;
+        size_t added = answer_of(lo, hi, 48 * hour, 3, backfill_walk_answer_max(&w), &too_long);
+        backfill_walk_answer(&w, added, too_long);
+    }
+    ok(w.found > 5000 - 3 && w.found <= 5000, "sparse points: a run takes its budget to a window (%zu)", w.found);
+    ok(w.asked <= 24, "in few queries: an hour a query for 14 hours, then narrowed to fit (%d)", w.asked);
+
+    /* narrowed by an answer too long, then few points: the next slice is wider again */
+    backfill_walk_init(&w, 0, 48 * hour, 5000, WINDOW_MS);
+    backfill_walk_answer(&w, 0, 1);
+    is_int(w.slice, 30 * MIN_MS, "an answer too long: the slice narrowed to half an hour");
+    is_int(backfill_walk_answer(&w, 10, 0), BACKFILL_TAKE, "10 points: taken");
+    ok(w.slice == hour && w.at == 30 * MIN_MS, "and the next slice an hour again, after the half hour taken");
+    backfill_walk_answer(&w, 0, 1);
+    backfill_walk_answer(&w, 2000, 0);
+    is_int(w.slice, 30 * MIN_MS, "2,000 points of the 4,990 left: no wider");
+
+    /* one window holding more than the budget: taken whole by a run that found nothing before it */
+    backfill_walk_init(&w, 0, hour, 100, WINDOW_MS);
+    while (backfill_walk_next(&w, &lo, &hi)) {
+        int too_long;
+        size_t added = answer_of(lo, hi, hour, 512, backfill_walk_answer_max(&w), &too_long);
+        backfill_walk_answer(&w, added, too_long);
+    }
+    ok(w.found == 512 && w.at == WINDOW_MS, "a window over the budget: taken whole, the run moves on one window");
+
+    /* one window of 20,000 ids (about 2 MB): too long for a wider slice, not for a window alone */
+    backfill_walk_init(&w, 0, hour, 5000, WINDOW_MS);
+    while (backfill_walk_next(&w, &lo, &hi)) {
+        int too_long;
+        size_t added = answer_of(lo, hi, hour, 20000, backfill_walk_answer_max(&w), &too_long);
+        backfill_walk_answer(&w, added, too_long);
+    }
+    ok(w.found == 20000 && w.at == WINDOW_MS, "a window's 2 MB answer is taken: the run moves on one window");
+
+    /* one window whose answer is too long alone (50,000 ids, 5 MB): the walk fails there, pend stays */
+    backfill_walk_init(&w, 0, hour, 5000, WINDOW_MS);
+    while (backfill_walk_next(&w, &lo, &hi)) {
+        int too_long;
+        size_t added = answer_of(lo, hi, hour, 50000, backfill_walk_answer_max(&w), &too_long);
+        enum backfill_step s = backfill_walk_answer(&w, added, too_long);
+        if (s == BACKFILL_FAIL)
+            break;
+    }
+    ok(w.stopped && w.found == 0 && w.at == 0, "a single window's answer too long: a failure, nothing moves");
+    is_int(w.asked, 7, "after narrowing an hour down to that window (1 h, 30, 15, 7.5, 3.75 min, 3 windows, 1)");
 }
 
 int main(void)
@@ -124,6 +197,7 @@ int main(void)
     test_query(&cfg);
     test_parse(&cfg);
     test_decide();
+    test_walk();
     config_free(&cfg);
     return tap_done();
 }
