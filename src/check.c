@@ -187,13 +187,15 @@ void check_thresholds(const struct config *cfg, struct thresholds *t)
 }
 
 /* The history the decision needs, from the state database: the last
- * predict_checks - 1 checks and the mode changes within flap_window. */
+ * predict_checks - 1 checks, the mode changes within flap_window, and
+ * whether the runs' backfill goes on. */
 static int check_history(const struct config *cfg, struct store *s, struct history *h, struct recent_check *recent,
                          int64_t *changes, char *err, size_t errsz)
 {
     return store_recent_checks(s, (size_t)cfg->predict_checks - 1, recent, &h->nrecent, err, errsz) ||
            store_mode_changes(s, h->now_ms - cfg->flap_window_seconds * 1000, changes, (size_t)cfg->flap_changes,
-                              &h->nchanges, err, errsz);
+                              &h->nchanges, err, errsz) ||
+           store_backfill_going_on(s, &h->backfilling, err, errsz);
 }
 
 /* In one transaction: the state and history read, the decision, the check,

@@ -289,6 +289,15 @@ static enum held resume_held(const struct check_state *s, const struct history *
                  (long long)(held / 1000), (long long)(t->resume_hold_ms / 1000));
         return HELD_RESUME_HOLD;
     }
+    /* the runs of fallback mode are what backfills; they stop at a resume.
+     * Only while they make progress: a backfill that cannot go on (the
+     * service failing again) holds nothing */
+    if (h->backfilling > 0) {
+        snprintf(d->reason + len, sizeof d->reason - len,
+                 "; the backfill goes on (the last run wrote %lld predictions and left more)",
+                 (long long)h->backfilling);
+        return HELD_BACKFILL;
+    }
     return HELD_NONE;
 }
 

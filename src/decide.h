@@ -79,6 +79,8 @@ struct history {
     size_t nrecent;                     /* predict_checks - 1 of them are used (unknown ones too) */
     const int64_t *changes_ms;          /* times of automatic mode changes, oldest first; those */
     size_t nchanges;                    /* within flap_window count */
+    int64_t backfilling;                /* predictions the last run backfilled, leaving more pending: */
+                                        /* a resume waits (0: no backfill going on) */
 };
 
 struct thresholds {
@@ -115,7 +117,7 @@ enum predicted {
 };
 
 /* Why a resume the recoveries asked for was not made. */
-enum held { HELD_NONE, HELD_MIN_FALLBACK, HELD_RESUME_HOLD, HELD_FLAPPING };
+enum held { HELD_NONE, HELD_MIN_FALLBACK, HELD_RESUME_HOLD, HELD_BACKFILL, HELD_FLAPPING };
 
 struct decision {
     struct check_state next;

@@ -67,6 +67,7 @@ struct run {
     const char *ml;         /* what the ML service did: "ok", "failed", NULL (not asked) */
     int64_t started_ms;     /* wall clock at the run's start */
     int64_t preserved, backfilled;
+    int backfill_left; /* the last backfill left predictions pending on the owned partitions */
     struct backfill *backfill; /* the backfill under way, if any */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
@@ -925,6 +926,7 @@ static void backfill_pending(struct run *r)
             consumer_backfilled(r->consumer, p, at > upto[p] ? MARK_NO_TIME : at, incarnation[p]);
     log_info("Backfilled %" PRId64 " predictions onto points written without them (windows from %" PRId64
              " to %" PRId64 "%s)", r->backfilled, from, at, at > last ? ": none left" : "; more at the next run");
+    r->backfill_left = at <= last;
     rc = 0;
 failed:
     if (rc != 0)
@@ -975,6 +977,7 @@ static void finish_run(struct run *r, int code, enum run_outcome outcome, int co
         .level = level_name(r->level),
         .preserved = r->preserved,
         .backfilled = r->backfilled,
+        .backfill_left = r->backfill_left,
     };
     char err[512];
 

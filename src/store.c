@@ -157,6 +157,9 @@ static const char *const migrations[] = {
     "  level TEXT NOT NULL,"
     "  reason TEXT NOT NULL"
     ");",
+    /* 10: whether a run that backfilled left predictions pending on the
+     * partitions it owned: a resume waits while the backfill goes on */
+    "ALTER TABLE runs ADD COLUMN backfill_left INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -375,7 +378,7 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
                            "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, ended_by = ?,"
                            " messages = ?, quarantined = ?, aggregates = ?, points = ?, offsets = ?,"
                            " error = ?, peak_rss_kib = ?, skipped = ?, lost_partitions = ?, join_s = ?, backlog = ?,"
-                           " redone = ?, ml = ?, level = ?, preserved = ?, backfilled = ? WHERE id = ?",
+                           " redone = ?, ml = ?, level = ?, preserved = ?, backfilled = ?, backfill_left = ? WHERE id = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
@@ -400,7 +403,8 @@ int store_run_end(struct store *s, int64_t run_id, const struct run_summary *sum
     sqlite3_bind_text(st, 18, sum->level, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 19, sum->preserved);
     sqlite3_bind_int64(st, 20, sum->backfilled);
-    sqlite3_bind_int64(st, 21, run_id);
+    sqlite3_bind_int(st, 21, sum->backfill_left);
+    sqlite3_bind_int64(st, 22, run_id);
     return store_done(s, st, "update run", err, errsz);
 }
 
@@ -1094,6 +1098,23 @@ int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t m
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return store_fail(s, err, errsz, "read mode changes");
     return 0;
+}
+
+int store_backfill_going_on(struct store *s, int64_t *backfilled, char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    *backfilled = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END FROM runs"
+                           " WHERE outcome <> 'running' ORDER BY id DESC LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        *backfilled = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "read the backfill");
 }
 
 int store_runs_failing(struct store *s, int64_t *count, int64_t *first_id, char *err, size_t errsz)

@@ -78,6 +78,7 @@ struct run_summary {
     const char *level;        /* the level the run ended in (level.h), or NULL */
     int64_t preserved;        /* points written without their predictions (the preserve level) */
     int64_t backfilled;       /* predictions written onto points the preserve level wrote */
+    int backfill_left;        /* and predictions still pending on its partitions after it */
     int lost_partitions;      /* partitions taken by a rebalance mid-run */
     double join_s;            /* seconds until partitions were assigned, < 0 never */
     int64_t backlog;          /* messages between its start and its partitions' ends, < 0 unknown */
@@ -207,6 +208,11 @@ int store_recent_checks(struct store *s, size_t n, struct recent_check *out, siz
  * overrides), the last max of them, oldest first, into out[0..*got). */
 int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t max, size_t *got, char *err,
                        size_t errsz);
+
+/* The predictions the last finished run backfilled when it left more
+ * pending on its partitions (the backfill goes on); 0 when it left none,
+ * backfilled none, or there is no run. */
+int store_backfill_going_on(struct store *s, int64_t *backfilled, char *err, size_t errsz);
 
 /* Runs that failed (failed or abandoned) in a row, the latest runs, and the
  * id of the first of them (0 when none). A run still going is not counted

@@ -137,6 +137,8 @@ done
 is "$(sql "select max(backfilled) <= 15 from runs where id > $first")" 1 \
     "no run backfills more than backfill_per_run ($(sql "select group_concat(backfilled, ',') from runs where id > $first"))"
 is "$(sql "select sum(backfilled) from runs where id > $first")" 40 "the 40 pending points, each once"
+is "$(sql "select group_concat(backfill_left, ',') from runs where id > $first")" "1,1,1,0" \
+    "each run records whether it left predictions pending (a checker holds a resume meanwhile: 70-check.t)"
 ok "in several runs ($i)" test "$i" -ge 3
 is "$(( predicted + refused ))" "$n" "then every point has its stress level, but the refused"
 q=$(sql "select coalesce(sum(count), 0) from quarantine where state = 'final'")

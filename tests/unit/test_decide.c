@@ -159,6 +159,41 @@ static void test_hysteresis(void)
     is_int(run_checks(&st, fresh, &t, &now, 1, &d), 0, "which then holds");
 }
 
+/* The runs of fallback mode backfill the predictions the preserve level
+ * left pending: a resume waits while the last run backfilled some and left
+ * more, and only then (a backfill that cannot go on holds nothing). */
+static void test_backfill_hold(void)
+{
+    struct thresholds t = shipped(PREDICT_OFF);
+    struct check_state st = S(P, A, 0, 0);
+    struct observation fresh = make_obs(FRESH), stale = make_obs(STALE);
+    struct decision d;
+    int64_t now = T0;
+    struct history h = { .now_ms = now, .backfilling = 4608 };
+
+    st.since_ms = T0 - 86400000;
+    for (int i = 0; i < 3; i++, now += MIN_MS) {
+        h.now_ms = now;
+        decide(&st, &stale, &h, &t, &d);
+        st = d.next;
+    }
+    is_int(st.mode, MODE_FALLBACK, "a backfill going on never delays a trip");
+    run_checks(&st, stale, &t, &now, 10, &d);
+    run_checks(&st, fresh, &t, &now, 2, &d);
+    h.now_ms = now;
+    decide(&st, &fresh, &h, &t, &d);
+    ok(!d.changed_mode && d.held == HELD_BACKFILL && d.launch_runner,
+       "recovered past min_fallback and resume_hold, yet the last run left predictions pending: held, a run launched");
+    ok(strstr(d.reason, "; the backfill goes on (the last run wrote 4608 predictions and left more)") != NULL,
+       "saying so: %s", d.reason);
+    st = d.next;
+    now += MIN_MS;
+    h.now_ms = now;
+    h.backfilling = 0;
+    decide(&st, &fresh, &h, &t, &d);
+    ok(d.changed_mode && d.next.mode == MODE_PRIMARY, "the backfill done: resumed at the next check");
+}
+
 /* Six mode changes within an hour: flapping, notified once, pinned to
  * fallback until the primary holds for the window; without the pin it only
  * shows, and ends an hour after the last change. */
@@ -434,6 +469,7 @@ int main(void)
     ok(forced_parse("auto", &f) == 0 && f == A && forced_parse("primary", &f) == 0 && f == FP, "forced names parse");
     test_time_lag();
     test_hysteresis();
+    test_backfill_hold();
     test_flapping();
     test_prediction();
     test_force();

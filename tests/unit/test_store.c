@@ -370,6 +370,36 @@ static void test_history(void)
     ok(store_trace_read(path("nothing.db"), count_steps, &steps, err, sizeof err) != 0, "a missing file: %s", err);
 }
 
+/* Whether the runs' backfill goes on: the last finished run's, a run still
+ * going aside. */
+static void test_backfill_going_on(void)
+{
+    char err[256];
+    struct store *s = store_open(path("backfill.db"), err, sizeof err);
+    int64_t run, going = -1;
+    struct run_summary sum = { .ended_ms = now, .outcome = RUN_OK, .join_s = -1, .backlog = -1 };
+
+    if (s == NULL)
+        return;
+    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0, "no run: no backfill");
+    store_run_begin(s, now, 1, 1, &run, err, sizeof err);
+    sum.backfilled = 4608, sum.backfill_left = 1;
+    store_run_end(s, run, &sum, err, sizeof err);
+    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 4608,
+       "a run backfilled 4,608 and left more: it goes on");
+    store_run_begin(s, now, 2, 2, &run, err, sizeof err);
+    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 4608, "a run still going changes nothing");
+    sum.backfilled = 2050, sum.backfill_left = 0;
+    store_run_end(s, run, &sum, err, sizeof err);
+    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0, "the last one left none: done");
+    store_run_begin(s, now, 3, 3, &run, err, sizeof err);
+    sum.backfilled = 0, sum.backfill_left = 1, sum.outcome = RUN_FAILED;
+    store_run_end(s, run, &sum, err, sizeof err);
+    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0,
+       "pending left but none backfilled (no progress): no backfill going on");
+    store_close(s);
+}
+
 int main(void)
 {
     char err[256];
@@ -382,6 +412,7 @@ int main(void)
     test_migrations();
     test_concurrent_open();
     test_history();
+    test_backfill_going_on();
     s = store_open(path("state.db"), err, sizeof err);
     ok(s != NULL, "a new state file opens");
     if (s) {
