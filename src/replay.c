@@ -93,8 +93,9 @@ static int replay_check(struct replay *r, const struct trace_step *step)
 {
     /* the last flap_changes of the changes, as the checker reads them */
     size_t nchanges = r->nchanges < (size_t)r->t.flap_changes ? r->nchanges : (size_t)r->t.flap_changes;
-    /* a trace records no runs: no backfill holds a resume */
-    struct history h = { step->at_ms, r->recent, r->nrecent, r->changes + (r->nchanges - nchanges), nchanges, 0 };
+    struct history h = {
+        step->at_ms, r->recent, r->nrecent, r->changes + (r->nchanges - nchanges), nchanges, step->backfilling,
+    };
     struct decision d;
 
     decide(&r->st, &step->obs, &h, &r->t, &d);

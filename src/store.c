@@ -1108,7 +1108,7 @@ int store_backfill_going_on(struct store *s, int64_t *backfilled, char *err, siz
     *backfilled = 0;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END FROM runs"
-                           " WHERE outcome <> 'running' ORDER BY id DESC LIMIT 1",
+                           " WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
     if ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -1315,6 +1315,7 @@ static void store_trace_check(sqlite3_stmt *q, struct trace_step *st)
     o->time_lag_partition = sqlite3_column_type(q, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 5);
     if (sqlite3_column_text(q, 6) && strcmp((const char *)sqlite3_column_text(q, 6), "unknown") == 0)
         o->latency_known = 0;
+    st->backfilling = sqlite3_column_int64(q, 7);
     snprintf(st->why, sizeof st->why, "recorded unhealthy");
     o->why_unhealthy = st->why;
 }
@@ -1325,14 +1326,18 @@ static void store_trace_check(sqlite3_stmt *q, struct trace_step *st)
  * tells its force overrides by their reason. */
 static int store_trace_queries(sqlite3 *db, sqlite3_stmt **checks, sqlite3_stmt **forces)
 {
-    char sql[512];
-    int detect = store_has_column(db, "transitions", "kind");
+    char sql[1024];
+    int detect = store_has_column(db, "transitions", "kind"), backfill = store_has_column(db, "runs", "backfill_left");
 
-    if (detect < 0)
+    if (detect < 0 || backfill < 0)
         return -1;
+    /* the backfill going on at each check: as store_backfill_going_on() read it then */
     snprintf(sql, sizeof sql,
-             "SELECT " SQL_MS("at") ", latency_s, lag, healthy, %s, %s, verdict FROM checks ORDER BY id",
-             detect ? "time_lag_s" : "NULL", detect ? "time_lag_partition" : "NULL");
+             "SELECT " SQL_MS("at") ", latency_s, lag, healthy, %s, %s, verdict, %s FROM checks ORDER BY id",
+             detect ? "time_lag_s" : "NULL", detect ? "time_lag_partition" : "NULL",
+             backfill ? "(SELECT CASE WHEN r.backfill_left THEN r.backfilled ELSE 0 END FROM runs r"
+                        " WHERE r.ended_at IS NOT NULL AND r.ended_at <= checks.at ORDER BY r.id DESC LIMIT 1)"
+                      : "0");
     if (sqlite3_prepare_v2(db, sql, -1, checks, NULL) != SQLITE_OK)
         return -1;
     snprintf(sql, sizeof sql, "SELECT " SQL_MS("at") ", forced FROM transitions WHERE %s ORDER BY at, id",

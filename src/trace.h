@@ -29,6 +29,8 @@ struct trace_step {
     int is_force;         /* a `spillway force` at at_ms, not a check */
     enum forced force;    /* what was forced */
     struct observation obs;
+    int64_t backfilling;  /* the runs' backfill going on at this check (history.backfilling), from a
+                           * state database; 0 from a CSV, which records no runs */
     char why[64];         /* obs.why_unhealthy points here */
 };
 
