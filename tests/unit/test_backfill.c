@@ -104,24 +104,38 @@ static size_t answer_of(int64_t lo, int64_t hi, int64_t span_ms, int64_t nurses,
     return *too_long ? 0 : points;
 }
 
+/* One run's walk from `from`, budget `budget`, over the pending points of
+ * `nurses` nurses from 0 to span_ms, as the runner walks it (a failure
+ * stops it); returns the slices that did not start where the last one
+ * taken ended. */
+static int walk_run(struct backfill_walk *w, int64_t from, int64_t budget, int64_t nurses, int64_t span_ms)
+{
+    int64_t lo, hi;
+    int gaps = 0;
+
+    backfill_walk_init(w, from, span_ms - WINDOW_MS, budget, WINDOW_MS);
+    while (backfill_walk_next(w, &lo, &hi)) {
+        int too_long;
+        size_t added = answer_of(lo, hi, span_ms, nurses, backfill_walk_answer_max(w), &too_long);
+        gaps += lo != w->at;
+        if (backfill_walk_answer(w, added, too_long) == BACKFILL_FAIL)
+            break;
+    }
+    return gaps;
+}
+
 /* Whole runs of the walk over a simulated answer: each run's slices, the
  * points it takes, and where the next run starts. */
 static void test_walk(void)
 {
     const int64_t hour = 60 * MIN_MS;
     struct backfill_walk w;
-    int64_t lo, hi, total = 0;
-    int runs = 0, over = 0, queries = 0, gap = 0;
+    int64_t total = 0;
+    int runs = 0, over = 0, queries = 0, gaps = 0;
 
     /* an hour of 512 nurses (61,440 points) at the shipped budget, answers bounded as in the runner */
     for (int64_t from = 0; from < hour && runs < 100; runs++) {
-        backfill_walk_init(&w, from, hour - WINDOW_MS, 5000, WINDOW_MS);
-        while (backfill_walk_next(&w, &lo, &hi)) {
-            int too_long;
-            size_t added = answer_of(lo, hi, hour, 512, backfill_walk_answer_max(&w), &too_long);
-            gap += lo != w.at;
-            backfill_walk_answer(&w, added, too_long);
-        }
+        gaps += walk_run(&w, from, 5000, 512, hour);
         total += (int64_t)w.found;
         over += w.found > 5000 || w.found == 0;
         queries = w.asked > queries ? w.asked : queries;
@@ -131,15 +145,10 @@ static void test_walk(void)
     is_int(over, 0, "no run over its budget of 5,000, none without progress");
     ok(runs >= 13 && runs <= 14, "in %d runs (61,440 / 5,000 rounded to whole windows)", runs);
     ok(queries <= 16, "at most %d queries a run", queries);
-    is_int(gap, 0, "each slice starts where the last one taken ended");
+    is_int(gaps, 0, "each slice starts where the last one taken ended");
 
-    /* sparse: 3 nurses over two days; narrowed by nothing, widened again after a narrow start */
-    backfill_walk_init(&w, 0, 48 * hour - WINDOW_MS, 5000, WINDOW_MS);
-    while (backfill_walk_next(&w, &lo, &hi)) {
-        int too_long;
-        size_t added = answer_of(lo, hi, 48 * hour, 3, backfill_walk_answer_max(&w), &too_long);
-        backfill_walk_answer(&w, added, too_long);
-    }
+    /* sparse: 3 nurses over two days */
+    walk_run(&w, 0, 5000, 3, 48 * hour);
     ok(w.found > 5000 - 3 && w.found <= 5000, "sparse points: a run takes its budget to a window (%zu)", w.found);
     ok(w.asked <= 24, "in few queries: an hour a query for 14 hours, then narrowed to fit (%d)", w.asked);
 
@@ -153,33 +162,14 @@ static void test_walk(void)
     backfill_walk_answer(&w, 2000, 0);
     is_int(w.slice, 30 * MIN_MS, "2,000 points of the 4,990 left: no wider");
 
-    /* one window holding more than the budget: taken whole by a run that found nothing before it */
-    backfill_walk_init(&w, 0, hour, 100, WINDOW_MS);
-    while (backfill_walk_next(&w, &lo, &hi)) {
-        int too_long;
-        size_t added = answer_of(lo, hi, hour, 512, backfill_walk_answer_max(&w), &too_long);
-        backfill_walk_answer(&w, added, too_long);
-    }
-    ok(w.found == 512 && w.at == WINDOW_MS, "a window over the budget: taken whole, the run moves on one window");
-
-    /* one window of 20,000 ids (about 2 MB): too long for a wider slice, not for a window alone */
-    backfill_walk_init(&w, 0, hour, 5000, WINDOW_MS);
-    while (backfill_walk_next(&w, &lo, &hi)) {
-        int too_long;
-        size_t added = answer_of(lo, hi, hour, 20000, backfill_walk_answer_max(&w), &too_long);
-        backfill_walk_answer(&w, added, too_long);
-    }
-    ok(w.found == 20000 && w.at == WINDOW_MS, "a window's 2 MB answer is taken: the run moves on one window");
-
-    /* one window whose answer is too long alone (50,000 ids, 5 MB): the walk fails there, pend stays */
-    backfill_walk_init(&w, 0, hour, 5000, WINDOW_MS);
-    while (backfill_walk_next(&w, &lo, &hi)) {
-        int too_long;
-        size_t added = answer_of(lo, hi, hour, 50000, backfill_walk_answer_max(&w), &too_long);
-        enum backfill_step s = backfill_walk_answer(&w, added, too_long);
-        if (s == BACKFILL_FAIL)
-            break;
-    }
+    walk_run(&w, 0, 100, 512, hour);
+    ok(w.found == 512 && w.at == WINDOW_MS,
+       "one window holding more than the budget: taken whole by a run that found nothing before it");
+    walk_run(&w, 0, 5000, 20000, hour);
+    ok(w.found == 20000 && w.at == WINDOW_MS,
+       "one window of 20,000 ids (about 2 MB): too long for a wider slice, taken alone; the run moves on");
+    /* 50,000 ids (5 MB) in one window: the walk fails there, pend stays */
+    walk_run(&w, 0, 5000, 50000, hour);
     ok(w.stopped && w.found == 0 && w.at == 0, "a single window's answer too long: a failure, nothing moves");
     is_int(w.asked, 7, "after narrowing an hour down to that window (1 h, 30, 15, 7.5, 3.75 min, 3 windows, 1)");
 }
