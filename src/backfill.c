@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "influx.h"
+#include "mark.h"
 #include "window.h"
 
 void backfill_init(struct backfill *b, size_t nfields)
@@ -74,7 +75,7 @@ static int column(json_t *cols, const char *name)
 /* One row of a series: a pending point joins b. Returns 1 added, 0 not
  * pending (or not ours), -1 memory. */
 static int backfill_row(struct backfill *b, const struct config *cfg, const char *id, json_t *row, const int *col,
-                        const unsigned char *want, int32_t nparts)
+                        const int64_t *after, int32_t nparts)
 {
     json_t *t = json_array_get(row, 0), *count = json_array_get(row, (size_t)col[0]);
     json_t *level = json_array_get(row, (size_t)col[1]);
@@ -85,7 +86,8 @@ static int backfill_row(struct backfill *b, const struct config *cfg, const char
         return 0;
     int64_t time_ns = json_integer_value(t);
     int32_t p = backfill_partition_of(time_ns);
-    if (p >= nparts || !want[p])
+    int64_t window_ms = (time_ns / 1000000000 - (time_ns % 1000000000 < 0)) * 1000;
+    if (p >= nparts || window_ms < after[p])
         return 0;
     for (size_t i = 0; i < cfg->nfields; i++) {
         json_t *v = col[2 + i] >= 0 ? json_array_get(row, (size_t)col[2 + i]) : NULL;
@@ -113,7 +115,7 @@ static int backfill_row(struct backfill *b, const struct config *cfg, const char
     if ((e->id = strdup(id)) == NULL)
         return -1;
     e->id_len = strlen(id);
-    e->window_ms = (time_ns / 1000000000 - (time_ns % 1000000000 < 0)) * 1000;
+    e->window_ms = window_ms;
     e->partition = p;
     e->count = json_integer_value(count);
     for (size_t i = 0; i < cfg->nfields; i++) {
@@ -127,7 +129,7 @@ static int backfill_row(struct backfill *b, const struct config *cfg, const char
 }
 
 int backfill_parse(struct backfill *b, const struct config *cfg, const char *body, size_t len,
-                   const unsigned char *want, int32_t nparts, char *err, size_t errsz)
+                   const int64_t *after, int32_t nparts, char *err, size_t errsz)
 {
     json_t *root = json_loadb(body, len, 0, NULL), *res = json_array_get(json_object_get(root, "results"), 0);
     json_t *series, *s;
@@ -153,7 +155,7 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
         for (size_t f = 0; f < cfg->nfields; f++)
             col[2 + f] = column(cols, cfg->fields[f]);
         json_array_foreach(json_object_get(s, "values"), j, row) {
-            if ((rc = backfill_row(b, cfg, json_string_value(id), row, col, want, nparts)) < 0) {
+            if ((rc = backfill_row(b, cfg, json_string_value(id), row, col, after, nparts)) < 0) {
                 snprintf(err, errsz, "out of memory");
                 json_decref(root);
                 return -1;
@@ -239,4 +241,11 @@ enum backfill_step backfill_walk_answer(struct backfill_walk *w, size_t added, i
         break;
     }
     return step;
+}
+
+int64_t backfill_pend_next(int64_t at, int64_t after, int64_t upto)
+{
+    if (at > upto)
+        return MARK_NO_TIME;
+    return at > after ? at : after;
 }

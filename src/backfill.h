@@ -55,11 +55,21 @@ void backfill_free(struct backfill *b);
  * into q (cleared first). Returns 0, or -1 (memory). */
 int backfill_query(const struct config *cfg, int64_t from_ms, int64_t to_ms, struct buf *q);
 
-/* Read a /query answer (epoch=ns): each pending point of a partition p with
- * want[p] set (p < nparts) joins b. Returns the points added, or -1 with err
- * (not InfluxDB's answer, an InfluxQL error, memory). */
+/* Read a /query answer (epoch=ns): each pending point of a partition p
+ * (p < nparts) whose window starts at after[p] or later joins b: after[p]
+ * is the partition's pend, BACKFILL_UNWANTED for a partition not asked
+ * for. (A slice spans every partition's points; the earlier ones of a
+ * partition whose pend is later -- a point the service refused, which
+ * keeps no stress level -- are not pending.) Returns the points added, or
+ * -1 with err (not InfluxDB's answer, an InfluxQL error, memory). */
+#define BACKFILL_UNWANTED INT64_MAX
 int backfill_parse(struct backfill *b, const struct config *cfg, const char *body, size_t len,
-                   const unsigned char *want, int32_t nparts, char *err, size_t errsz);
+                   const int64_t *after, int32_t nparts, char *err, size_t errsz);
+
+/* A partition's pend after a walk that stopped at `at`: none left
+ * (MARK_NO_TIME) when at is past its newest pending window upto, else
+ * where the walk stopped, never before the pend it had (after). Pure. */
+int64_t backfill_pend_next(int64_t at, int64_t after, int64_t upto);
 
 /* The partition a point's time says (window.h): its nanoseconds within the
  * second, modulo 1024. */

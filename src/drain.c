@@ -863,8 +863,8 @@ static int backfill_write(struct run *r, struct backfill *b, struct ml_client *m
 static void backfill_pending(struct run *r)
 {
     int32_t nparts = consumer_partitions(r->consumer);
-    unsigned char *want = calloc((size_t)nparts, 1);
-    int64_t *upto = calloc((size_t)nparts, sizeof *upto), from = INT64_MAX, last = INT64_MIN, at;
+    int64_t *after = calloc((size_t)nparts, sizeof *after), *upto = calloc((size_t)nparts, sizeof *upto);
+    int64_t from = INT64_MAX, last = INT64_MIN, at;
     uint64_t *incarnation = calloc((size_t)nparts, sizeof *incarnation);
     struct backfill b;
     struct buf q = { 0 }, body = { 0 };
@@ -876,11 +876,12 @@ static void backfill_pending(struct run *r)
     int rc = -1;
 
     backfill_init(&b, r->cfg->nfields);
-    for (int32_t p = 0; want && upto && incarnation && p < nparts; p++) {
-        int64_t f;
-        if (!(want[p] = (unsigned char)consumer_pending(r->consumer, p, &f, &upto[p], &incarnation[p])))
+    for (int32_t p = 0; after && upto && incarnation && p < nparts; p++) {
+        if (!consumer_pending(r->consumer, p, &after[p], &upto[p], &incarnation[p])) {
+            after[p] = BACKFILL_UNWANTED;
             continue;
-        from = f < from ? f : from;
+        }
+        from = after[p] < from ? after[p] : from;
         last = upto[p] > last ? upto[p] : last;
     }
     if (from == INT64_MAX)
@@ -899,7 +900,7 @@ static void backfill_pending(struct run *r)
         }
         if ((got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, backfill_walk_answer_max(&walk), &body,
                                  err, sizeof err)) < 0 ||
-            (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, want, nparts, err,
+            (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, after, nparts, err,
                                                  sizeof err)) < 0))
             goto failed;
         consumer_service(r->consumer);
@@ -922,8 +923,8 @@ static void backfill_pending(struct run *r)
         }
     }
     for (int32_t p = 0; p < nparts; p++)
-        if (want[p])
-            consumer_backfilled(r->consumer, p, at > upto[p] ? MARK_NO_TIME : at, incarnation[p]);
+        if (after[p] != BACKFILL_UNWANTED)
+            consumer_backfilled(r->consumer, p, backfill_pend_next(at, after[p], upto[p]), incarnation[p]);
     log_info("Backfilled %" PRId64 " predictions onto points written without them (windows from %" PRId64
              " to %" PRId64 "%s)", r->backfilled, from, at, at > last ? ": none left" : "; more at the next run");
     r->backfill_left = at <= last;
@@ -938,7 +939,7 @@ out:
     backfill_free(&b);
     buf_free(&q);
     buf_free(&body);
-    free(want);
+    free(after);
     free(upto);
     free(incarnation);
 }

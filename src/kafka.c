@@ -203,6 +203,18 @@ static int kafka_coordinator_retriable(rd_kafka_resp_err_t e)
     }
 }
 
+/* What an admin request of ours leaves to free: its answer, its queue and
+ * its options (each may be NULL). */
+static void kafka_admin_free(rd_kafka_event_t *ev, rd_kafka_queue_t *q, rd_kafka_AdminOptions_t *opts)
+{
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+}
+
 /* One ListConsumerGroupOffsets (an OffsetFetch to group's coordinator) on
  * rk, waiting for its answer on a queue of our own. Returns the error code
  * (0: out is filled), with its text in err. */
@@ -261,12 +273,7 @@ static rd_kafka_resp_err_t kafka_list_group_offsets(rd_kafka_t *rk, const char *
     }
     e = kafka_take_committed(got, topic, parts, n, out, err, errsz);
 out:
-    if (ev)
-        rd_kafka_event_destroy(ev);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (opts)
-        rd_kafka_AdminOptions_destroy(opts);
+    kafka_admin_free(ev, q, opts);
     if (req)
         rd_kafka_ListConsumerGroupOffsets_destroy(req);
     return e;
@@ -550,12 +557,7 @@ int kafka_topic_retention(rd_kafka_t *rk, const char *topic, int timeout_ms, int
     }
     if (rc != 0)
         snprintf(err, errsz, "kafka: the topic's retention.ms: %s", why);
-    if (ev)
-        rd_kafka_event_destroy(ev);
-    if (q)
-        rd_kafka_queue_destroy(q);
-    if (opts)
-        rd_kafka_AdminOptions_destroy(opts);
+    kafka_admin_free(ev, q, opts);
     if (res)
         rd_kafka_ConfigResource_destroy(res);
     return rc;

@@ -97,7 +97,12 @@ mutant "#18 the preserve level's points leave no pend in the mark" src/ledger.c 
     "    if (kp->unpredicted_ms == MARK_NO_TIME || window_ms < kp->unpredicted_ms)
         kp->unpredicted_ms = window_ms;" "    (void)kp, (void)window_ms;"
 mutant "#18 a backfill moves pend for a partition handed back meanwhile" tests/sim/sim.c \
-    "if ((want >> p & 1) && r->parts[p].incarnation == r->bf_incarnation[p])" "if (want >> p & 1)"
+    "            if ((want >> p & 1) && r->bf_after[p] != BACKFILL_UNWANTED &&
+                r->parts[p].incarnation == r->bf_incarnation[p])" \
+    "            if ((want >> p & 1) && r->bf_after[p] != BACKFILL_UNWANTED)"
+mutant "#18 a partial backfill moves pend past what it did not take" src/backfill.c \
+    "    if (at > upto)
+        return MARK_NO_TIME;" "    return MARK_NO_TIME;"
 mutant "#18 a point the preserve level rewrites loses its count" src/sink.c \
     "    if (kind != SINK_POINT_PREDICTION && lp_field_int(&p, \"count\", tombstone ? 0 : e->count) != 0)" \
     "    if (kind != SINK_POINT_PREDICTION && kind != SINK_POINT_UNPREDICTED &&

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "backfill.h"
 #include "config.h"
 #include "ledger.h"
 #include "level.h"
@@ -182,6 +183,9 @@ struct run {
     int64_t bf_time[256];
     int bf_state;                  /* 0 not yet, 1 built, 2 done */
     uint64_t bf_incarnation[MAXP]; /* the partitions' incarnations when the backfill looked (0: not wanted) */
+    int64_t bf_after[MAXP];        /* each partition's pend when it looked (BACKFILL_UNWANTED: not wanted) */
+    int64_t bf_upto[MAXP];         /* and its newest window */
+    int64_t bf_at;                 /* where the walk stopped (backfill_walk) */
     uint64_t incarnations;
 };
 
@@ -947,6 +951,67 @@ static int64_t backfill_key(int id, int64_t time)
     return -1 - ((time * 31 + id) & 0x3fffffffffffffffLL);
 }
 
+/* Whether a point of InfluxDB's model is one the backfill looks for: a count, no stress level, of a wanted
+ * partition from its pend on, its window in [lo, hi). */
+static int backfill_finds(const struct run *r, const struct point *pt, int64_t lo, int64_t hi)
+{
+    int64_t window = pt->time / 1000000000 * 1000;
+
+    return pt->count > 0 && !pt->pred && window >= r->bf_after[pt->p] && window >= lo && window < hi;
+}
+
+/* What the backfill looks at, as drain.c's backfill_pending() asks InfluxDB: each wanted partition's pend and
+ * newest window, then the walk (backfill.h) over the slices of event time with a budget that is often small,
+ * so that runs backfill part of what is pending and move pend to where they stopped. The points of the slices
+ * taken join r->bf. */
+static void backfill_look(struct run *r, unsigned want)
+{
+    int64_t from = INT64_MAX, last = INT64_MIN, lo, hi, budget = chance(50) ? 1 + below(4) : 128;
+    struct backfill_walk w;
+
+    for (int p = 0; p < W.np; p++) {
+        r->bf_incarnation[p] = (want >> p & 1) ? r->parts[p].incarnation : 0;
+        r->bf_after[p] = (want >> p & 1) ? r->parts[p].pend_after : BACKFILL_UNWANTED;
+        r->bf_upto[p] = r->bf_after[p];
+    }
+    for (int i = 0; i < W.npoints; i++) {
+        int64_t window = W.points[i].time / 1000000000 * 1000;
+        int p = W.points[i].p;
+        if ((want >> p & 1) && window > r->bf_upto[p])
+            r->bf_upto[p] = window;
+    }
+    for (int p = 0; p < W.np; p++)
+        if (want >> p & 1) {
+            from = r->bf_after[p] < from ? r->bf_after[p] : from;
+            last = r->bf_upto[p] > last ? r->bf_upto[p] : last;
+        }
+    backfill_walk_init(&w, from, last, budget, 1000);
+    while (backfill_walk_next(&w, &lo, &hi)) {
+        size_t added = 0;
+        for (int i = 0; i < W.npoints; i++)
+            added += backfill_finds(r, &W.points[i], lo, hi);
+        if (backfill_walk_answer(&w, added, 0) != BACKFILL_TAKE)
+            continue;
+        for (int i = 0; i < W.npoints && r->bf.count < 256; i++) {
+            struct point *pt = &W.points[i];
+            if (!backfill_finds(r, pt, lo, hi))
+                continue;
+            char id[16];
+            double v = 1.0;
+            unsigned char present = 1;
+            int64_t window = pt->time / 1000000000 * 1000;
+            snprintf(id, sizeof id, "n%d", pt->id);
+            /* one entry a point: a distinct window key per point keeps agg_add from folding two together */
+            agg_add(&r->bf, id, strlen(id), window + (int64_t)r->bf.count * 1000000000000LL, pt->p, 0, &v, &present, 0);
+            r->bf.entries[r->bf.count - 1].window_ms = window;
+            r->bf.entries[r->bf.count - 1].count = pt->count;
+            r->bf_bits[r->bf.count - 1] = pt->bits;
+            r->bf_time[r->bf.count - 1] = pt->time;
+        }
+    }
+    r->bf_at = w.at;
+}
+
 /* The backfill (drain.c's backfill_pending()): the owned partitions' points awaiting their predictions, found in
  * InfluxDB's model from each partition's pend on, predicted, and written back as stress_level onto the same
  * points; refused ones quarantined with a count-0 overlay. */
@@ -968,24 +1033,7 @@ static void run_backfill_step(struct run *r)
         return;
     }
     if (r->bf_state == 0) {
-        for (int p = 0; p < W.np; p++)
-            r->bf_incarnation[p] = (want >> p & 1) ? r->parts[p].incarnation : 0;
-        for (int i = 0; i < W.npoints && r->bf.count < 256; i++) {
-            struct point *pt = &W.points[i];
-            int64_t window = pt->time / 1000000000 * 1000;
-            if (!(want >> pt->p & 1) || pt->count <= 0 || pt->pred || window < r->parts[pt->p].pend_after)
-                continue;
-            char id[16];
-            double v = 1.0;
-            unsigned char present = 1;
-            snprintf(id, sizeof id, "n%d", pt->id);
-            /* one entry a point: a distinct window key per point keeps agg_add from folding two together */
-            agg_add(&r->bf, id, strlen(id), window + (int64_t)r->bf.count * 1000000000000LL, pt->p, 0, &v, &present, 0);
-            r->bf.entries[r->bf.count - 1].window_ms = window;
-            r->bf.entries[r->bf.count - 1].count = pt->count;
-            r->bf_bits[r->bf.count - 1] = pt->bits;
-            r->bf_time[r->bf.count - 1] = pt->time;
-        }
+        backfill_look(r, want);
         if (W.ml_down || (W.chaos && chance(4))) {
             if (r->level == LEVEL_PRESERVE)
                 r->ml = 2;
@@ -1018,8 +1066,9 @@ static void run_backfill_step(struct run *r)
         return; /* again at the next step */
     if (res == SINK_WRITTEN)
         for (int p = 0; p < W.np; p++)
-            if ((want >> p & 1) && r->parts[p].incarnation == r->bf_incarnation[p])
-                ledger_backfilled(&r->parts[p], MARK_NO_TIME);
+            if ((want >> p & 1) && r->bf_after[p] != BACKFILL_UNWANTED &&
+                r->parts[p].incarnation == r->bf_incarnation[p])
+                ledger_backfilled(&r->parts[p], backfill_pend_next(r->bf_at, r->bf_after[p], r->bf_upto[p]));
     r->st = R_COMMIT;
 }
 

@@ -7,6 +7,7 @@
 
 #include "backfill.h"
 #include "config.h"
+#include "mark.h"
 #include "tap.h"
 
 #define MIN_MS 60000LL
@@ -28,7 +29,8 @@ static void test_query(const struct config *cfg)
 static void test_parse(const struct config *cfg)
 {
     struct backfill b;
-    unsigned char want[4] = { 1, 1, 0, 1 };
+    /* partitions 0, 1 and 3 asked for, 1 from its second window on (its pend), 2 not asked for */
+    int64_t after[4] = { INT64_MIN, 1795255230000LL, BACKFILL_UNWANTED, INT64_MIN };
     char err[256];
     /* times: window start + partition in the nanoseconds of the first second (window.h) */
     const char *answer =
@@ -39,12 +41,14 @@ static void test_parse(const struct config *cfg)
         "[1795255230000001025,12,null,0.25,null],"  /* partition 1, pending, no HR */
         "[1795255260000000000,40,2,0.5,81],"        /* predicted already */
         "[1795255290000000002,7,null,1,90],"        /* partition 2: not ours */
+        "[1795255200000000001,5,null,1,90],"        /* partition 1 before its pend (a refused point) */
         "[1795255320000000000,0,null,0,0]]},"       /* count 0: a tombstone */
         "{\"name\":\"nurse_stress\",\"tags\":{\"id\":\"nurse-2\"},\"columns\":[\"time\",\"count\",\"stress_level\","
         "\"HR\"],\"values\":[[1795255200000000003,3,null,70]]}]}]}";
 
     backfill_init(&b, cfg->nfields);
-    is_int(backfill_parse(&b, cfg, answer, strlen(answer), want, 4, err, sizeof err), 3, "three rows pending");
+    is_int(backfill_parse(&b, cfg, answer, strlen(answer), after, 4, err, sizeof err), 3,
+           "three rows pending: none of partition 2, none of partition 1 before its pend");
     ok(strcmp(b.agg.entries[0].id, "nurse-1") == 0 && b.agg.entries[0].count == 40 &&
            b.agg.entries[0].window_ms == 1795255200000LL && b.agg.entries[0].partition == 0 &&
            b.agg.entries[0].sum[0] == 0.5 && b.agg.entries[0].sum[1] == 80.5,
@@ -55,10 +59,10 @@ static void test_parse(const struct config *cfg)
        "a series without a column: that field absent");
     backfill_truncate(&b, 1);
     is_int((long long)b.agg.count, 1, "truncated: the points of a slice not taken are forgotten");
-    is_int(backfill_parse(&b, cfg, "<html>", 6, want, 4, err, sizeof err), -1, "not InfluxDB's answer");
+    is_int(backfill_parse(&b, cfg, "<html>", 6, after, 4, err, sizeof err), -1, "not InfluxDB's answer");
     ok(strstr(err, "unexpected answer: <html>") != NULL, "said, with its start");
     const char *error = "{\"results\":[{\"statement_id\":0,\"error\":\"database not found: x\"}]}";
-    is_int(backfill_parse(&b, cfg, error, strlen(error), want, 4, err, sizeof err), -1, "an InfluxQL error");
+    is_int(backfill_parse(&b, cfg, error, strlen(error), after, 4, err, sizeof err), -1, "an InfluxQL error");
     is_str(err, "InfluxDB query: database not found: x", "said");
     backfill_free(&b);
     is_int(backfill_partition_of(1795255200000001025LL), 1, "partition from the nanoseconds: 1025 mod 1024");
@@ -102,6 +106,18 @@ static size_t answer_of(int64_t lo, int64_t hi, int64_t span_ms, int64_t nurses,
 
     *too_long = points * 100 > max;
     return *too_long ? 0 : points;
+}
+
+/* Where a partition's pend goes after a walk. */
+static void test_pend_next(void)
+{
+    is_int(backfill_pend_next(5 * MIN_MS, 0, 4 * MIN_MS) == MARK_NO_TIME, 1,
+           "the walk went past the partition's newest pending window: none left");
+    is_int(backfill_pend_next(3 * MIN_MS, 0, 4 * MIN_MS), 3 * MIN_MS, "else where the walk stopped");
+    is_int(backfill_pend_next(3 * MIN_MS, 3 * MIN_MS, 4 * MIN_MS), 3 * MIN_MS, "which may be its pend");
+    is_int(backfill_pend_next(2 * MIN_MS, 3 * MIN_MS, 4 * MIN_MS), 3 * MIN_MS,
+           "never before the pend it had (the walk stopped before reaching it)");
+    is_int(backfill_pend_next(4 * MIN_MS, 0, 4 * MIN_MS), 4 * MIN_MS, "stopped at its newest window: still pending");
 }
 
 /* One run's walk from `from`, budget `budget`, over the pending points of
@@ -188,6 +204,7 @@ int main(void)
     test_parse(&cfg);
     test_decide();
     test_walk();
+    test_pend_next();
     config_free(&cfg);
     return tap_done();
 }
