@@ -91,6 +91,8 @@ ok "the service refused some pending points' predictions ($refused)" test "$refu
 is "$(( predicted + refused ))" "$n" \
     "every point with a count has its stress level ($predicted), or is recorded as refused, keeping its count ($refused)"
 is "$(invented)" 0 "each is the service's answer for that point's means"
+ok "the dashboard's mean(stress_level) has values again" \
+    test "$(influxql "SELECT mean(\"stress_level\") FROM \"nurse_stress\" WHERE source='dask-fallback' GROUP BY time(1m), id")" -gt 0
 is "$(sql "select level from levels order by id")" $'preserve\nnormal' "the level's changes are recorded"
 is "$(sql "select event from outbox order by id")" $'preserve\npreserve_end' "each with its event, in order"
 
