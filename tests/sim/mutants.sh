@@ -78,7 +78,7 @@ mutant "#4 no fence: a lost partition is written" src/ledger.c \
 mutant "#4 a chunk built before a partition was lost is sent" tests/sim/sim.c \
     " ||
             ((struct post_arg *)arg)->agg->entries[ch->at[i].entry].state == AGG_DROPPED) /* lost since the chunk was built */" ")" \
-    $(( schedules * 10 ))
+    $(( schedules * 20 ))
 mutant "#6 a run's quarantine rows are final at once" src/ledger.c \
     "        return LEDGER_ROW_DROP; /* its run never sent the commit */" "        return LEDGER_ROW_FINAL;"
 mutant "#6 unsettled rows are never dropped" src/ledger.c \
