@@ -133,7 +133,7 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
 {
     json_t *root = json_loadb(body, len, 0, NULL), *res = json_array_get(json_object_get(root, "results"), 0);
     json_t *series, *s;
-    int col[2 + AGG_MAX_FIELDS], added = 0, rc;
+    int col[2 + AGG_MAX_FIELDS], added = 0, rc, partial;
     size_t i, j;
 
     if (res == NULL) {
@@ -146,6 +146,7 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
         json_decref(root);
         return -1;
     }
+    partial = json_is_true(json_object_get(res, "partial"));
     series = json_object_get(res, "series");
     json_array_foreach(series, i, s) {
         json_t *cols = json_object_get(s, "columns"), *row;
@@ -162,8 +163,15 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
             }
             added += rc;
         }
+        partial |= json_is_true(json_object_get(s, "partial"));
     }
     json_decref(root);
+    if (partial) {
+        /* the server's max-row-limit cut the answer: what it left out
+         * would be taken as not pending, and pend moved past it */
+        snprintf(err, errsz, "InfluxDB query: the answer is partial (the server's max-row-limit)");
+        return BACKFILL_PARTIAL;
+    }
     return added;
 }
 
@@ -174,7 +182,8 @@ void backfill_truncate(struct backfill *b, size_t count)
         free(e->id);
         free(e->reason);
         e->id = e->reason = NULL;
-        b->agg.live--;
+        if (e->state != AGG_DROPPED) /* a partition lost meanwhile already took it off */
+            b->agg.live--;
     }
 }
 
@@ -199,8 +208,8 @@ int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms)
 
 void backfill_walk_init(struct backfill_walk *w, int64_t from, int64_t last, int64_t budget, int64_t window_ms)
 {
-    *w = (struct backfill_walk){ .at = from, .last = last, .slice = BACKFILL_SLICE_MS, .window = window_ms,
-                                 .budget = budget };
+    *w = (struct backfill_walk){ .at = from, .last = last, .slice = BACKFILL_SLICE_MS, .ceiling = INT64_MAX,
+                                 .window = window_ms, .budget = budget };
     if (w->slice < window_ms)
         w->slice = window_ms;
 }
@@ -228,11 +237,17 @@ enum backfill_step backfill_walk_answer(struct backfill_walk *w, size_t added, i
     case BACKFILL_TAKE:
         w->found += added;
         w->at += w->slice;
-        /* sparse: widen again, so that a run does not crawl a window at a time */
-        if ((int64_t)added * 4 < w->budget - (int64_t)w->found && w->slice < BACKFILL_SLICE_MS)
-            w->slice = w->slice * 2 < BACKFILL_SLICE_MS ? w->slice * 2 : BACKFILL_SLICE_MS;
+        /* sparse: widen again, so that a run does not crawl a window at a
+         * time -- but not back to a width already found too long */
+        if ((int64_t)added * 4 < w->budget - (int64_t)w->found) {
+            int64_t wider = w->slice * 2 < BACKFILL_SLICE_MS ? w->slice * 2 : BACKFILL_SLICE_MS;
+            if (wider < w->ceiling)
+                w->slice = wider > w->slice ? wider : w->slice;
+        }
         break;
     case BACKFILL_NARROW:
+        if (too_long && w->slice < w->ceiling)
+            w->ceiling = w->slice;
         w->slice = backfill_narrow(w->slice, w->window);
         break;
     case BACKFILL_STOP:

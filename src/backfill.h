@@ -60,9 +60,12 @@ int backfill_query(const struct config *cfg, int64_t from_ms, int64_t to_ms, str
  * is the partition's pend, BACKFILL_UNWANTED for a partition not asked
  * for. (A slice spans every partition's points; the earlier ones of a
  * partition whose pend is later -- a point the service refused, which
- * keeps no stress level -- are not pending.) Returns the points added, or
+ * keeps no stress level -- are not pending.) Returns the points added;
+ * BACKFILL_PARTIAL (err says so) when the server cut the answer short (its
+ * max-row-limit): to be asked again narrower, like an answer too long; or
  * -1 with err (not InfluxDB's answer, an InfluxQL error, memory). */
 #define BACKFILL_UNWANTED INT64_MAX
+#define BACKFILL_PARTIAL (-2)
 int backfill_parse(struct backfill *b, const struct config *cfg, const char *body, size_t len,
                    const int64_t *after, int32_t nparts, char *err, size_t errsz);
 
@@ -100,13 +103,15 @@ int64_t backfill_narrow(int64_t slice_ms, int64_t window_ms);
 /* A run's walk over the pending event time, oldest first: which slice to
  * ask for next and what each answer does (backfill_decide()). A slice that
  * found less than a quarter of what the budget has left makes the next one
- * twice as wide again, up to BACKFILL_SLICE_MS, so that sparse pending
- * points are not looked for a window at a time. The runner does the I/O;
- * the walk is pure. */
+ * twice as wide again, up to BACKFILL_SLICE_MS (and short of a width whose
+ * answer was too long), so that sparse pending points are not looked for a
+ * window at a time. The runner does the I/O; the walk is pure. */
 struct backfill_walk {
-    int64_t at;     /* the next slice starts here: where pend moves to */
-    int64_t last;   /* the newest pending window: nothing after it */
-    int64_t slice;  /* the next slice's width, a window at least */
+    int64_t at;      /* the next slice starts here: where pend moves to */
+    int64_t last;    /* the newest event time read on the partitions looked at (the ledger's, which a
+                      * pending window never passes): nothing to look for after it */
+    int64_t slice;   /* the next slice's width, a window at least */
+    int64_t ceiling; /* the narrowest width whose answer was too long (INT64_MAX: none) */
     int64_t window; /* the aggregation window */
     int64_t budget; /* points a run may backfill (backfill_per_run) */
     size_t found;   /* points taken so far */

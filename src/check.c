@@ -195,7 +195,7 @@ static int check_history(const struct config *cfg, struct store *s, struct histo
     return store_recent_checks(s, (size_t)cfg->predict_checks - 1, recent, &h->nrecent, err, errsz) ||
            store_mode_changes(s, h->now_ms - cfg->flap_window_seconds * 1000, changes, (size_t)cfg->flap_changes,
                               &h->nchanges, err, errsz) ||
-           store_backfill_going_on(s, &h->backfilling, err, errsz);
+           store_backfill_going_on(s, h->now_ms, &h->backfilling, &h->backfilled_at_ms, err, errsz);
 }
 
 /* In one transaction: the state and history read, the decision, the check,

@@ -1140,9 +1140,7 @@ int consumer_pending(const struct consumer *c, int32_t p, int64_t *from_ms, int6
         return 0;
     *incarnation = kp->incarnation;
     *from_ms = kp->pend_after;
-    *upto_ms = kp->latest_ms != MARK_NO_TIME && kp->latest_ms > kp->mark.hw ? kp->latest_ms : kp->mark.hw;
-    if (*upto_ms == MARK_NO_TIME)
-        *upto_ms = *from_ms;
+    *upto_ms = ledger_pending_upto(kp);
     return 1;
 }
 
@@ -1159,8 +1157,7 @@ void consumer_note_unpredicted(struct consumer *c, int32_t p, int64_t window_ms)
 
 void consumer_note_event_time(struct consumer *c, int32_t p, int64_t event_ms)
 {
-    if (event_ms > c->parts[p].latest_ms)
-        c->parts[p].latest_ms = event_ms;
+    ledger_note_event_time(&c->parts[p], event_ms);
 }
 
 int consumer_read_committed(struct consumer *c, const int32_t *parts, int n, struct ledger_offsets *out, char *err,

@@ -292,7 +292,7 @@ static enum held resume_held(const struct check_state *s, const struct history *
     /* the runs of fallback mode are what backfills; they stop at a resume.
      * Only while they make progress: a backfill that cannot go on (the
      * service failing again) holds nothing */
-    if (h->backfilling > 0) {
+    if (h->backfilling > 0 && h->now_ms - h->backfilled_at_ms <= DECIDE_BACKFILL_RECENT_MS) {
         snprintf(d->reason + len, sizeof d->reason - len,
                  "; the backfill goes on (the last run wrote %lld predictions and left more)",
                  (long long)h->backfilling);

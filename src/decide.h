@@ -79,9 +79,15 @@ struct history {
     size_t nrecent;                     /* predict_checks - 1 of them are used (unknown ones too) */
     const int64_t *changes_ms;          /* times of automatic mode changes, oldest first; those */
     size_t nchanges;                    /* within flap_window count */
-    int64_t backfilling;                /* predictions the last run backfilled, leaving more pending: */
-                                        /* a resume waits (0: no backfill going on) */
+    int64_t backfilling;                /* predictions the last run backfilled, leaving more pending */
+    int64_t backfilled_at_ms;           /* when that run ended: a resume waits while it is recent */
 };
+
+/* A run that ended longer ago than this before a check says nothing of a
+ * backfill going on now: runs have stopped finishing (the runner cannot be
+ * launched, or one is stuck), and a resume is not held for them. A run a
+ * minute, each within batch_timeout_seconds and its join, ends well inside. */
+#define DECIDE_BACKFILL_RECENT_MS (INT64_C(15) * 60 * 1000)
 
 struct thresholds {
     double latency_threshold_s, resume_threshold_s;

@@ -876,6 +876,7 @@ static void backfill_pending(struct run *r)
     int rc = -1;
 
     backfill_init(&b, r->cfg->nfields);
+    r->backfill_left = 0; /* of this batch's partitions: an earlier batch's may have gone */
     for (int32_t p = 0; after && upto && incarnation && p < nparts; p++) {
         if (!consumer_pending(r->consumer, p, &after[p], &upto[p], &incarnation[p])) {
             after[p] = BACKFILL_UNWANTED;
@@ -886,10 +887,12 @@ static void backfill_pending(struct run *r)
     }
     if (from == INT64_MAX)
         goto out;
+    r->backfill_left = 1; /* until a walk says otherwise: a failure leaves it all pending */
     r->backfill = &b;
     /* slices of event time, oldest first, as the walk says: a run asks
      * for what its budget holds (backfill_walk_answer()) */
-    backfill_walk_init(&walk, from, last, r->cfg->backfill_per_run, r->cfg->window_seconds * 1000);
+    /* backfill_per_run is the run's: a run of several batches shares it */
+    backfill_walk_init(&walk, from, last, r->cfg->backfill_per_run - r->backfilled, r->cfg->window_seconds * 1000);
     while (!drain_stop && backfill_walk_next(&walk, &lo, &hi)) {
         size_t before = b.agg.count;
         int added = 0, got;
@@ -898,13 +901,15 @@ static void backfill_pending(struct run *r)
             snprintf(err, sizeof err, "out of memory");
             goto failed;
         }
-        if ((got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, backfill_walk_answer_max(&walk), &body,
-                                 err, sizeof err)) < 0 ||
-            (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, after, nparts, err,
-                                                 sizeof err)) < 0))
+        got = influx_select(r->cfg, q.data, "ns", r->cfg->influx_timeout_seconds, backfill_walk_answer_max(&walk),
+                            &body, err, sizeof err);
+        if (got < 0 || (got == 0 && (added = backfill_parse(&b, r->cfg, body.data ? body.data : "", body.len, after,
+                                                           nparts, err, sizeof err)) == -1))
             goto failed;
         consumer_service(r->consumer);
-        enum backfill_step step = backfill_walk_answer(&walk, (size_t)added, got == 1);
+        /* an answer too long, or cut short by the server: asked again narrower */
+        int too_long = got == 1 || added == BACKFILL_PARTIAL;
+        enum backfill_step step = backfill_walk_answer(&walk, too_long ? 0 : (size_t)added, too_long);
         if (step == BACKFILL_FAIL)
             goto failed; /* err says the answer was too long */
         if (step != BACKFILL_TAKE)

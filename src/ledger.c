@@ -212,6 +212,19 @@ void ledger_note_unpredicted(struct ledger_part *kp, int64_t window_ms)
         kp->unpredicted_ms = window_ms;
 }
 
+void ledger_note_event_time(struct ledger_part *kp, int64_t event_ms)
+{
+    if (kp->latest_ms == MARK_NO_TIME || event_ms > kp->latest_ms)
+        kp->latest_ms = event_ms;
+}
+
+int64_t ledger_pending_upto(const struct ledger_part *kp)
+{
+    int64_t upto = kp->latest_ms != MARK_NO_TIME && kp->latest_ms > kp->mark.hw ? kp->latest_ms : kp->mark.hw;
+
+    return upto == MARK_NO_TIME ? kp->pend_after : upto;
+}
+
 void ledger_backfilled(struct ledger_part *kp, int64_t until_ms)
 {
     if (kp->pend_after != MARK_NO_TIME && (until_ms == MARK_NO_TIME || until_ms > kp->pend_after))

@@ -162,6 +162,15 @@ int ledger_done_mark(const struct ledger_part *kp, uint32_t token, int64_t *offs
  * prediction (the preserve level): the done mark's pend covers it. */
 void ledger_note_unpredicted(struct ledger_part *kp, int64_t window_ms);
 
+/* The batch read a message of event time event_ms: the done mark's hw
+ * follows the latest. */
+void ledger_note_event_time(struct ledger_part *kp, int64_t event_ms);
+
+/* The newest event time read on the partition, this batch's or its mark's
+ * hw: a window awaiting its prediction never starts after it. The pend when
+ * neither is known. */
+int64_t ledger_pending_upto(const struct ledger_part *kp);
+
 /* This run's backfill examined the partition's points up to (not
  * including) until_ms, or through its latest event time (until_ms =
  * MARK_NO_TIME): nothing before that awaits a prediction any more. */

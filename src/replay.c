@@ -95,6 +95,7 @@ static int replay_check(struct replay *r, const struct trace_step *step)
     size_t nchanges = r->nchanges < (size_t)r->t.flap_changes ? r->nchanges : (size_t)r->t.flap_changes;
     struct history h = {
         step->at_ms, r->recent, r->nrecent, r->changes + (r->nchanges - nchanges), nchanges, step->backfilling,
+        step->backfilled_at_ms,
     };
     struct decision d;
 

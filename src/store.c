@@ -159,7 +159,8 @@ static const char *const migrations[] = {
     ");",
     /* 10: whether a run that backfilled left predictions pending on the
      * partitions it owned: a resume waits while the backfill goes on */
-    "ALTER TABLE runs ADD COLUMN backfill_left INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE runs ADD COLUMN backfill_left INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX runs_ended_at ON runs (ended_at) WHERE ended_at IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1100,19 +1101,26 @@ int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t m
     return 0;
 }
 
-int store_backfill_going_on(struct store *s, int64_t *backfilled, char *err, size_t errsz)
+int store_backfill_going_on(struct store *s, int64_t now_ms, int64_t *backfilled, int64_t *ended_ms, char *err,
+                            size_t errsz)
 {
     sqlite3_stmt *q;
+    char now[32];
     int rc;
 
-    *backfilled = 0;
+    *backfilled = *ended_ms = 0;
+    fmt_iso_ms(now, sizeof now, now_ms);
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END FROM runs"
-                           " WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                           "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END, " SQL_MS("ended_at")
+                           " FROM runs WHERE ended_at IS NOT NULL AND ended_at <= ?"
+                           " ORDER BY ended_at DESC, id DESC LIMIT 1",
                            -1, &q, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
-    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+    sqlite3_bind_text(q, 1, now, -1, SQLITE_TRANSIENT);
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         *backfilled = sqlite3_column_int64(q, 0);
+        *ended_ms = sqlite3_column_int64(q, 1);
+    }
     sqlite3_finalize(q);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "read the backfill");
 }
@@ -1316,6 +1324,7 @@ static void store_trace_check(sqlite3_stmt *q, struct trace_step *st)
     if (sqlite3_column_text(q, 6) && strcmp((const char *)sqlite3_column_text(q, 6), "unknown") == 0)
         o->latency_known = 0;
     st->backfilling = sqlite3_column_int64(q, 7);
+    st->backfilled_at_ms = sqlite3_column_int64(q, 8);
     snprintf(st->why, sizeof st->why, "recorded unhealthy");
     o->why_unhealthy = st->why;
 }
@@ -1332,12 +1341,14 @@ static int store_trace_queries(sqlite3 *db, sqlite3_stmt **checks, sqlite3_stmt 
     if (detect < 0 || backfill < 0)
         return -1;
     /* the backfill going on at each check: as store_backfill_going_on() read it then */
+#define LAST_RUN_BEFORE_CHECK " FROM runs r WHERE r.ended_at IS NOT NULL AND r.ended_at <= checks.at" \
+                              " ORDER BY r.ended_at DESC, r.id DESC LIMIT 1)"
     snprintf(sql, sizeof sql,
-             "SELECT " SQL_MS("at") ", latency_s, lag, healthy, %s, %s, verdict, %s FROM checks ORDER BY id",
+             "SELECT " SQL_MS("at") ", latency_s, lag, healthy, %s, %s, verdict, %s, %s FROM checks ORDER BY id",
              detect ? "time_lag_s" : "NULL", detect ? "time_lag_partition" : "NULL",
-             backfill ? "(SELECT CASE WHEN r.backfill_left THEN r.backfilled ELSE 0 END FROM runs r"
-                        " WHERE r.ended_at IS NOT NULL AND r.ended_at <= checks.at ORDER BY r.id DESC LIMIT 1)"
-                      : "0");
+             backfill ? "(SELECT CASE WHEN r.backfill_left THEN r.backfilled ELSE 0 END" LAST_RUN_BEFORE_CHECK : "0",
+             backfill ? "(SELECT " SQL_MS("r.ended_at") LAST_RUN_BEFORE_CHECK : "0");
+#undef LAST_RUN_BEFORE_CHECK
     if (sqlite3_prepare_v2(db, sql, -1, checks, NULL) != SQLITE_OK)
         return -1;
     snprintf(sql, sizeof sql, "SELECT " SQL_MS("at") ", forced FROM transitions WHERE %s ORDER BY at, id",

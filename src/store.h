@@ -209,10 +209,11 @@ int store_recent_checks(struct store *s, size_t n, struct recent_check *out, siz
 int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t max, size_t *got, char *err,
                        size_t errsz);
 
-/* The predictions the last finished run backfilled when it left more
- * pending on its partitions (the backfill goes on); 0 when it left none,
- * backfilled none, or there is no run. */
-int store_backfill_going_on(struct store *s, int64_t *backfilled, char *err, size_t errsz);
+/* Of the last run ended at or before now_ms: the predictions it backfilled
+ * when it left more pending on its partitions (0 when it left none or
+ * backfilled none), and when it ended; both 0 when there is no such run. */
+int store_backfill_going_on(struct store *s, int64_t now_ms, int64_t *backfilled, int64_t *ended_ms, char *err,
+                            size_t errsz);
 
 /* Runs that failed (failed or abandoned) in a row, the latest runs, and the
  * id of the first of them (0 when none). A run still going is not counted

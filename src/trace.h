@@ -29,8 +29,8 @@ struct trace_step {
     int is_force;         /* a `spillway force` at at_ms, not a check */
     enum forced force;    /* what was forced */
     struct observation obs;
-    int64_t backfilling;  /* the runs' backfill going on at this check (history.backfilling), from a
-                           * state database; 0 from a CSV, which records no runs */
+    int64_t backfilling;  /* the runs' backfill going on at this check (history.backfilling and */
+    int64_t backfilled_at_ms; /* .backfilled_at_ms), from a state database; 0 from a CSV (no runs) */
     char why[64];         /* obs.why_unhealthy points here */
 };
 

@@ -40,7 +40,7 @@ static void check_decision(const struct trace_step *st)
     static const int64_t changes[] = { 0 };
     struct check_state s = { .mode = st->at_ms % 2 ? MODE_FALLBACK : MODE_PRIMARY, .violations = 2 };
     struct recent_check recent[3] = { { st->at_ms - 120000, 1, 5 }, { st->at_ms - 60000, 0, 0 } };
-    struct history h = { st->at_ms, recent, 2, changes, 1, 0 };
+    struct history h = { st->at_ms, recent, 2, changes, 1, 0, 0 };
     struct thresholds t = { .latency_threshold_s = 300, .resume_threshold_s = 150, .consecutive_violations = 3,
                             .consecutive_recoveries = 1, .min_fallback_ms = 600000, .resume_hold_ms = 90000,
                             .flap_changes = 6, .flap_window_ms = 3600000, .flap_pin = 1, .predict = PREDICT_ON,

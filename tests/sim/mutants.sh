@@ -6,6 +6,7 @@
 # Usage: tests/sim/mutants.sh [SCHEDULES (default 200000)]
 #        tests/sim/mutants.sh --check: only that every mutant still applies (its text is in the sources once), so that
 #        the list does not rot as the sources change (tests/t/15-sim.t)
+#        MUTANTS=PATTERN tests/sim/mutants.sh ...: only the mutants whose name matches the grep -E PATTERN
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 check_only=0
@@ -29,6 +30,7 @@ missed=0 count=0
 # TO, run for SCHEDULES (a rare interleaving needs more than the default)
 mutant() {
     local name=$1 file=$2 dir out n=${5:-$schedules}
+    if [[ -n ${MUTANTS:-} ]] && ! grep -qE -- "$MUTANTS" <<<"$name"; then return; fi
     dir=$work/m$(( ++count ))
     mkdir -p "$dir"
     cp -r src tests "$dir/"
@@ -103,6 +105,9 @@ mutant "#18 a backfill moves pend for a partition handed back meanwhile" tests/s
 mutant "#18 a partial backfill moves pend past what it did not take" src/backfill.c \
     "    if (at > upto)
         return MARK_NO_TIME;" "    return MARK_NO_TIME;"
+mutant "#18 the backfill looks no further than the batch's own events" src/ledger.c \
+    "int64_t upto = kp->latest_ms != MARK_NO_TIME && kp->latest_ms > kp->mark.hw ? kp->latest_ms : kp->mark.hw;" \
+    "int64_t upto = kp->latest_ms;"
 mutant "#18 a point the preserve level rewrites loses its count" src/sink.c \
     "    if (kind != SINK_POINT_PREDICTION && lp_field_int(&p, \"count\", tombstone ? 0 : e->count) != 0)" \
     "    if (kind != SINK_POINT_PREDICTION && kind != SINK_POINT_UNPREDICTED &&

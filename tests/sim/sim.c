@@ -522,6 +522,7 @@ static void run_message(struct run *r, int p, int64_t o)
     size_t max = o < kp->must_reach ? 0 : (size_t)W.maxagg;
     switch (agg_add(&r->agg, id, strlen(id), (int64_t)mg->window * 1000, p, o, &v, &present, max)) {
     case AGG_ADDED:
+        ledger_note_event_time(kp, (int64_t)mg->window * 1000); /* drain.c: consumer_note_event_time() */
         for (size_t i = 0; i < r->agg.count; i++) {
             struct agg_entry *e = &r->agg.entries[i];
             if (e->state != AGG_DROPPED && e->partition == p && e->window_ms == (int64_t)mg->window * 1000 &&
@@ -969,16 +970,11 @@ static void backfill_look(struct run *r, unsigned want)
     int64_t from = INT64_MAX, last = INT64_MIN, lo, hi, budget = chance(50) ? 1 + below(4) : 128;
     struct backfill_walk w;
 
+    /* each partition's pend and newest event time, as consumer_pending() gives them to the runner */
     for (int p = 0; p < W.np; p++) {
         r->bf_incarnation[p] = (want >> p & 1) ? r->parts[p].incarnation : 0;
         r->bf_after[p] = (want >> p & 1) ? r->parts[p].pend_after : BACKFILL_UNWANTED;
-        r->bf_upto[p] = r->bf_after[p];
-    }
-    for (int i = 0; i < W.npoints; i++) {
-        int64_t window = W.points[i].time / 1000000000 * 1000;
-        int p = W.points[i].p;
-        if ((want >> p & 1) && window > r->bf_upto[p])
-            r->bf_upto[p] = window;
+        r->bf_upto[p] = (want >> p & 1) ? ledger_pending_upto(&r->parts[p]) : BACKFILL_UNWANTED;
     }
     for (int p = 0; p < W.np; p++)
         if (want >> p & 1) {

@@ -123,20 +123,26 @@ static void test_pend_next(void)
 /* One run's walk from `from`, budget `budget`, over the pending points of
  * `nurses` nurses from 0 to span_ms, as the runner walks it (a failure
  * stops it); returns the slices that did not start where the last one
- * taken ended. */
+ * taken ended, and 1 more if the walk does not end there. */
 static int walk_run(struct backfill_walk *w, int64_t from, int64_t budget, int64_t nurses, int64_t span_ms)
 {
     int64_t lo, hi;
     int gaps = 0;
 
+    int64_t taken_to = from; /* the end of the last slice taken */
+
     backfill_walk_init(w, from, span_ms - WINDOW_MS, budget, WINDOW_MS);
     while (backfill_walk_next(w, &lo, &hi)) {
         int too_long;
         size_t added = answer_of(lo, hi, span_ms, nurses, backfill_walk_answer_max(w), &too_long);
-        gaps += lo != w->at;
-        if (backfill_walk_answer(w, added, too_long) == BACKFILL_FAIL)
+        enum backfill_step step = backfill_walk_answer(w, added, too_long);
+        gaps += lo != taken_to;
+        if (step == BACKFILL_TAKE)
+            taken_to = hi;
+        if (step == BACKFILL_FAIL)
             break;
     }
+    gaps += w->at != taken_to; /* where pend moves: the end of what was taken */
     return gaps;
 }
 
@@ -168,15 +174,18 @@ static void test_walk(void)
     ok(w.found > 5000 - 3 && w.found <= 5000, "sparse points: a run takes its budget to a window (%zu)", w.found);
     ok(w.asked <= 24, "in few queries: an hour a query for 14 hours, then narrowed to fit (%d)", w.asked);
 
-    /* narrowed by an answer too long, then few points: the next slice is wider again */
+    /* narrowed by an answer too long, then few points: wider again, but never back to a width too long */
     backfill_walk_init(&w, 0, 48 * hour, 5000, WINDOW_MS);
     backfill_walk_answer(&w, 0, 1);
     is_int(w.slice, 30 * MIN_MS, "an answer too long: the slice narrowed to half an hour");
     is_int(backfill_walk_answer(&w, 10, 0), BACKFILL_TAKE, "10 points: taken");
-    ok(w.slice == hour && w.at == 30 * MIN_MS, "and the next slice an hour again, after the half hour taken");
-    backfill_walk_answer(&w, 0, 1);
+    ok(w.slice == 30 * MIN_MS && w.at == 30 * MIN_MS, "the next slice not back to the hour whose answer was too long");
+    is_int(backfill_walk_answer(&w, 6000, 0), BACKFILL_NARROW, "6,000 points over the budget: narrowed");
+    is_int(w.slice, 15 * MIN_MS, "to a quarter hour");
+    backfill_walk_answer(&w, 10, 0);
+    is_int(w.slice, 30 * MIN_MS, "10 points: wider again, up to the half hour");
     backfill_walk_answer(&w, 2000, 0);
-    is_int(w.slice, 30 * MIN_MS, "2,000 points of the 4,990 left: no wider");
+    is_int(w.slice, 30 * MIN_MS, "2,000 points of the 4,980 left: no wider");
 
     walk_run(&w, 0, 100, 512, hour);
     ok(w.found == 512 && w.at == WINDOW_MS,

@@ -96,8 +96,9 @@ static void test_time_lag(void)
     is_int(d.verdict, VERDICT_RECOVERY, "and 20 s behind is");
 }
 
-/* What the runs' backfill says to the checks run_checks() makes (0: none going on). */
-static int64_t backfilling;
+/* What the runs' backfill says to the checks run_checks() makes (0: none
+ * going on), its run ended this long before each check. */
+static int64_t backfilling, backfilled_ago_ms = 30000;
 
 /* Run checks a minute apart from state *st with observation o, n times;
  * returns the index of the first mode change, or -1. */
@@ -107,7 +108,7 @@ static int run_checks(struct check_state *st, struct observation o, const struct
     int changed = -1;
 
     for (int i = 0; i < n; i++) {
-        struct history h = { .now_ms = *now, .backfilling = backfilling };
+        struct history h = { .now_ms = *now, .backfilling = backfilling, .backfilled_at_ms = *now - backfilled_ago_ms };
         decide(st, &o, &h, t, d);
         if (d->changed_mode && changed < 0)
             changed = i;
@@ -174,6 +175,15 @@ static void test_hysteresis(void)
     ok(d.held == HELD_BACKFILL && d.launch_runner, "held by the backfill, a run launched");
     ok(strstr(d.reason, "; the backfill goes on (the last run wrote 4608 predictions and left more)") != NULL,
        "saying so: %s", d.reason);
+    backfilled_ago_ms = DECIDE_BACKFILL_RECENT_MS + 1000;
+    is_int(run_checks(&st, fresh, &t, &now, 1, &d), 0,
+           "its run ended more than 15 minutes before: runs stopped finishing, nothing held, resumed");
+    st.mode = MODE_FALLBACK; /* as if tripped an hour ago and recovered since */
+    st.since_ms = st.recovering_since_ms = now - 3600000;
+    st.recoveries = 60;
+    backfilled_ago_ms = 30000;
+    run_checks(&st, fresh, &t, &now, 1, &d);
+    is_int(d.held, HELD_BACKFILL, "back in fallback (forced here), a recent run's backfill holds again");
     backfilling = 0;
     is_int(run_checks(&st, fresh, &t, &now, 1, &d), 0, "the backfill done: resumed at the next check");
 }

@@ -315,6 +315,7 @@ static void test_history(void)
     int64_t changes[8];
     size_t n = 0;
 
+    ok(s != NULL, "a state file for the history (%s)", s ? "" : err);
     if (s == NULL)
         return;
     check_at(s, now - 5 * 60000, 10, "healthy");
@@ -376,26 +377,33 @@ static void test_backfill_going_on(void)
 {
     char err[256];
     struct store *s = store_open(path("backfill.db"), err, sizeof err);
-    int64_t run, going = -1;
-    struct run_summary sum = { .ended_ms = now, .outcome = RUN_OK, .join_s = -1, .backlog = -1 };
+    int64_t run, going = -1, at = -1;
+    struct run_summary sum = { .ended_ms = now - 60000, .outcome = RUN_OK, .join_s = -1, .backlog = -1 };
 
+    ok(s != NULL, "a state file for the backfill (%s)", s ? "" : err);
     if (s == NULL)
         return;
-    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0, "no run: no backfill");
-    store_run_begin(s, now, 1, 1, &run, err, sizeof err);
+    ok(store_backfill_going_on(s, now, &going, &at, err, sizeof err) == 0 && going == 0 && at == 0,
+       "no run: no backfill");
+    store_run_begin(s, now - 90000, 1, 1, &run, err, sizeof err);
     sum.backfilled = 4608, sum.backfill_left = 1;
     store_run_end(s, run, &sum, err, sizeof err);
-    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 4608,
-       "a run backfilled 4,608 and left more: it goes on");
-    store_run_begin(s, now, 2, 2, &run, err, sizeof err);
-    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 4608, "a run still going changes nothing");
-    sum.backfilled = 2050, sum.backfill_left = 0;
+    ok(store_backfill_going_on(s, now, &going, &at, err, sizeof err) == 0 && going == 4608 && at == now - 60000,
+       "a run backfilled 4,608 and left more: it goes on, since the run ended");
+    store_run_begin(s, now - 30000, 2, 2, &run, err, sizeof err);
+    ok(store_backfill_going_on(s, now, &going, &at, err, sizeof err) == 0 && going == 4608,
+       "a run still going changes nothing");
+    sum.backfilled = 2050, sum.backfill_left = 0, sum.ended_ms = now + 5000;
     store_run_end(s, run, &sum, err, sizeof err);
-    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0, "the last one left none: done");
-    store_run_begin(s, now, 3, 3, &run, err, sizeof err);
-    sum.backfilled = 0, sum.backfill_left = 1, sum.outcome = RUN_FAILED;
+    ok(store_backfill_going_on(s, now, &going, &at, err, sizeof err) == 0 && going == 4608 && at == now - 60000,
+       "a run ended after the check's time is not read (the replay reads the same)");
+    ok(store_backfill_going_on(s, now + 10000, &going, &at, err, sizeof err) == 0 && going == 0 &&
+           at == now + 5000,
+       "the last one left none: done");
+    store_run_begin(s, now + 20000, 3, 3, &run, err, sizeof err);
+    sum.backfilled = 0, sum.backfill_left = 1, sum.outcome = RUN_FAILED, sum.ended_ms = now + 30000;
     store_run_end(s, run, &sum, err, sizeof err);
-    ok(store_backfill_going_on(s, &going, err, sizeof err) == 0 && going == 0,
+    ok(store_backfill_going_on(s, now + 40000, &going, &at, err, sizeof err) == 0 && going == 0,
        "pending left but none backfilled (no progress): no backfill going on");
     store_close(s);
 }
