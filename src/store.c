@@ -159,8 +159,9 @@ static const char *const migrations[] = {
     ");",
     /* 10: whether a run that backfilled left predictions pending on the
      * partitions it owned: a resume waits while the backfill goes on */
-    "ALTER TABLE runs ADD COLUMN backfill_left INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX runs_ended_at ON runs (ended_at) WHERE ended_at IS NOT NULL;",
+    /* (in parentheses: clang takes two literals in a row for a missing comma) */
+    ("ALTER TABLE runs ADD COLUMN backfill_left INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX runs_ended_at ON runs (ended_at) WHERE ended_at IS NOT NULL;"),
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
