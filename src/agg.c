@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* agg.c -- a hash table of running sums keyed by (id, window, partition). */
 #include "agg.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,10 @@ enum agg_added agg_add(struct agg *a, const char *id, size_t id_len, int64_t win
             return agg_add(a, id, id_len, window_ms, partition, offset, values, present, max);
         }
         if (a->count == a->cap) {
-            size_t cap = a->cap ? a->cap * 2 : 64;
-            struct agg_entry *p = realloc(a->entries, cap * sizeof *p);
+            struct agg_entry *p = array_grow(a->entries, &a->cap, sizeof *p, 64);
             if (p == NULL)
                 return AGG_NOMEM;
             a->entries = p;
-            a->cap = cap;
         }
         e = &a->entries[a->count];
         memset(e, 0, sizeof *e);

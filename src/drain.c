@@ -670,10 +670,9 @@ static struct level_input level_input_of(struct run *r, enum level recorded)
 static void level_start(struct run *r)
 {
     char name[32] = "normal", err[512];
-    int64_t since = INT64_MIN;
     enum level recorded = LEVEL_NORMAL;
 
-    if (r->store && store_level_get(r->store, name, sizeof name, &since, err, sizeof err) != 0)
+    if (r->store && store_level_get(r->store, name, sizeof name, err, sizeof err) != 0)
         log_warn("%s", err);
     if (level_parse(name, &recorded) != 0)
         recorded = LEVEL_NORMAL;

@@ -25,12 +25,10 @@ void sink_chunk_free(struct sink_chunk *ch)
 static int chunk_add_line(struct sink_chunk *ch, size_t entry, int32_t partition, int tombstone, size_t off)
 {
     if (ch->n == ch->cap) {
-        size_t cap = ch->cap ? ch->cap * 2 : 256;
-        struct sink_line *at = realloc(ch->at, cap * sizeof *at);
+        struct sink_line *at = array_grow(ch->at, &ch->cap, sizeof *at, 256);
         if (at == NULL)
             return -1;
         ch->at = at;
-        ch->cap = cap;
     }
     ch->at[ch->n++] = (struct sink_line){ entry, partition, tombstone, off, ch->lines.len - off };
     return 0;
@@ -106,12 +104,10 @@ static int writer_refuse(struct writer *w, size_t lo, size_t hi, const char *why
 {
     for (size_t i = lo; i < hi; i++) {
         if (w->nrefused == w->cap) {
-            size_t cap = w->cap ? w->cap * 2 : 16;
-            struct refusal *r = realloc(w->refused, cap * sizeof *r);
+            struct refusal *r = array_grow(w->refused, &w->cap, sizeof *r, 16);
             if (r == NULL)
                 return -1;
             w->refused = r;
-            w->cap = cap;
         }
         if ((w->refused[w->nrefused].why = strdup(why)) == NULL)
             return -1;

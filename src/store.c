@@ -531,7 +531,7 @@ int store_quarantine_unsettled(struct store *s, int64_t except_run, struct quara
     sqlite3_bind_int64(st, 1, except_run);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
-            struct quarantine_batch *b = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof *b);
+            struct quarantine_batch *b = array_grow(*out, &cap, sizeof *b, 8);
             if (b == NULL) {
                 sqlite3_finalize(st);
                 snprintf(err, errsz, "out of memory");
@@ -602,6 +602,30 @@ static int64_t store_scalar(struct store *s, const char *sql)
     return v;
 }
 
+/* A stored ISO 8601 time as epoch milliseconds, in SQL (NULL stays NULL). */
+#define SQL_MS(col) "CAST(round((julianday(" col ") - 2440587.5) * 86400000.0) AS INTEGER)"
+
+/* The first row of sql (its one ? bound to param, when param is given):
+ * its first columns into v[0..n), each left as it was when NULL, all when
+ * there is no row. 0, or -1 with err naming what was read. */
+static int store_row(struct store *s, const char *sql, const char *param, int64_t *v, int n, const char *what,
+                     char *err, size_t errsz)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return store_fail(s, err, errsz, "prepare");
+    if (param)
+        sqlite3_bind_text(q, 1, param, -1, SQLITE_TRANSIENT);
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        for (int i = 0; i < n; i++)
+            if (sqlite3_column_type(q, i) != SQLITE_NULL)
+                v[i] = sqlite3_column_int64(q, i);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, what);
+}
+
 /* Quarantine rows of runs still running are never pruned: a run that has
  * not finished may yet count them. */
 #define QUARANTINE_SIZE "(coalesce(length(payload), 0) + coalesce(length(key), 0))"
@@ -617,8 +641,10 @@ static int64_t store_newest_run_ms(struct store *s)
     sqlite3_stmt *st;
     int64_t ms = INT64_MIN;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT CAST((julianday(max(started_at)) - 2440587.5) * 86400000.0 AS INTEGER)"
-                           " FROM runs WHERE outcome != 'running' AND id < (SELECT max(id) FROM runs)", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " SQL_MS("max(started_at)")
+                           " FROM runs WHERE outcome != 'running' AND id < (SELECT max(id) FROM runs)",
+                           -1, &st, NULL) != SQLITE_OK)
         return INT64_MIN;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         ms = sqlite3_column_int64(st, 0);
@@ -680,41 +706,26 @@ int store_begin(struct store *s, char *err, size_t errsz) { return store_exec(s,
 int store_commit(struct store *s, char *err, size_t errsz) { return store_exec(s, "COMMIT", err, errsz); }
 void store_rollback(struct store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
 
-/* A stored ISO 8601 time as epoch milliseconds, in SQL (NULL stays NULL). */
-#define SQL_MS(col) "CAST(round((julianday(" col ") - 2440587.5) * 86400000.0) AS INTEGER)"
 
 
 int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t errsz)
 {
-    sqlite3_stmt *st;
-    int rc;
-
     *since_ms = INT64_MIN;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT " SQL_MS("min(started_at)") " FROM runs WHERE ml = 'failed'"
-                           " AND id > coalesce((SELECT max(id) FROM runs WHERE ml = 'ok'), 0)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, errsz, "prepare");
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *since_ms = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return store_fail(s, err, errsz, "read the ML service's failures");
-    return 0;
+    return store_row(s,
+                     "SELECT " SQL_MS("min(started_at)") " FROM runs WHERE ml = 'failed'"
+                     " AND id > coalesce((SELECT max(id) FROM runs WHERE ml = 'ok'), 0)",
+                     NULL, since_ms, 1, "read the ML service's failures", err, errsz);
 }
 
-int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since_ms, char *err, size_t errsz)
+int store_level_get(struct store *s, char *level, size_t levelsz, char *err, size_t errsz)
 {
     sqlite3_stmt *st;
     int rc;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT level, " SQL_MS("level_since") " FROM state", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT level FROM state", -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, errsz, "prepare");
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         snprintf(level, levelsz, "%s", (const char *)sqlite3_column_text(st, 0));
-        *since_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 1);
-    }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
         return store_fail(s, err, errsz, "read the level");
@@ -1105,47 +1116,34 @@ int store_mode_changes(struct store *s, int64_t after_ms, int64_t *out, size_t m
 int store_backfill_going_on(struct store *s, int64_t now_ms, int64_t *backfilled, int64_t *ended_ms, char *err,
                             size_t errsz)
 {
-    sqlite3_stmt *q;
+    int64_t v[2] = { 0, 0 };
     char now[32];
     int rc;
 
-    *backfilled = *ended_ms = 0;
     fmt_iso_ms(now, sizeof now, now_ms);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END, " SQL_MS("ended_at")
-                           " FROM runs WHERE ended_at IS NOT NULL AND ended_at <= ?"
-                           " ORDER BY ended_at DESC, id DESC LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(s, err, errsz, "prepare");
-    sqlite3_bind_text(q, 1, now, -1, SQLITE_TRANSIENT);
-    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        *backfilled = sqlite3_column_int64(q, 0);
-        *ended_ms = sqlite3_column_int64(q, 1);
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, errsz, "read the backfill");
+    rc = store_row(s,
+                   "SELECT CASE WHEN backfill_left THEN backfilled ELSE 0 END, " SQL_MS("ended_at")
+                   " FROM runs WHERE ended_at IS NOT NULL AND ended_at <= ? ORDER BY ended_at DESC, id DESC LIMIT 1",
+                   now, v, 2, "read the backfill", err, errsz);
+    *backfilled = v[0];
+    *ended_ms = v[1];
+    return rc;
 }
 
 int store_runs_failing(struct store *s, int64_t *count, int64_t *first_id, char *err, size_t errsz)
 {
-    sqlite3_stmt *q;
-    int rc;
-
-    *count = *first_id = 0;
+    int64_t v[2] = { 0, 0 };
     /* after the last run that did not fail; a run still going neither
      * breaks nor extends the streak */
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT count(*), coalesce(min(id), 0) FROM runs WHERE outcome IN ('failed', 'abandoned')"
-                           " AND id > (SELECT coalesce(max(id), 0) FROM runs"
-                           "           WHERE outcome NOT IN ('failed', 'abandoned', 'running'))",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_fail(s, err, errsz, "prepare");
-    if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        *count = sqlite3_column_int64(q, 0);
-        *first_id = sqlite3_column_int64(q, 1);
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : store_fail(s, err, errsz, "read failing runs");
+    int rc = store_row(s,
+                       "SELECT count(*), coalesce(min(id), 0) FROM runs WHERE outcome IN ('failed', 'abandoned')"
+                       " AND id > (SELECT coalesce(max(id), 0) FROM runs"
+                       "           WHERE outcome NOT IN ('failed', 'abandoned', 'running'))",
+                       NULL, v, 2, "read failing runs", err, errsz);
+
+    *count = v[0];
+    *first_id = v[1];
+    return rc;
 }
 
 int store_outbox_add(struct store *s, const struct outbox_event *e, char *err, size_t errsz)

@@ -161,8 +161,8 @@ void store_rollback(struct store *s);
  * streak broken by a run it answered; INT64_MIN when there is none. */
 int store_ml_failing_since(struct store *s, int64_t *since_ms, char *err, size_t errsz);
 
-/* The runner's level (level.h) and since when (INT64_MIN: never changed). */
-int store_level_get(struct store *s, char *level, size_t levelsz, int64_t *since_ms, char *err, size_t errsz);
+/* The runner's level (level.h), as recorded. */
+int store_level_get(struct store *s, char *level, size_t levelsz, char *err, size_t errsz);
 /* Change it, with a row in levels saying why. Call inside a transaction
  * (store_begin), with the events it raises (outbox_raise_level). */
 int store_level_set(struct store *s, int64_t at_ms, const char *level, const char *reason, char *err, size_t errsz);

@@ -81,6 +81,16 @@ void buf_free(struct buf *b)
     b->len = b->cap = 0;
 }
 
+void *array_grow(void *p, size_t *cap, size_t elem, size_t first)
+{
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = n > *cap && n <= SIZE_MAX / elem ? realloc(p, n * elem) : NULL;
+
+    if (grown)
+        *cap = n;
+    return grown;
+}
+
 void fmt_double(char *out, size_t outsz, double v)
 {
     /* 15 significant digits are enough for most means; fall back to 17,

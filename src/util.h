@@ -26,6 +26,11 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((forma
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 
+/* An array p of *cap elements of elem bytes made twice as long (first
+ * elements when empty): the new array, *cap updated; NULL (p and *cap
+ * untouched) when memory runs out. */
+void *array_grow(void *p, size_t *cap, size_t elem, size_t first);
+
 /* Write the shortest decimal that reads back as exactly v ("36.7", not
  * "36.700000000000003") into out (at least 32 bytes). v must be finite. */
 void fmt_double(char *out, size_t outsz, double v);
