@@ -51,15 +51,6 @@ int backfill_query(const struct config *cfg, int64_t from_ms, int64_t to_ms, str
     return 0;
 }
 
-int32_t backfill_partition_of(int64_t time_ns)
-{
-    int64_t in_second = time_ns % 1000000000;
-
-    if (in_second < 0)
-        in_second += 1000000000;
-    return (int32_t)(in_second % WINDOW_MAX_PARTITIONS);
-}
-
 /* The column index of name in cols, or -1. */
 static int column(json_t *cols, const char *name)
 {
@@ -85,8 +76,8 @@ static int backfill_row(struct backfill *b, const struct config *cfg, const char
     if (!json_is_integer(t) || !json_is_integer(count) || json_integer_value(count) <= 0 || !json_is_null(level))
         return 0;
     int64_t time_ns = json_integer_value(t);
-    int32_t p = backfill_partition_of(time_ns);
-    int64_t window_ms = (time_ns / 1000000000 - (time_ns % 1000000000 < 0)) * 1000;
+    int32_t p = window_point_partition(time_ns);
+    int64_t window_ms = window_point_start_ms(time_ns);
     if (p >= nparts || window_ms < after[p])
         return 0;
     for (size_t i = 0; i < cfg->nfields; i++) {
@@ -98,16 +89,15 @@ static int backfill_row(struct backfill *b, const struct config *cfg, const char
      * two); the window starts at the point's whole second (window starts
      * are whole seconds: window_seconds is an integer) */
     struct agg *a = &b->agg;
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 256;
-        struct agg_entry *entries = realloc(a->entries, cap * sizeof *entries);
-        int64_t *tn = realloc(b->time_ns, cap * sizeof *tn);
+    if (a->count == a->cap) { /* entries and their times grow together */
+        size_t cap = a->cap, tcap = b->cap;
+        struct agg_entry *entries = array_grow(a->entries, &cap, sizeof *entries, 256);
         if (entries)
             a->entries = entries;
-        if (tn)
-            b->time_ns = tn;
-        if (entries == NULL || tn == NULL)
+        int64_t *tn = entries ? array_grow(b->time_ns, &tcap, sizeof *tn, 256) : NULL;
+        if (tn == NULL)
             return -1;
+        b->time_ns = tn;
         a->cap = b->cap = cap;
     }
     struct agg_entry *e = &a->entries[a->count];

@@ -74,10 +74,6 @@ int backfill_parse(struct backfill *b, const struct config *cfg, const char *bod
  * where the walk stopped, never before the pend it had (after). Pure. */
 int64_t backfill_pend_next(int64_t at, int64_t after, int64_t upto);
 
-/* The partition a point's time says (window.h): its nanoseconds within the
- * second, modulo 1024. */
-int32_t backfill_partition_of(int64_t time_ns);
-
 /* Forget the points found after the first count (a slice not taken). */
 void backfill_truncate(struct backfill *b, size_t count);
 

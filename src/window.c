@@ -120,6 +120,25 @@ int64_t window_point_time_ns(int64_t window_start_ms, int32_t partition, int64_t
     return window_start_ms * 1000000 + disc;
 }
 
+/* The nanoseconds of time_ns within its second, 0 to 999,999,999 (before
+ * 1970 too). */
+static int64_t window_in_second_ns(int64_t time_ns)
+{
+    int64_t in_second = time_ns % 1000000000;
+
+    return in_second < 0 ? in_second + 1000000000 : in_second;
+}
+
+int64_t window_point_start_ms(int64_t time_ns)
+{
+    return (time_ns - window_in_second_ns(time_ns)) / 1000000;
+}
+
+int32_t window_point_partition(int64_t time_ns)
+{
+    return (int32_t)(window_in_second_ns(time_ns) % WINDOW_MAX_PARTITIONS);
+}
+
 /* InfluxDB 1.x refuses the two extreme int64 values (it keeps them as
  * markers), and a point may lie up to 1 s after its window's start. */
 #define WINDOW_MIN_NS (INT64_MIN + 2)

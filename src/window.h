@@ -40,6 +40,12 @@ int64_t window_start(int64_t t_ms, int64_t width_ms);
  * partition < WINDOW_MAX_PARTITIONS; window_storable(window_start_ms). */
 int64_t window_point_time_ns(int64_t window_start_ms, int32_t partition, int64_t seq);
 
+/* What a point time says back (windows start on whole seconds): its
+ * window's start, the whole second it lies in, in ms; and its partition,
+ * the discriminator modulo WINDOW_MAX_PARTITIONS. */
+int64_t window_point_start_ms(int64_t time_ns);
+int32_t window_point_partition(int64_t time_ns);
+
 /* Whether every point time of a window starting at window_start_ms fits in
  * what InfluxDB stores (int64 nanoseconds, 1677-09-21 to 2262-04-11), i.e.
  * window_point_time_ns() neither overflows nor lands outside that range. */

@@ -956,7 +956,7 @@ static int64_t backfill_key(int id, int64_t time)
  * partition from its pend on, its window in [lo, hi). */
 static int backfill_finds(const struct run *r, const struct point *pt, int64_t lo, int64_t hi)
 {
-    int64_t window = pt->time / 1000000000 * 1000;
+    int64_t window = window_point_start_ms(pt->time);
 
     return pt->count > 0 && !pt->pred && window >= r->bf_after[pt->p] && window >= lo && window < hi;
 }
@@ -995,7 +995,7 @@ static void backfill_look(struct run *r, unsigned want)
             char id[16];
             double v = 1.0;
             unsigned char present = 1;
-            int64_t window = pt->time / 1000000000 * 1000;
+            int64_t window = window_point_start_ms(pt->time);
             snprintf(id, sizeof id, "n%d", pt->id);
             /* one entry a point: a distinct window key per point keeps agg_add from folding two together */
             agg_add(&r->bf, id, strlen(id), window + (int64_t)r->bf.count * 1000000000000LL, pt->p, 0, &v, &present, 0);

@@ -65,8 +65,6 @@ static void test_parse(const struct config *cfg)
     is_int(backfill_parse(&b, cfg, error, strlen(error), after, 4, err, sizeof err), -1, "an InfluxQL error");
     is_str(err, "InfluxDB query: database not found: x", "said");
     backfill_free(&b);
-    is_int(backfill_partition_of(1795255200000001025LL), 1, "partition from the nanoseconds: 1025 mod 1024");
-    is_int(backfill_partition_of(-999999999LL), 1, "before 1970: the nanoseconds within its second");
 }
 
 /* A run's budget: slices taken within it, narrowed over it, a single window

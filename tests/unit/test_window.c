@@ -53,6 +53,13 @@ int main(void)
            "the largest discriminator stays inside the window's first second");
     is_int(window_point_time_ns(1795255200000LL, 7, MARK_SEQ_BLOCK + 5), window_point_time_ns(1795255200000LL, 7, 5),
            "batch numbers a block apart share a discriminator (mark_collision_horizon() guards them)");
+    t = window_point_time_ns(1795255200000LL, 1023, MARK_SEQ_BLOCK - 1);
+    ok(window_point_start_ms(t) == 1795255200000LL && window_point_partition(t) == 1023,
+       "a point time says back its window and partition, at the largest discriminator");
+    t = window_point_time_ns(-60000LL, 5, 42);
+    ok(window_point_start_ms(t) == -60000LL && window_point_partition(t) == 5, "and before 1970");
+    is_int(window_point_partition(1795255200000001025LL), 1, "partition from the nanoseconds: 1025 mod 1024");
+    is_int(window_point_partition(-999999999LL), 1, "before 1970: the nanoseconds within its second");
     ok(window_point_time_ns(1795255200000LL, 0, 10) != window_point_time_ns(1795255200000LL, 0, 11),
        "two batches of one window get two points");
     ok(window_point_time_ns(1795255200000LL, 0, 1000000) != window_point_time_ns(1795255200000LL, 0, 0) &&
