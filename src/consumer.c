@@ -73,20 +73,12 @@ static void consumer_lose(struct consumer *c, int32_t p, const char *why)
         c->hooks.lost(p, handed, c->hooks.arg);
 }
 
-static rd_kafka_topic_partition_list_t *consumer_list_of(const struct consumer *c, const int32_t *ids, int n)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
-
-    for (int i = 0; i < n; i++)
-        rd_kafka_topic_partition_list_add(l, c->cfg->topic, ids[i]);
-    return l;
-}
-
 /* Pause or resume partition p alone, as consumer_fetch_readable() decides. */
 static void consumer_fetch_one(struct consumer *c, int32_t p)
 {
-    rd_kafka_topic_partition_list_t *l = consumer_list_of(c, &p, 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 
+    rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
     consumer_fetch_readable(c, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -1015,15 +1007,16 @@ static int consumer_commit_owned(struct consumer *c, const struct consumer_commi
     return -1;
 }
 
-/* The owned partitions whose position this run may commit as done (ledger_done_mark()). */
-static rd_kafka_topic_partition_list_t *consumer_done_list(struct consumer *c)
+/* The owned partitions to commit with the mark ledger_done_mark() (done)
+ * or ledger_end_mark() (not done) gives them. */
+static rd_kafka_topic_partition_list_t *consumer_mark_list(struct consumer *c, int done)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
 
     for (int32_t p = 0; p < c->nparts; p++) {
         int64_t offset;
         struct mark m;
-        if (!ledger_done_mark(&c->parts[p], c->token, &offset, &m))
+        if (!(done ? ledger_done_mark(&c->parts[p], c->token, &offset, &m) : ledger_end_mark(&c->parts[p], &offset, &m)))
             continue;
         rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
         e->offset = offset;
@@ -1031,6 +1024,9 @@ static rd_kafka_topic_partition_list_t *consumer_done_list(struct consumer *c)
     }
     return l;
 }
+
+/* The owned partitions whose position this run may commit as done. */
+static rd_kafka_topic_partition_list_t *consumer_done_list(struct consumer *c) { return consumer_mark_list(c, 1); }
 
 static int consumer_done_before(struct consumer *c, const rd_kafka_topic_partition_list_t *l, const void *arg)
 {
@@ -1075,22 +1071,8 @@ int consumer_commit(struct consumer *c, const struct consumer_commit_hooks *hook
     return consumer_commit_owned(c, &kind, timeout_ms, err, errsz);
 }
 
-/* The owned partitions read beyond the end their mark says (ledger_end_mark()). */
-static rd_kafka_topic_partition_list_t *consumer_end_list(struct consumer *c)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(c->nparts);
-
-    for (int32_t p = 0; p < c->nparts; p++) {
-        int64_t offset;
-        struct mark m;
-        if (!ledger_end_mark(&c->parts[p], &offset, &m))
-            continue;
-        rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
-        e->offset = offset;
-        consumer_set_mark(e, &m);
-    }
-    return l;
-}
+/* The owned partitions read beyond the end their mark says. */
+static rd_kafka_topic_partition_list_t *consumer_end_list(struct consumer *c) { return consumer_mark_list(c, 0); }
 
 static void consumer_end_accepted(struct consumer *c, const rd_kafka_topic_partition_t *e, const void *arg)
 {
