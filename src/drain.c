@@ -69,6 +69,8 @@ struct run {
     int64_t preserved, backfilled;
     int backfill_left; /* the last backfill left predictions pending on the owned partitions */
     struct backfill *backfill; /* the backfill under way, if any */
+    struct ml_client *ml_client; /* opened when first needed, for every batch and backfill of the run */
+    struct influx *influx;       /* likewise (none in a dry run): their connections are reused */
     enum run_end ended_by;
     double join_s; /* seconds to the first assignment, < 0 none */
     size_t longest_field_key; /* of the fields a point carries */
@@ -738,6 +740,21 @@ static int predict_chunk(struct run *r, struct ml_client *ml, size_t from, size_
     return 0;
 }
 
+/* The run's ML and InfluxDB clients, opened at the first use (the batch's
+ * predictions or the backfill's) and kept until the run ends, so that the
+ * backfill reuses the connections its batch made. 0, or -1 with err. */
+static int run_clients(struct run *r, char *err, size_t errsz)
+{
+    if (r->ml_client == NULL) {
+        if ((r->ml_client = ml_open(r->cfg, err, errsz)) == NULL)
+            return -1;
+        ml_set_tick(r->ml_client, on_ml_tick, r);
+    }
+    if (r->influx == NULL && !r->opt->dry_run && (r->influx = influx_open(r->cfg, err, errsz)) == NULL)
+        return -1;
+    return 0;
+}
+
 /* Predict and write the aggregates, points_per_write at a time, so a
  * prediction failure half-way has written only whole chunks (which the
  * retry rewrites). Between and during chunks the consumer is served, so
@@ -746,21 +763,15 @@ static int predict_chunk(struct run *r, struct ml_client *ml, size_t from, size_
 static int predict_and_write(struct run *r)
 {
     const struct config *cfg = r->cfg;
-    struct ml_client *ml = NULL;
-    struct influx *ix = NULL;
     struct sink_chunk ch = { 0 };
     int rc = 0;
 
     if (r->agg.count == 0)
         return 0;
-    ml = ml_open(cfg, r->error, sizeof r->error);
-    if (ml == NULL)
+    if (run_clients(r, r->error, sizeof r->error) != 0)
         return EX_SOFTWARE;
-    ml_set_tick(ml, on_ml_tick, r);
-    if (!r->opt->dry_run && (ix = influx_open(cfg, r->error, sizeof r->error)) == NULL) {
-        ml_close(ml);
-        return EX_SOFTWARE;
-    }
+    struct ml_client *ml = r->ml_client;
+    struct influx *ix = r->influx;
     for (size_t from = 0; from < r->agg.count && rc == 0; from += (size_t)cfg->influx_points_per_write) {
         size_t n = r->agg.count - from;
         if (n > (size_t)cfg->influx_points_per_write)
@@ -772,8 +783,6 @@ static int predict_and_write(struct run *r)
         log_debug("wrote %" PRId64 " points so far", r->points);
     }
     sink_chunk_free(&ch);
-    influx_close(ix);
-    ml_close(ml);
     return rc;
 }
 
@@ -867,8 +876,6 @@ static void backfill_pending(struct run *r)
     uint64_t *incarnation = calloc((size_t)nparts, sizeof *incarnation);
     struct backfill b;
     struct buf q = { 0 }, body = { 0 };
-    struct ml_client *ml = NULL;
-    struct influx *ix = NULL;
     char err[1024];
     struct backfill_walk walk;
     int64_t lo, hi;
@@ -916,11 +923,9 @@ static void backfill_pending(struct run *r)
     }
     at = walk.at;
     if (b.agg.count > 0) {
-        if ((ml = ml_open(r->cfg, err, sizeof err)) == NULL ||
-            (!r->opt->dry_run && (ix = influx_open(r->cfg, err, sizeof err)) == NULL))
+        if (run_clients(r, err, sizeof err) != 0)
             goto failed;
-        ml_set_tick(ml, on_ml_tick, r);
-        if (backfill_write(r, &b, ml, ix) != 0) {
+        if (backfill_write(r, &b, r->ml_client, r->influx) != 0) {
             snprintf(err, sizeof err, "%s", r->error);
             r->error[0] = '\0';
             goto failed;
@@ -938,8 +943,6 @@ failed:
         log_msg(r->level == LEVEL_PRESERVE ? LOG_INFO : LOG_WARNING, "backfill: %s; the next run tries again", err);
 out:
     r->backfill = NULL;
-    ml_close(ml);
-    influx_close(ix);
     backfill_free(&b);
     buf_free(&q);
     buf_free(&body);
@@ -1330,6 +1333,8 @@ fail:
 done:
     finish_run(&r, code, outcome, committed);
 out:
+    ml_close(r.ml_client);
+    influx_close(r.influx);
     consumer_close(r.consumer);
     decoder_close(r.dec);
     agg_free(&r.agg);
