@@ -1016,7 +1016,8 @@ static rd_kafka_topic_partition_list_t *consumer_mark_list(struct consumer *c, i
     for (int32_t p = 0; p < c->nparts; p++) {
         int64_t offset;
         struct mark m;
-        if (!(done ? ledger_done_mark(&c->parts[p], c->token, &offset, &m) : ledger_end_mark(&c->parts[p], &offset, &m)))
+        struct ledger_part *kp = &c->parts[p];
+        if (!(done ? ledger_done_mark(kp, c->token, &offset, &m) : ledger_end_mark(kp, &offset, &m)))
             continue;
         rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, c->cfg->topic, p);
         e->offset = offset;

@@ -2,7 +2,9 @@
 /* kafkaprops.h -- the librdkafka properties spillway sets itself, declared
  * once: its defaults (a [kafka] key of the same name wins), among them the
  * prefetch bounds sized for a batch, and the properties the commit-after-write
- * guarantee fixes (no [kafka] key may set them).
+ * guarantee fixes (no [kafka] key may set them). The reference's
+ * bootstrap.servers and group.id defaults are config.c's: they are added as
+ * if the file set them, so that every later check sees them as keys.
  *
  * Values only, no handle and no configuration: kafka.c applies them to every
  * handle, settings.c shows them, config.c refuses a fixed one with its line.
